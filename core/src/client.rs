@@ -1,0 +1,290 @@
+//! `Client`: validation, then one logical create with retries and redirects.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use crate::config::{ClientBuilder, Credential};
+use crate::error::{ConfigError, TokenProviderError, TransportError, TransportErrorKind};
+use crate::model::decode_document;
+use crate::response::Answer;
+use crate::retry::{is_retryable_status, RetryBudget};
+use crate::validation::{check_user_id, Problems};
+use crate::wire::{check_header_value, follow_redirect, Endpoint, SDK_VERSION};
+use crate::{Error, RetryPolicy, UsedInsight};
+
+/// Redirects followed for one request before giving up.
+const MAX_REDIRECTS: u32 = 5;
+
+/// A Graph client for creating usedInsights.
+///
+/// Cheap to clone (clones share one connection pool and configuration),
+/// `Send + Sync`: build one and share it between threads.
+///
+/// ```no_run
+/// use used_insight::{Client, UsedInsight};
+/// let client = Client::builder().token("eyJ0eXAi.example").build()?;
+/// let insight = UsedInsight::from_json(r#"{
+///     "lastUsed": {"lastAccessedDateTime": "2026-11-28T10:00:00Z"},
+///     "resourceVisualization": {"title": "Quarterly report", "type": "Word"},
+///     "resourceReference": {"webUrl": "https://contoso.sharepoint.com/report.docx"}
+/// }"#)?;
+/// let created = client.create("alice@contoso.com", &insight)?;
+/// println!("created {}", created.id.unwrap_or_default());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    agent: ureq::Agent,
+    endpoint: Endpoint,
+    credential: Credential,
+    retry: RetryPolicy,
+    user_agent: String,
+    deprecation_logged: AtomicBool,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.inner.endpoint)
+            .field("credential", &self.inner.credential)
+            .field("retry", &self.inner.retry)
+            .field("user_agent", &self.inner.user_agent)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts configuring a client; see [`ClientBuilder`].
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    pub(crate) fn from_builder(b: ClientBuilder) -> Result<Self, ConfigError> {
+        let credential = b
+            .credential
+            .ok_or_else(|| ConfigError::new("no token: set a token or a token provider"))?;
+        if let Credential::Static(token) = &credential {
+            check_header_value(token)
+                .map_err(|why| ConfigError::new(format!("the token {why}")))?;
+        }
+        let base = b.base_url.as_deref().unwrap_or(b.cloud.base_url());
+        let endpoint = Endpoint::new(base, b.api_version.as_str())?;
+        let user_agent = match b.user_agent {
+            Some(ua) => {
+                check_header_value(&ua)
+                    .map_err(|why| ConfigError::new(format!("the user agent {why}")))?;
+                format!("{ua} {SDK_VERSION}")
+            }
+            None => SDK_VERSION.to_owned(),
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                agent: crate::transport::agent(
+                    b.connect_timeout,
+                    b.timeout,
+                    b.max_idle_connections,
+                ),
+                endpoint,
+                credential,
+                retry: b.retry,
+                user_agent,
+                deprecation_logged: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// Creates a usedInsight for a user (object id or user principal name)
+    /// and returns it as Graph stored it, with its new `id`.
+    ///
+    /// The input is validated first; on any problem nothing is sent and
+    /// [`Error::InvalidInput`] lists them all. Throttling (429) and
+    /// unavailability (503, 504) are retried per the [`RetryPolicy`]; a
+    /// request whose answer was lost is never resent.
+    pub fn create(&self, user_id: &str, insight: &UsedInsight) -> Result<UsedInsight, Error> {
+        let mut problems = Problems::default();
+        check_user_id(user_id, &mut problems);
+        insight.check(&mut problems);
+        problems.into_result()?;
+        self.send_create(user_id, insight.to_json())
+    }
+
+    /// [`Client::create`] with JSON text in and out, for callers that hold
+    /// JSON already (the C and Python layers). Shape problems in the JSON
+    /// and rule violations are reported together. Returns the created
+    /// usedInsight as compact JSON, unknown properties kept.
+    pub fn create_json(&self, user_id: &str, insight_json: &str) -> Result<String, Error> {
+        let mut problems = Problems::default();
+        check_user_id(user_id, &mut problems);
+        let insight = decode_document(insight_json, &mut problems);
+        if let Some(insight) = &insight {
+            insight.check(&mut problems);
+        }
+        problems.into_result()?;
+        let body = insight.unwrap_or_default().to_json();
+        self.send_create(user_id, body)
+            .map(|created| created.to_json())
+    }
+
+    fn send_create(&self, user_id: &str, body: String) -> Result<UsedInsight, Error> {
+        let url = self.inner.endpoint.create_url(user_id);
+        let client_request_id = Uuid::new_v4().to_string();
+        let answer = self.post_with_retries(&url, body.as_bytes(), &client_request_id)?;
+        let mut problems = Problems::default();
+        let created = decode_document(&answer.body, &mut problems);
+        match problems.into_result() {
+            Ok(()) => Ok(created.unwrap_or_default()),
+            Err(detail) => {
+                Err(answer.undecodable(format!("not a usedInsight: {detail}"), &client_request_id))
+            }
+        }
+    }
+
+    /// One logical POST: the same `client-request-id` on every attempt,
+    /// retried on 429/503/504 within the policy, never resent after a lost
+    /// answer (transport and timeout errors are returned at once).
+    fn post_with_retries(
+        &self,
+        url: &str,
+        body: &[u8],
+        client_request_id: &str,
+    ) -> Result<Answer, Error> {
+        let mut budget = RetryBudget::new(&self.inner.retry);
+        loop {
+            let attempt = budget.retries_done();
+            let answer = self.post_following_redirects(url, body, client_request_id, attempt)?;
+            self.log_deprecation(&answer);
+            if answer.is_success() {
+                return Ok(answer);
+            }
+            if is_retryable_status(answer.status) {
+                if let Some(wait) = budget.next_wait(answer.retry_after) {
+                    log::warn!(
+                        "Graph answered HTTP {} (client-request-id {client_request_id}); retry {} in {:.3} s",
+                        answer.status,
+                        attempt + 1,
+                        wait.as_secs_f64()
+                    );
+                    std::thread::sleep(wait);
+                    continue;
+                }
+            }
+            return Err(answer.into_graph_error(client_request_id, attempt + 1));
+        }
+    }
+
+    /// One attempt, following up to [`MAX_REDIRECTS`] redirects. The token
+    /// is dropped for good once a redirect leaves the original origin.
+    fn post_following_redirects(
+        &self,
+        url: &str,
+        body: &[u8],
+        client_request_id: &str,
+        attempt: u32,
+    ) -> Result<Answer, Error> {
+        let token = self.token()?;
+        let mut url = url.to_owned();
+        let mut send_token = true;
+        let mut method_post = true;
+        for _ in 0..=MAX_REDIRECTS {
+            let method = if method_post { "POST" } else { "GET" };
+            let mut request = ureq::http::Request::builder()
+                .method(method)
+                .uri(&url)
+                .header("Accept", "application/json")
+                .header("client-request-id", client_request_id)
+                .header("SdkVersion", SDK_VERSION)
+                .header("User-Agent", &self.inner.user_agent);
+            if send_token {
+                request = request.header("Authorization", format!("Bearer {token}"));
+            }
+            if attempt > 0 {
+                request = request.header("Retry-Attempt", attempt.to_string());
+            }
+            let payload: &[u8] = if method_post {
+                request = request.header("Content-Type", "application/json");
+                body
+            } else {
+                &[]
+            };
+            let request = request.body(payload).map_err(|e| {
+                Error::Transport(TransportError {
+                    kind: TransportErrorKind::Other,
+                    message: format!("could not build the request: {e}"),
+                    request_may_have_been_sent: false,
+                    client_request_id: client_request_id.to_owned(),
+                })
+            })?;
+            log::debug!(
+                "{method} {url} (client-request-id {client_request_id}, attempt {})",
+                attempt + 1
+            );
+            let sent = self.inner.agent.run(request);
+            let response = sent.map_err(|e| crate::transport::failure(e, client_request_id))?;
+            let answer = Answer::read(response, client_request_id)?;
+            log::debug!(
+                "HTTP {} for client-request-id {client_request_id}",
+                answer.status
+            );
+            if !answer.is_redirect() {
+                return Ok(answer);
+            }
+            let location = answer.location.as_deref().unwrap_or_default();
+            let target = follow_redirect(&url, location).map_err(|message| {
+                Error::Transport(TransportError {
+                    kind: TransportErrorKind::Redirect,
+                    message,
+                    request_may_have_been_sent: false,
+                    client_request_id: client_request_id.to_owned(),
+                })
+            })?;
+            send_token &= target.keep_authorization;
+            // 303 See Other means "the result is over there": fetch it.
+            method_post &= answer.status != 303;
+            url = target.url;
+        }
+        Err(Error::Transport(TransportError {
+            kind: TransportErrorKind::Redirect,
+            message: format!("more than {MAX_REDIRECTS} redirects"),
+            request_may_have_been_sent: false,
+            client_request_id: client_request_id.to_owned(),
+        }))
+    }
+
+    fn token(&self) -> Result<String, Error> {
+        match &self.inner.credential {
+            Credential::Static(token) => Ok(token.clone()),
+            Credential::Provider(provider) => {
+                let token = provider().map_err(|source| {
+                    Error::TokenProvider(TokenProviderError {
+                        message: source.to_string(),
+                        source: Some(source),
+                    })
+                })?;
+                check_header_value(&token).map_err(|why| {
+                    Error::TokenProvider(TokenProviderError {
+                        message: format!("the token it returned {why}"),
+                        source: None,
+                    })
+                })?;
+                Ok(token)
+            }
+        }
+    }
+
+    /// usedInsight is deprecated (removal planned for 2028-01-01): say so
+    /// once per client when Graph starts announcing it.
+    fn log_deprecation(&self, answer: &Answer) {
+        if let Some(notice) = &answer.deprecation {
+            if !self.inner.deprecation_logged.swap(true, Ordering::Relaxed) {
+                log::warn!("Graph marks the usedInsight API as {notice}; plan a migration");
+            }
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! How a [`Client`](crate::Client) is configured: every option with its default.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::ConfigError;
+use crate::{Client, Error};
+
+/// A national cloud, each with its own Graph endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Cloud {
+    /// `https://graph.microsoft.com` (the default).
+    #[default]
+    Global,
+    /// US Government L4: `https://graph.microsoft.us`.
+    UsGov,
+    /// US Government L5 (DoD): `https://dod-graph.microsoft.us`.
+    UsGovDod,
+    /// Microsoft Graph operated by 21Vianet: `https://microsoftgraph.chinacloudapi.cn`.
+    China,
+}
+
+impl Cloud {
+    /// The cloud's Graph root, without version.
+    pub fn base_url(self) -> &'static str {
+        match self {
+            Cloud::Global => "https://graph.microsoft.com",
+            Cloud::UsGov => "https://graph.microsoft.us",
+            Cloud::UsGovDod => "https://dod-graph.microsoft.us",
+            Cloud::China => "https://microsoftgraph.chinacloudapi.cn",
+        }
+    }
+}
+
+impl std::str::FromStr for Cloud {
+    type Err = ConfigError;
+    /// Accepts `global`, `us_gov` / `usgov`, `us_gov_dod` / `usgovdod` / `dod`,
+    /// `china`, in any case, with `-` or `_`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let key: String = s
+            .chars()
+            .filter(|c| *c != '-' && *c != '_')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        match key.as_str() {
+            "global" => Ok(Cloud::Global),
+            "usgov" => Ok(Cloud::UsGov),
+            "usgovdod" | "dod" => Ok(Cloud::UsGovDod),
+            "china" => Ok(Cloud::China),
+            _ => Err(ConfigError::new(format!(
+                "unknown cloud `{s}`; expected global, us_gov, us_gov_dod or china"
+            ))),
+        }
+    }
+}
+
+/// The Graph API version in the URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ApiVersion {
+    /// `v1.0` (the default).
+    #[default]
+    V1,
+    /// `beta`.
+    Beta,
+}
+
+impl ApiVersion {
+    /// As written in the URL: `v1.0` or `beta`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiVersion::V1 => "v1.0",
+            ApiVersion::Beta => "beta",
+        }
+    }
+}
+
+impl std::str::FromStr for ApiVersion {
+    type Err = ConfigError;
+    /// Accepts `v1.0` and `beta`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "v1.0" => Ok(ApiVersion::V1),
+            "beta" => Ok(ApiVersion::Beta),
+            _ => Err(ConfigError::new(format!(
+                "unknown API version `{s}`; expected v1.0 or beta"
+            ))),
+        }
+    }
+}
+
+/// When and how long to wait before retrying a throttled or unavailable
+/// answer (429, 503, 504 — nothing else is retried).
+///
+/// `Retry-After` from Graph is honoured exactly (whole seconds, fractional
+/// seconds or an HTTP-date); without it the wait doubles from
+/// `initial_delay` with jitter. A wait longer than `max_delay`, or one that
+/// would bring the total past `max_total_wait`, is not taken: the error is
+/// returned with its `retry_after` instead.
+///
+/// ```
+/// use std::time::Duration;
+/// let policy = used_insight::RetryPolicy::default()
+///     .with_max_retries(5)
+///     .with_max_total_wait(Duration::from_secs(30));
+/// assert_eq!(policy.max_retries, 5);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Retries after the first attempt. Default 3.
+    pub max_retries: u32,
+    /// First back-off wait when Graph gives no `Retry-After`. Default 1 s.
+    pub initial_delay: Duration,
+    /// Longest single wait. Default 60 s.
+    pub max_delay: Duration,
+    /// Longest total of all waits for one call. Default 180 s.
+    pub max_total_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            initial_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(60),
+            max_total_wait: Duration::from_secs(180),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Never retry.
+    pub fn none() -> Self {
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
+    }
+
+    /// Sets [`RetryPolicy::max_retries`].
+    pub fn with_max_retries(mut self, n: u32) -> Self {
+        self.max_retries = n;
+        self
+    }
+
+    /// Sets [`RetryPolicy::initial_delay`].
+    pub fn with_initial_delay(mut self, d: Duration) -> Self {
+        self.initial_delay = d;
+        self
+    }
+
+    /// Sets [`RetryPolicy::max_delay`].
+    pub fn with_max_delay(mut self, d: Duration) -> Self {
+        self.max_delay = d;
+        self
+    }
+
+    /// Sets [`RetryPolicy::max_total_wait`].
+    pub fn with_max_total_wait(mut self, d: Duration) -> Self {
+        self.max_total_wait = d;
+        self
+    }
+}
+
+/// The error a token provider may return; any error type converts into it.
+pub type TokenProviderResult = Result<String, Box<dyn std::error::Error + Send + Sync>>;
+
+pub(crate) type TokenProviderFn = Arc<dyn Fn() -> TokenProviderResult + Send + Sync>;
+
+/// Where the bearer token comes from.
+#[derive(Clone)]
+pub(crate) enum Credential {
+    Static(String),
+    Provider(TokenProviderFn),
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the token itself.
+        match self {
+            Credential::Static(_) => f.write_str("Static(<redacted>)"),
+            Credential::Provider(_) => f.write_str("Provider(..)"),
+        }
+    }
+}
+
+/// Builds a [`Client`]. Every setting is optional except a token or token
+/// provider.
+///
+/// ```
+/// use std::time::Duration;
+/// use used_insight::{ApiVersion, Client, Cloud};
+/// let client = Client::builder()
+///     .token("eyJ0eXAi.example")
+///     .cloud(Cloud::UsGov)
+///     .api_version(ApiVersion::Beta)
+///     .timeout(Duration::from_secs(20))
+///     .build()?;
+/// # Ok::<(), used_insight::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    pub(crate) credential: Option<Credential>,
+    pub(crate) base_url: Option<String>,
+    pub(crate) cloud: Cloud,
+    pub(crate) api_version: ApiVersion,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) user_agent: Option<String>,
+    pub(crate) max_idle_connections: usize,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            credential: None,
+            base_url: None,
+            cloud: Cloud::Global,
+            api_version: ApiVersion::V1,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+            user_agent: None,
+            max_idle_connections: 16,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// A fixed bearer token. Replaces a token provider set earlier.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.credential = Some(Credential::Static(token.into()));
+        self
+    }
+
+    /// A function called before every request (retries included) for a
+    /// bearer token, so it can refresh expiring tokens. It may be called from
+    /// any thread. Replaces a token set earlier.
+    pub fn token_provider<F>(mut self, provider: F) -> Self
+    where
+        F: Fn() -> TokenProviderResult + Send + Sync + 'static,
+    {
+        self.credential = Some(Credential::Provider(Arc::new(provider)));
+        self
+    }
+
+    /// A national cloud. Default [`Cloud::Global`]. Ignored when a base URL is set.
+    pub fn cloud(mut self, cloud: Cloud) -> Self {
+        self.cloud = cloud;
+        self
+    }
+
+    /// An explicit Graph root without the version, e.g.
+    /// `http://127.0.0.1:8080` for the emulator. Must be `https://` unless the
+    /// host is loopback. Default: the cloud's root.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// API version. Default [`ApiVersion::V1`] (`v1.0`).
+    pub fn api_version(mut self, version: ApiVersion) -> Self {
+        self.api_version = version;
+        self
+    }
+
+    /// Longest time to establish a connection (DNS, TCP, TLS). Default 10 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Longest time for one attempt, from connecting to the last byte of the
+    /// answer. Waits between retries are not included. Default 60 s.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Retry policy. Default [`RetryPolicy::default`] (3 retries).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Your product's token, put before this library's in `User-Agent`
+    /// (e.g. `contoso-sync/2.1`). Default: none.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Idle connections kept for reuse. Default 16.
+    pub fn max_idle_connections(mut self, n: usize) -> Self {
+        self.max_idle_connections = n;
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        Client::from_builder(self).map_err(Error::InvalidConfig)
+    }
+}

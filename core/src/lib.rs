@@ -1,0 +1,61 @@
+//! # used-insight
+//!
+//! Microsoft Graph's *Create used* — `POST /users/{usersId}/insights/used` —
+//! done exactly: models that read and write Graph's wire shape without
+//! losing a property, validation that reports every problem before a byte is
+//! sent, and a synchronous client with Graph's retry, redirect and error
+//! rules.
+//!
+//! ```no_run
+//! use used_insight::{Client, UsedInsight, UsageDetails, ResourceVisualization, ResourceReference};
+//!
+//! let client = Client::builder().token(std::env::var("GRAPH_TOKEN")?).build()?;
+//! let insight = UsedInsight {
+//!     last_used: Some(UsageDetails {
+//!         last_accessed_date_time: Some(used_insight::DateTimeOffset::now_utc()),
+//!         ..Default::default()
+//!     }),
+//!     resource_visualization: Some(ResourceVisualization {
+//!         title: Some("Quarterly report".into()),
+//!         r#type: Some("Word".into()),
+//!         ..Default::default()
+//!     }),
+//!     resource_reference: Some(ResourceReference {
+//!         web_url: Some("https://contoso.sharepoint.com/sites/finance/report.docx".into()),
+//!         ..Default::default()
+//!     }),
+//!     ..Default::default()
+//! };
+//! let created = client.create("alice@contoso.com", &insight)?;
+//! println!("{}", created.to_json());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod client;
+mod config;
+mod datetime;
+mod error;
+mod json;
+mod model;
+mod response;
+mod retry;
+mod transport;
+mod validation;
+mod wire;
+
+pub use client::Client;
+pub use config::{ApiVersion, ClientBuilder, Cloud, RetryPolicy, TokenProviderResult};
+pub use datetime::{DateTimeError, DateTimeOffset};
+pub use error::{
+    ConfigError, DecodeError, Error, GraphError, TimeoutError, TokenProviderError, TransportError,
+    TransportErrorKind,
+};
+pub use json::{InvalidJson, RawJson};
+pub use model::{ResourceReference, ResourceVisualization, UsageDetails, UsedInsight};
+pub use validation::{
+    validate_user_id, Problem, ValidationErrors, MAX_BODY_BYTES, MAX_TEXT_BYTES, MAX_URL_BYTES,
+    MAX_USER_ID_BYTES,
+};
+pub use wire::SDK_VERSION;

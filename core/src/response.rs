@@ -1,0 +1,181 @@
+//! Reading Graph's answers: the body under a size bound, the headers that
+//! matter, and Graph's error object.
+
+use std::time::SystemTime;
+
+use serde::Deserialize;
+use ureq::http::Response;
+use ureq::Body;
+
+use crate::error::{snippet, DecodeError, GraphError, TransportError, TransportErrorKind};
+use crate::retry::parse_retry_after;
+use crate::Error;
+
+/// Largest answer read, in bytes. A usedInsight is a few KiB and a full
+/// `$batch` answer well under 1 MiB; anything larger is refused before it is
+/// read, so a hostile or broken server cannot exhaust memory.
+pub(crate) const MAX_ANSWER_BYTES: u64 = 4 * 1024 * 1024;
+
+/// How much of an unexpected body is quoted in errors.
+const SNIPPET_CHARS: usize = 200;
+
+/// One HTTP answer, fully read.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) body: String,
+    pub(crate) retry_after: Option<std::time::Duration>,
+    pub(crate) request_id: Option<String>,
+    pub(crate) location: Option<String>,
+    /// Graph marks deprecated APIs with these (usedInsight goes in 2028).
+    pub(crate) deprecation: Option<String>,
+}
+
+impl Answer {
+    pub(crate) fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    pub(crate) fn is_redirect(&self) -> bool {
+        matches!(self.status, 301 | 302 | 303 | 307 | 308)
+    }
+
+    /// Reads the status, headers and body, refusing oversized bodies up front
+    /// when `Content-Length` announces them and after the bound otherwise.
+    pub(crate) fn read(
+        mut response: Response<Body>,
+        client_request_id: &str,
+    ) -> Result<Self, Error> {
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let request_id = header("request-id");
+        let retry_after =
+            header("retry-after").and_then(|v| parse_retry_after(&v, SystemTime::now()));
+        let location = header("location");
+        let deprecation = header("deprecation")
+            .map(|d| match header("sunset") {
+                Some(s) => format!("deprecated since {d}, sunset {s}"),
+                None => format!("deprecated since {d}"),
+            })
+            .or_else(|| header("sunset").map(|s| format!("sunset {s}")));
+        let too_large = |what: String| {
+            Error::Decode(DecodeError {
+                status: Some(status),
+                message: format!("{what}; at most {MAX_ANSWER_BYTES} bytes are read"),
+                body_snippet: String::new(),
+                request_id: request_id.clone(),
+                client_request_id: client_request_id.to_owned(),
+            })
+        };
+        if let Some(len) = response.body().content_length() {
+            if len > MAX_ANSWER_BYTES {
+                return Err(too_large(format!("the answer announces {len} bytes")));
+            }
+        }
+        let bytes = match response
+            .body_mut()
+            .with_config()
+            .limit(MAX_ANSWER_BYTES)
+            .read_to_vec()
+        {
+            Ok(bytes) => bytes,
+            Err(ureq::Error::BodyExceedsLimit(_)) => {
+                return Err(too_large("the answer is larger".to_owned()))
+            }
+            Err(e) => {
+                return Err(Error::Transport(TransportError {
+                    kind: TransportErrorKind::ConnectionLost,
+                    message: format!("while reading the HTTP {status} answer: {e}"),
+                    request_may_have_been_sent: true,
+                    client_request_id: client_request_id.to_owned(),
+                }))
+            }
+        };
+        let body = String::from_utf8(bytes).map_err(|e| {
+            Error::Decode(DecodeError {
+                status: Some(status),
+                message: "the answer is not UTF-8".to_owned(),
+                body_snippet: snippet(&String::from_utf8_lossy(e.as_bytes()), SNIPPET_CHARS),
+                request_id: request_id.clone(),
+                client_request_id: client_request_id.to_owned(),
+            })
+        })?;
+        Ok(Self {
+            status,
+            body,
+            retry_after,
+            request_id,
+            location,
+            deprecation,
+        })
+    }
+
+    /// A 2xx answer whose body is not what was expected.
+    pub(crate) fn undecodable(&self, message: String, client_request_id: &str) -> Error {
+        Error::Decode(DecodeError {
+            status: Some(self.status),
+            message,
+            body_snippet: snippet(&self.body, SNIPPET_CHARS),
+            request_id: self.request_id.clone(),
+            client_request_id: client_request_id.to_owned(),
+        })
+    }
+
+    /// An error answer as a typed Graph error: Graph's own error object when
+    /// the body is one, the status and a snippet otherwise.
+    pub(crate) fn into_graph_error(self, client_request_id: &str, attempts: u32) -> Error {
+        let parsed = serde_json::from_str::<ErrorEnvelope>(&self.body)
+            .ok()
+            .and_then(|e| e.error);
+        let (code, message, inner) = match parsed {
+            Some(body) => (body.code, body.message, body.inner_error),
+            None => (None, None, None),
+        };
+        let inner = inner.unwrap_or_default();
+        let body_snippet = (code.is_none() && message.is_none() && !self.body.is_empty())
+            .then(|| snippet(&self.body, SNIPPET_CHARS));
+        Error::Graph(Box::new(GraphError {
+            status: self.status,
+            code,
+            message,
+            request_id: inner.request_id.or(self.request_id),
+            client_request_id: inner
+                .client_request_id
+                .or_else(|| Some(client_request_id.to_owned())),
+            date: inner.date,
+            retry_after: self.retry_after,
+            body_snippet,
+            attempts,
+        }))
+    }
+}
+
+/// `{"error": {...}}`, Graph's error envelope.
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    error: Option<ErrorBody>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    code: Option<String>,
+    message: Option<String>,
+    /// Graph writes `innerError`; older services and docs `innererror`.
+    #[serde(rename = "innerError", alias = "innererror")]
+    inner_error: Option<InnerError>,
+}
+
+#[derive(Deserialize, Default)]
+struct InnerError {
+    #[serde(rename = "request-id")]
+    request_id: Option<String>,
+    #[serde(rename = "client-request-id")]
+    client_request_id: Option<String>,
+    date: Option<String>,
+}

@@ -1,0 +1,325 @@
+//! What a request must satisfy before any byte is sent. Every rule lives
+//! here once; the bindings call it, they do not re-implement it.
+
+use std::fmt;
+
+use crate::error::snippet;
+use crate::model::{ResourceReference, ResourceVisualization, UsageDetails, UsedInsight};
+
+/// Longest `usersId` accepted, in bytes. A UPN is at most 113 characters and
+/// an object id 36; anything near this bound is a mistake, not a user.
+pub const MAX_USER_ID_BYTES: usize = 1024;
+/// Longest text property accepted, in bytes (titles, types, preview text…).
+pub const MAX_TEXT_BYTES: usize = 4096;
+/// Longest URL accepted, in bytes. SharePoint paths stay far below it.
+pub const MAX_URL_BYTES: usize = 8192;
+/// Largest JSON request body accepted, in bytes (Graph refuses bodies over 4 MB).
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// One thing wrong with the input: where (a JSON path such as
+/// `resourceReference.webUrl`, `usersId`, or empty for the whole body) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// JSON path of the offending property, in Graph's camelCase.
+    pub path: String,
+    /// What is wrong, in words meant for the person who wrote the input.
+    pub reason: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.reason)
+        } else {
+            write!(f, "{}: {}", self.path, self.reason)
+        }
+    }
+}
+
+/// Every problem found in one input, in the order found; never empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationErrors {
+    problems: Vec<Problem>,
+}
+
+impl ValidationErrors {
+    /// The problems, each with its path and reason.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(
+            f,
+            "{n} problem{} with the input: ",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+/// Collects problems while walking an input.
+#[derive(Debug, Default)]
+pub(crate) struct Problems(Vec<Problem>);
+
+impl Problems {
+    pub(crate) fn push(&mut self, path: impl Into<String>, reason: impl Into<String>) {
+        self.0.push(Problem {
+            path: path.into(),
+            reason: reason.into(),
+        });
+    }
+
+    pub(crate) fn into_result(self) -> Result<(), ValidationErrors> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationErrors { problems: self.0 })
+        }
+    }
+}
+
+/// Checks a `usersId` (an object id or a user principal name).
+///
+/// ```
+/// assert!(used_insight::validate_user_id("alice@contoso.com").is_ok());
+/// assert!(used_insight::validate_user_id("..").is_err());
+/// ```
+pub fn validate_user_id(user_id: &str) -> Result<(), ValidationErrors> {
+    let mut problems = Problems::default();
+    check_user_id(user_id, &mut problems);
+    problems.into_result()
+}
+
+pub(crate) fn check_user_id(user_id: &str, problems: &mut Problems) {
+    const PATH: &str = "usersId";
+    if user_id.trim().is_empty() {
+        problems.push(PATH, "must not be empty");
+    } else if user_id == "." || user_id == ".." {
+        // A dot segment would be normalised away by servers and proxies,
+        // addressing a different resource than the caller meant.
+        problems.push(PATH, "must not be `.` or `..`");
+    }
+    if user_id.len() > MAX_USER_ID_BYTES {
+        problems.push(
+            PATH,
+            format!(
+                "is {} bytes long; at most {MAX_USER_ID_BYTES} allowed",
+                user_id.len()
+            ),
+        );
+    }
+    if user_id.chars().any(char::is_control) {
+        problems.push(PATH, "must not contain control characters");
+    }
+}
+
+impl UsedInsight {
+    /// Checks everything Graph requires of a create request, returning all
+    /// problems at once.
+    ///
+    /// ```
+    /// let empty = used_insight::UsedInsight::default();
+    /// let errors = empty.validate().unwrap_err();
+    /// assert_eq!(errors.problems().len(), 3); // the three required objects
+    /// ```
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut problems = Problems::default();
+        self.check(&mut problems);
+        problems.into_result()
+    }
+
+    pub(crate) fn check(&self, problems: &mut Problems) {
+        check_text(self.id.as_deref(), "id", problems);
+        if let Some(id) = &self.id {
+            if id.chars().any(char::is_control) {
+                problems.push("id", "must not contain control characters");
+            }
+        }
+        check_shadowing(&self.additional_data, "", UsedInsight::PROPERTIES, problems);
+        match &self.last_used {
+            Some(v) => v.check("lastUsed", problems),
+            None => problems.push("lastUsed", "is required"),
+        }
+        match &self.resource_visualization {
+            Some(v) => v.check("resourceVisualization", problems),
+            None => problems.push("resourceVisualization", "is required"),
+        }
+        match &self.resource_reference {
+            Some(v) => v.check("resourceReference", problems),
+            None => problems.push("resourceReference", "is required"),
+        }
+    }
+}
+
+impl UsageDetails {
+    fn check(&self, path: &str, problems: &mut Problems) {
+        check_shadowing(
+            &self.additional_data,
+            path,
+            UsageDetails::PROPERTIES,
+            problems,
+        );
+    }
+}
+
+impl ResourceVisualization {
+    fn check(&self, path: &str, problems: &mut Problems) {
+        let at = |key: &str| format!("{path}.{key}");
+        check_text(self.title.as_deref(), &at("title"), problems);
+        check_text(self.r#type.as_deref(), &at("type"), problems);
+        check_text(self.media_type.as_deref(), &at("mediaType"), problems);
+        check_url(
+            self.preview_image_url.as_deref(),
+            &at("previewImageUrl"),
+            problems,
+        );
+        check_text(self.preview_text.as_deref(), &at("previewText"), problems);
+        check_url(
+            self.container_web_url.as_deref(),
+            &at("containerWebUrl"),
+            problems,
+        );
+        check_text(
+            self.container_display_name.as_deref(),
+            &at("containerDisplayName"),
+            problems,
+        );
+        check_text(
+            self.container_type.as_deref(),
+            &at("containerType"),
+            problems,
+        );
+        check_shadowing(
+            &self.additional_data,
+            path,
+            ResourceVisualization::PROPERTIES,
+            problems,
+        );
+    }
+}
+
+impl ResourceReference {
+    fn check(&self, path: &str, problems: &mut Problems) {
+        let at = |key: &str| format!("{path}.{key}");
+        check_url(self.web_url.as_deref(), &at("webUrl"), problems);
+        check_text(self.id.as_deref(), &at("id"), problems);
+        check_text(self.r#type.as_deref(), &at("type"), problems);
+        check_shadowing(
+            &self.additional_data,
+            path,
+            ResourceReference::PROPERTIES,
+            problems,
+        );
+    }
+}
+
+fn check_text(value: Option<&str>, path: &str, problems: &mut Problems) {
+    if let Some(v) = value {
+        if v.len() > MAX_TEXT_BYTES {
+            problems.push(
+                path,
+                format!(
+                    "is {} bytes long; at most {MAX_TEXT_BYTES} allowed",
+                    v.len()
+                ),
+            );
+        }
+    }
+}
+
+fn check_url(value: Option<&str>, path: &str, problems: &mut Problems) {
+    let Some(url) = value else { return };
+    if url.len() > MAX_URL_BYTES {
+        problems.push(
+            path,
+            format!(
+                "is {} bytes long; at most {MAX_URL_BYTES} allowed",
+                url.len()
+            ),
+        );
+        return;
+    }
+    if let Err(reason) = absolute_http_url(url) {
+        problems.push(path, reason);
+    }
+}
+
+/// An absolute `http`/`https` URL with a host, as Graph's `webUrl` properties are.
+fn absolute_http_url(url: &str) -> Result<(), String> {
+    const WANT: &str = "must be an absolute http or https URL";
+    let uri: ureq::http::Uri = url
+        .parse()
+        .map_err(|_| format!("{WANT}; `{}` is not a valid URL", snippet(url, 80)))?;
+    match uri.scheme_str() {
+        Some(s) if s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https") => {}
+        Some(other) => return Err(format!("{WANT}, not a `{other}:` URL")),
+        None => return Err(format!("{WANT}; `{}` has no scheme", snippet(url, 80))),
+    }
+    match uri.host() {
+        Some(h) if !h.is_empty() => Ok(()),
+        _ => Err(format!("{WANT}; `{}` has no host", snippet(url, 80))),
+    }
+}
+
+/// An unknown property must not carry a known property's name: it would be
+/// written twice and the server would take either.
+fn check_shadowing(
+    additional: &std::collections::BTreeMap<String, crate::RawJson>,
+    path: &str,
+    known: &[&str],
+    problems: &mut Problems,
+) {
+    for key in additional.keys() {
+        if key == "@odata.type" || known.contains(&key.as_str()) {
+            problems.push(
+                crate::json::join_path(path, key),
+                "is a known property; set the field, not additional_data",
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_id_rules() {
+        assert!(validate_user_id("alice@contoso.com").is_ok());
+        assert!(validate_user_id("2f8bf448-f448-2f8b-48f4-8b2f48f48b2f").is_ok());
+        for bad in ["", "   ", ".", "..", "a\nb", "a\u{7f}b"] {
+            assert!(validate_user_id(bad).is_err(), "{bad:?} accepted");
+        }
+        let long = "a".repeat(MAX_USER_ID_BYTES + 1);
+        let err = validate_user_id(&long).unwrap_err();
+        assert!(err.to_string().contains("at most 1024"), "{err}");
+    }
+
+    #[test]
+    fn urls_must_be_absolute_http() {
+        assert!(absolute_http_url("https://contoso.sharepoint.com/a b").is_err());
+        assert!(absolute_http_url("https://contoso.sharepoint.com/x.docx").is_ok());
+        assert!(absolute_http_url("HTTP://contoso.com").is_ok());
+        for bad in [
+            "ftp://x/y",
+            "/relative",
+            "contoso.com/x",
+            "https://",
+            "mailto:a@b.c",
+        ] {
+            assert!(absolute_http_url(bad).is_err(), "{bad} accepted");
+        }
+    }
+}

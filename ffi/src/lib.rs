@@ -1,0 +1,1 @@
+//! C ABI for used-insight (filled by its own issue).

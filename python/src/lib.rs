@@ -1,0 +1,1 @@
+//! Python bindings for used-insight (filled by its own issue).
