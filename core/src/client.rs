@@ -149,7 +149,7 @@ impl Client {
     /// One logical POST: the same `client-request-id` on every attempt,
     /// retried on 429/503/504 within the policy, never resent after a lost
     /// answer (transport and timeout errors are returned at once).
-    fn post_with_retries(
+    pub(crate) fn post_with_retries(
         &self,
         url: &str,
         body: &[u8],
@@ -255,6 +255,14 @@ impl Client {
             request_may_have_been_sent: false,
             client_request_id: client_request_id.to_owned(),
         }))
+    }
+
+    pub(crate) fn endpoint(&self) -> &Endpoint {
+        &self.inner.endpoint
+    }
+
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
     }
 
     fn token(&self) -> Result<String, Error> {

@@ -66,6 +66,25 @@ impl Error {
     }
 }
 
+impl Error {
+    /// A copy for each item that shared one failed batch request. A token
+    /// provider's own error object cannot be cloned; its message is kept.
+    pub(crate) fn replicate(&self) -> Error {
+        match self {
+            Error::InvalidInput(e) => Error::InvalidInput(e.clone()),
+            Error::InvalidConfig(e) => Error::InvalidConfig(e.clone()),
+            Error::Graph(e) => Error::Graph(e.clone()),
+            Error::Transport(e) => Error::Transport(e.clone()),
+            Error::Timeout(e) => Error::Timeout(e.clone()),
+            Error::Decode(e) => Error::Decode(e.clone()),
+            Error::TokenProvider(e) => Error::TokenProvider(TokenProviderError {
+                message: e.message.clone(),
+                source: None,
+            }),
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -33,6 +33,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod batch;
 mod client;
 mod config;
 mod datetime;
@@ -45,6 +46,7 @@ mod transport;
 mod validation;
 mod wire;
 
+pub use batch::{BatchOptions, MAX_BATCH_REQUESTS};
 pub use client::Client;
 pub use config::{ApiVersion, ClientBuilder, Cloud, RetryPolicy, TokenProviderResult};
 pub use datetime::{DateTimeError, DateTimeOffset};
@@ -59,3 +61,8 @@ pub use validation::{
     MAX_USER_ID_BYTES,
 };
 pub use wire::SDK_VERSION;
+
+/// The README's Rust examples, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

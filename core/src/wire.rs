@@ -58,6 +58,11 @@ impl Endpoint {
     pub(crate) fn create_url(&self, user_id: &str) -> String {
         format!("{}{}", self.versioned_root, create_path(user_id))
     }
+
+    /// Graph JSON batching: `{root}/{version}/$batch`.
+    pub(crate) fn batch_url(&self) -> String {
+        format!("{}/$batch", self.versioned_root)
+    }
 }
 
 /// Whether a URL may be sent a request at all: http(s) with a host, and plain

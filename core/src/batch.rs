@@ -1,0 +1,406 @@
+//! Many creates over Graph JSON batching (`POST /{version}/$batch`, at most
+//! 20 requests each), with the throttled items retried on their own.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+use crate::model::decode_document;
+use crate::response::Answer;
+use crate::retry::{is_retryable_status, parse_retry_after, RetryBudget};
+use crate::validation::{check_user_id, Problems};
+use crate::wire::create_path;
+use crate::{Client, Error, UsedInsight};
+
+/// Most requests Graph accepts in one JSON batch.
+pub const MAX_BATCH_REQUESTS: usize = 20;
+
+/// How [`Client::create_many_with`] runs.
+///
+/// About concurrency: Graph counts every request inside a batch against the
+/// same throttling limits as if it were sent alone, and throttles per user,
+/// per app and per tenant. Microsoft's guidance is to keep concurrency low and
+/// back off on 429 rather than to push harder; the default of one batch in
+/// flight is the safe choice, and 2–4 is a reasonable ceiling.
+///
+/// ```
+/// let progress = |done: usize, total: usize| eprintln!("{done}/{total}");
+/// let options = used_insight::BatchOptions::default()
+///     .with_concurrency(2)
+///     .with_progress(&progress);
+/// assert_eq!(options.concurrency, 2);
+/// ```
+#[derive(Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct BatchOptions<'a> {
+    /// Batches in flight at once, on the client's connection pool. 0 and 1
+    /// both mean one at a time (the default).
+    pub concurrency: usize,
+    /// Called with (results so far, total) each time an input gets its
+    /// final result; from the worker threads when `concurrency` > 1.
+    pub progress: Option<&'a (dyn Fn(usize, usize) + Sync)>,
+}
+
+impl<'a> BatchOptions<'a> {
+    /// Sets [`BatchOptions::concurrency`].
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency;
+        self
+    }
+
+    /// Sets [`BatchOptions::progress`].
+    pub fn with_progress(mut self, progress: &'a (dyn Fn(usize, usize) + Sync)) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+}
+
+impl std::fmt::Debug for BatchOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchOptions")
+            .field("concurrency", &self.concurrency)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// A validated input waiting for its result.
+struct Pending<'p> {
+    index: usize,
+    path: String,
+    body: Box<RawValue>,
+    budget: RetryBudget<'p>,
+}
+
+/// Results in input order, filled from any worker; reports progress.
+struct Results<'o> {
+    slots: Mutex<Vec<Option<Result<UsedInsight, Error>>>>,
+    done: AtomicUsize,
+    progress: Option<&'o (dyn Fn(usize, usize) + Sync)>,
+}
+
+impl Results<'_> {
+    fn record(&self, index: usize, result: Result<UsedInsight, Error>) {
+        let total = {
+            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            debug_assert!(slots[index].is_none(), "input {index} got two results");
+            slots[index] = Some(result);
+            slots.len()
+        };
+        let done = self.done.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some(progress) = self.progress {
+            progress(done, total);
+        }
+    }
+}
+
+impl Client {
+    /// Creates many usedInsights, each `(user id, insight)`, in Graph JSON
+    /// batches of up to 20, one batch at a time. Returns exactly one result
+    /// per input, in input order.
+    ///
+    /// Invalid inputs get their [`Error::InvalidInput`] and are not sent.
+    /// Items Graph throttles inside a batch (429/503/504) are sent again,
+    /// after their own `Retry-After`, within the client's retry policy; a
+    /// batch whose answer is lost is not resent, and each of its items
+    /// reports an error saying it may or may not have been created.
+    ///
+    /// ```no_run
+    /// # let client = used_insight::Client::builder().token("t").build()?;
+    /// # let insight = used_insight::UsedInsight::default();
+    /// let items = vec![("alice@contoso.com", insight.clone()), ("bob@contoso.com", insight)];
+    /// for (input, result) in items.iter().zip(client.create_many(&items)) {
+    ///     match result {
+    ///         Ok(created) => println!("{}: {:?}", input.0, created.id),
+    ///         Err(e) => eprintln!("{}: {e}", input.0),
+    ///     }
+    /// }
+    /// # Ok::<(), used_insight::Error>(())
+    /// ```
+    pub fn create_many<U: AsRef<str>>(
+        &self,
+        items: &[(U, UsedInsight)],
+    ) -> Vec<Result<UsedInsight, Error>> {
+        self.create_many_with(items, &BatchOptions::default())
+    }
+
+    /// [`Client::create_many`] with options: concurrency and a progress callback.
+    pub fn create_many_with<U: AsRef<str>>(
+        &self,
+        items: &[(U, UsedInsight)],
+        options: &BatchOptions<'_>,
+    ) -> Vec<Result<UsedInsight, Error>> {
+        self.run_batches(items.len(), options, |i| {
+            let (user_id, insight) = &items[i];
+            let mut problems = Problems::default();
+            check_user_id(user_id.as_ref(), &mut problems);
+            insight.check(&mut problems);
+            problems.into_result()?;
+            Ok((create_path(user_id.as_ref()), insight.to_json()))
+        })
+    }
+
+    /// [`Client::create_many_with`] with JSON text in and out, for the
+    /// bindings. Each result is the created usedInsight as compact JSON.
+    pub fn create_many_json<U: AsRef<str>, J: AsRef<str>>(
+        &self,
+        items: &[(U, J)],
+        options: &BatchOptions<'_>,
+    ) -> Vec<Result<String, Error>> {
+        self.run_batches(items.len(), options, |i| {
+            let (user_id, json) = &items[i];
+            let mut problems = Problems::default();
+            check_user_id(user_id.as_ref(), &mut problems);
+            let insight = decode_document(json.as_ref(), &mut problems);
+            if let Some(insight) = &insight {
+                insight.check(&mut problems);
+            }
+            problems.into_result()?;
+            Ok((
+                create_path(user_id.as_ref()),
+                insight.unwrap_or_default().to_json(),
+            ))
+        })
+        .into_iter()
+        .map(|r| r.map(|created| created.to_json()))
+        .collect()
+    }
+
+    fn run_batches(
+        &self,
+        total: usize,
+        options: &BatchOptions<'_>,
+        prepare: impl Fn(usize) -> Result<(String, String), Error>,
+    ) -> Vec<Result<UsedInsight, Error>> {
+        let results = Results {
+            slots: Mutex::new((0..total).map(|_| None).collect()),
+            done: AtomicUsize::new(0),
+            progress: options.progress,
+        };
+        let mut pending = Vec::with_capacity(total);
+        for index in 0..total {
+            let prepared = prepare(index).and_then(|(path, body)| {
+                let body = RawValue::from_string(body).map_err(|e| {
+                    Error::InvalidInput(single_problem(format!(
+                        "could not be written as JSON: {e}"
+                    )))
+                })?;
+                Ok((path, body))
+            });
+            match prepared {
+                Ok((path, body)) => pending.push(Pending {
+                    index,
+                    path,
+                    body,
+                    budget: RetryBudget::new(self.retry_policy()),
+                }),
+                Err(e) => results.record(index, Err(e)),
+            }
+        }
+        let mut batches: Vec<Vec<Pending>> = Vec::new();
+        let mut rest = pending.into_iter().peekable();
+        while rest.peek().is_some() {
+            batches.push(rest.by_ref().take(MAX_BATCH_REQUESTS).collect());
+        }
+        let workers = options.concurrency.clamp(1, batches.len().max(1));
+        if workers == 1 {
+            for batch in batches {
+                self.run_batch(batch, &results);
+            }
+        } else {
+            let queue = Mutex::new(batches.into_iter());
+            std::thread::scope(|scope| {
+                for _ in 0..workers {
+                    scope.spawn(|| loop {
+                        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+                        match next {
+                            Some(batch) => self.run_batch(batch, &results),
+                            None => break,
+                        }
+                    });
+                }
+            });
+        }
+        results
+            .slots
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .into_iter()
+            .map(|slot| slot.expect("every input gets exactly one result"))
+            .collect()
+    }
+
+    /// Sends one batch, then its throttled items again (alone, together),
+    /// until every item has a final result.
+    fn run_batch(&self, mut round: Vec<Pending<'_>>, results: &Results<'_>) {
+        let url = self.endpoint().batch_url();
+        while !round.is_empty() {
+            let client_request_id = Uuid::new_v4().to_string();
+            let body = batch_body(&round);
+            let answer = match self.post_with_retries(&url, body.as_bytes(), &client_request_id) {
+                Ok(answer) => answer,
+                Err(e) => {
+                    // Lost, refused or rejected as a whole: each item shares the
+                    // fate of the request, and none is resent.
+                    for item in round {
+                        results.record(item.index, Err(e.replicate()));
+                    }
+                    return;
+                }
+            };
+            let mut by_id = match serde_json::from_str::<BatchAnswer>(&answer.body) {
+                Ok(parsed) => parsed
+                    .responses
+                    .into_iter()
+                    .map(|r| (r.id.clone(), r))
+                    .collect::<HashMap<_, _>>(),
+                Err(e) => {
+                    let err = answer
+                        .undecodable(format!("not a JSON batch answer: {e}"), &client_request_id);
+                    for item in round {
+                        results.record(item.index, Err(err.replicate()));
+                    }
+                    return;
+                }
+            };
+            let mut again = Vec::new();
+            let mut wait = Duration::ZERO;
+            for mut item in round {
+                let Some(reply) = by_id.remove(&item.index.to_string()) else {
+                    let err = answer.undecodable(
+                        format!(
+                            "the batch answer has no response for request id {}",
+                            item.index
+                        ),
+                        &client_request_id,
+                    );
+                    results.record(item.index, Err(err));
+                    continue;
+                };
+                let reply = reply.into_answer();
+                if reply.is_success() {
+                    results.record(item.index, decode_created(&reply, &client_request_id));
+                    continue;
+                }
+                if is_retryable_status(reply.status) {
+                    if let Some(w) = item.budget.next_wait(reply.retry_after) {
+                        wait = wait.max(w);
+                        again.push(item);
+                        continue;
+                    }
+                }
+                let attempts = item.budget.retries_done() + 1;
+                results.record(
+                    item.index,
+                    Err(reply.into_graph_error(&client_request_id, attempts)),
+                );
+            }
+            if !again.is_empty() {
+                log::warn!(
+                    "{} of a batch throttled (client-request-id {client_request_id}); resending them in {:.3} s",
+                    again.len(),
+                    wait.as_secs_f64()
+                );
+                std::thread::sleep(wait);
+            }
+            round = again;
+        }
+    }
+}
+
+fn single_problem(reason: String) -> crate::ValidationErrors {
+    let mut problems = Problems::default();
+    problems.push("", reason);
+    problems
+        .into_result()
+        .expect_err("one problem was just pushed")
+}
+
+fn decode_created(reply: &Answer, client_request_id: &str) -> Result<UsedInsight, Error> {
+    let mut problems = Problems::default();
+    let created = decode_document(&reply.body, &mut problems);
+    match problems.into_result() {
+        Ok(()) => Ok(created.unwrap_or_default()),
+        Err(detail) => {
+            Err(reply.undecodable(format!("not a usedInsight: {detail}"), client_request_id))
+        }
+    }
+}
+
+/// The `$batch` request: ids are input indexes, so answers in any order
+/// find their input.
+fn batch_body(items: &[Pending<'_>]) -> String {
+    #[derive(Serialize)]
+    struct Request<'a> {
+        requests: Vec<Item<'a>>,
+    }
+    #[derive(Serialize)]
+    struct Item<'a> {
+        id: String,
+        method: &'static str,
+        url: &'a str,
+        headers: Headers,
+        body: &'a RawValue,
+    }
+    #[derive(Serialize)]
+    struct Headers {
+        #[serde(rename = "Content-Type")]
+        content_type: &'static str,
+    }
+    let request = Request {
+        requests: items
+            .iter()
+            .map(|p| Item {
+                id: p.index.to_string(),
+                method: "POST",
+                url: &p.path,
+                headers: Headers {
+                    content_type: "application/json",
+                },
+                body: &p.body,
+            })
+            .collect(),
+    };
+    serde_json::to_string(&request).unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+struct BatchAnswer {
+    responses: Vec<ItemAnswer>,
+}
+
+#[derive(Deserialize)]
+struct ItemAnswer {
+    id: String,
+    status: u16,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    body: Option<Box<RawValue>>,
+}
+
+impl ItemAnswer {
+    /// An item's answer in the same form as a whole HTTP answer, so success
+    /// and error decoding are shared with single creates.
+    fn into_answer(self) -> Answer {
+        let header = |name: &str| {
+            self.headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        Answer {
+            status: self.status,
+            retry_after: header("retry-after")
+                .and_then(|v| parse_retry_after(&v, std::time::SystemTime::now())),
+            request_id: header("request-id"),
+            location: None,
+            deprecation: None,
+            body: self.body.map(|b| b.get().to_owned()).unwrap_or_default(),
+        }
+    }
+}

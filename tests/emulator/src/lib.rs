@@ -1,0 +1,388 @@
+//! A small local Microsoft Graph stand-in for `used-insight`'s tests and demo.
+//!
+//! It implements `POST /{v1.0|beta}/users/{id}/insights/used` ("Create used"),
+//! `GET` of the collection and of one insight, and `POST /{version}/$batch`,
+//! with the checks Graph performs (bearer token, JSON content type, body shape)
+//! and Graph-shaped errors. A control protocol under `/_emulator/` queues
+//! [`Fault`]s (error statuses, delays, dropped connections, truncated or
+//! oversized bodies…) and lists the [`RecordedRequest`]s it received.
+//!
+//! Rust tests start it in-process with [`Emulator::start`]; other languages run
+//! the `graph-emulator` binary. See the crate's README for the wire protocol.
+//!
+//! ```no_run
+//! use graph_emulator::{Emulator, EmulatorConfig, Fault};
+//!
+//! let emu = Emulator::start(EmulatorConfig::default()).unwrap();
+//! emu.push_faults([Fault { status: Some(503), retry_after: Some("1".into()), ..Fault::default() }]);
+//! println!("Graph base URL: {}/v1.0", emu.base_url());
+//! // ... run the client against it ...
+//! assert_eq!(emu.requests().len(), 0);
+//! emu.shutdown();
+//! ```
+#![deny(missing_docs)]
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use serde::{Deserialize, Serialize};
+
+mod body;
+mod graph;
+mod server;
+
+use server::Shared;
+
+/// Largest request body the emulator accepts; larger ones get `413`.
+pub const MAX_REQUEST_BODY: usize = 4 * 1024 * 1024;
+
+/// How to start an [`Emulator`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmulatorConfig {
+    /// TCP port to listen on; `0` (the default) picks a free ephemeral port.
+    pub port: u16,
+    /// Address to bind; defaults to `127.0.0.1`.
+    pub host: IpAddr,
+    /// When set, requests must carry exactly `Authorization: Bearer <token>`;
+    /// when `None` (the default) any non-empty bearer token is accepted.
+    pub token: Option<String>,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            port: 0,
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            token: None,
+        }
+    }
+}
+
+/// A fault to inject into the next request(s) that match it.
+///
+/// Faults form a FIFO queue; each incoming (non-control) request takes the
+/// first queued fault that matches it (`method`, `path_contains`,
+/// `body_contains`, `batch_item(s)`) and applies it. Every field is optional in JSON; unknown
+/// fields are rejected so typos do not go unnoticed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Fault {
+    /// Only requests with this HTTP method match (case-insensitive).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Only requests whose raw path (and query), as received, contains this match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_contains: Option<String>,
+    /// How many matching requests this fault applies to before it is used up
+    /// (default 1; 0 behaves like 1).
+    pub times: u32,
+    /// Wait this long (milliseconds) before acting: before answering normally
+    /// or applying the rest of the fault.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub delay_ms: u64,
+    /// Answer this status instead of processing the request, with a
+    /// Graph-shaped error body whose code fits the status (429
+    /// `TooManyRequests`, 503 `serviceNotAvailable`, 504 `gatewayTimeout`, 500
+    /// `generalException`, 400 `BadRequest`, 401 `InvalidAuthenticationToken`,
+    /// 403 `Forbidden`, 404 `ResourceNotFound`, anything else `error`). A 3xx
+    /// status gets no body (combine with `headers` such as `Location`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Overrides the Graph error code (setting it alone implies status 500).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Overrides the Graph error message (setting it alone implies status 500).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// `Retry-After` header value, sent verbatim (e.g. `"2"`, `"0.6"`, an HTTP-date).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<String>,
+    /// Extra response headers. They replace same-named headers and are added
+    /// to whatever is answered: the fault's answer, or the normal answer when
+    /// the fault has no `status`/`code`/`message`/`body`/`body_bytes`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Answer with this raw body instead of processing (status defaults to
+    /// 500; `Content-Type` is `content_type` or `text/html`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// `Content-Type` for `body` / `body_bytes` answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// After reading the request, close the connection without sending a
+    /// single response byte. Nothing is stored.
+    #[serde(skip_serializing_if = "is_false")]
+    pub drop_connection: bool,
+    /// Answer as usual (the insight is stored) but send only the first half of
+    /// the body, with the full `Content-Length`, then close the connection.
+    #[serde(skip_serializing_if = "is_false")]
+    pub truncate: bool,
+    /// Answer (status defaults to 201, `Content-Type` to `application/json`)
+    /// with a streamed body of exactly this many bytes, with `Content-Length`.
+    /// From 10 bytes on it is valid JSON: `{"pad":"aaaa…"}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_bytes: Option<u64>,
+    /// Only for `$batch` requests: the item at this 0-based index of the
+    /// request's `requests` array gets the fault's `status` (default 500),
+    /// `code`, `message`, `retry_after` (as item header `Retry-After`) and
+    /// `headers`, and is not processed; the other items are processed normally.
+    /// `delay_ms` still delays the whole request; `drop_connection`,
+    /// `truncate`, `body` and `body_bytes` are ignored. Such a fault only
+    /// matches `POST …/$batch` requests that have an item at that index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_item: Option<usize>,
+    /// Like `batch_item`, for several items of the same `$batch` request at
+    /// once (combined with `batch_item` when both are given). Matches only
+    /// batches that have every listed index.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub batch_items: Vec<usize>,
+    /// Only requests whose raw body contains this text match — e.g.
+    /// `"\"id\":\"21\""` to pick the `$batch` request carrying item id 21,
+    /// whatever order concurrent batches arrive in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_contains: Option<String>,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
+fn is_false(v: &bool) -> bool {
+    !*v
+}
+
+impl Default for Fault {
+    fn default() -> Self {
+        Fault {
+            method: None,
+            path_contains: None,
+            times: 1,
+            delay_ms: 0,
+            status: None,
+            code: None,
+            message: None,
+            retry_after: None,
+            headers: BTreeMap::new(),
+            body: None,
+            content_type: None,
+            drop_connection: false,
+            truncate: false,
+            body_bytes: None,
+            batch_item: None,
+            batch_items: Vec::new(),
+            body_contains: None,
+        }
+    }
+}
+
+impl Fault {
+    /// The `$batch` item indexes this fault answers for (`batch_item` and
+    /// `batch_items` together); empty for whole-request faults.
+    pub fn item_indexes(&self) -> Vec<usize> {
+        self.batch_item
+            .into_iter()
+            .chain(self.batch_items.iter().copied())
+            .collect()
+    }
+
+    /// Checks that the fault can be applied: a final status (200..=999) and
+    /// valid header names and values.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(status) = self.status {
+            if !(200..=999).contains(&status) {
+                return Err(format!(
+                    "status {status} is not a final HTTP status (200..=999)"
+                ));
+            }
+        }
+        for (name, value) in &self.headers {
+            if hyper::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                return Err(format!("invalid header name {name:?}"));
+            }
+            if hyper::header::HeaderValue::from_str(value).is_err() {
+                return Err(format!("invalid value for header {name:?}"));
+            }
+        }
+        for (what, value) in [
+            ("retry_after", &self.retry_after),
+            ("content_type", &self.content_type),
+        ] {
+            if let Some(value) = value {
+                if hyper::header::HeaderValue::from_str(value).is_err() {
+                    return Err(format!("invalid header value in {what}"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One HTTP request the emulator received (control requests excluded).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct RecordedRequest {
+    /// HTTP method, e.g. `POST`.
+    pub method: String,
+    /// Raw path and query exactly as received (not percent-decoded).
+    pub path: String,
+    /// Headers with lowercase names; repeated headers joined with `", "`.
+    pub headers: BTreeMap<String, String>,
+    /// Raw body as text (lossy UTF-8). For a `413` answer, its first 4 MiB.
+    pub body: String,
+    /// Milliseconds since the emulator started, when the request head arrived.
+    pub elapsed_ms: f64,
+}
+
+/// A running emulator: a tokio current-thread runtime serving HTTP/1.1 on its
+/// own thread. Dropping it shuts it down.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    port: u16,
+    shutdown_tx: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emulator")
+            .field("base_url", &self.shared.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Binds the listening socket and starts serving on a new thread.
+    /// Returns once the socket is listening (connections are accepted from then on).
+    pub fn start(config: EmulatorConfig) -> std::io::Result<Emulator> {
+        let std_listener = std::net::TcpListener::bind(SocketAddr::new(config.host, config.port))?;
+        std_listener.set_nonblocking(true)?;
+        let local = std_listener.local_addr()?;
+        let base_url = base_url_for(local);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()?;
+        let listener = {
+            let _guard = runtime.enter();
+            tokio::net::TcpListener::from_std(std_listener)?
+        };
+        let shared = Arc::new(Shared::new(base_url, config.token));
+        let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread_shared = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name(format!("graph-emulator:{}", local.port()))
+            .spawn(move || {
+                runtime.block_on(server::serve(listener, thread_shared, async move {
+                    let _ = shutdown_rx.await;
+                }));
+                // Dropping the runtime cancels the connection tasks still running.
+                drop(runtime);
+            })?;
+        Ok(Emulator {
+            shared,
+            port: local.port(),
+            shutdown_tx: Some(shutdown_tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// Base URL without a trailing slash or version, e.g. `http://127.0.0.1:41234`.
+    /// An unspecified bind address (`0.0.0.0`, `::`) is shown as loopback.
+    pub fn base_url(&self) -> &str {
+        &self.shared.base_url
+    }
+
+    /// The TCP port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Appends faults to the queue (see [`Fault`]).
+    ///
+    /// # Panics
+    /// If a fault is invalid (see [`Fault::validate`]).
+    pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
+        let faults: Vec<Fault> = faults.into_iter().collect();
+        for fault in &faults {
+            if let Err(e) = fault.validate() {
+                panic!("invalid fault {fault:?}: {e}");
+            }
+        }
+        self.shared.push_faults(faults);
+    }
+
+    /// Faults still queued, with their remaining `times`.
+    pub fn pending_faults(&self) -> Vec<Fault> {
+        self.shared.state().faults.iter().cloned().collect()
+    }
+
+    /// Requests received so far, in arrival order, excluding `/_emulator/*` ones.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.state().requests.clone()
+    }
+
+    /// Insights stored for that (percent-decoded) user id, in creation order.
+    pub fn stored(&self, user_id: &str) -> Vec<serde_json::Value> {
+        self.shared
+            .state()
+            .store
+            .get(user_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Number of insights stored across all users.
+    pub fn stored_count(&self) -> usize {
+        self.shared.state().store.values().map(Vec::len).sum()
+    }
+
+    /// Clears queued faults, recorded requests and stored insights.
+    pub fn reset(&self) {
+        self.shared.reset();
+    }
+
+    /// Stops serving, closes open connections and joins the server thread.
+    /// Dropping the emulator does the same.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        if let Some(tx) = self.shutdown_tx.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn base_url_for(addr: SocketAddr) -> String {
+    match addr.ip() {
+        IpAddr::V4(ip) => {
+            let ip = if ip.is_unspecified() {
+                Ipv4Addr::LOCALHOST
+            } else {
+                ip
+            };
+            format!("http://{ip}:{}", addr.port())
+        }
+        IpAddr::V6(ip) => {
+            let ip = if ip.is_unspecified() {
+                Ipv6Addr::LOCALHOST
+            } else {
+                ip
+            };
+            format!("http://[{ip}]:{}", addr.port())
+        }
+    }
+}
