@@ -142,7 +142,7 @@ fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         ..Default::default()
     };
     let created = client.create(&user, &insight)?;
-    let pretty: serde_json::Value = serde_json::from_str(&created.to_json())?;
-    println!("{}", serde_json::to_string_pretty(&pretty)?);
+    // Pretty-printed in Graph's own property order.
+    println!("{}", serde_json::to_string_pretty(&created)?);
     Ok(())
 }

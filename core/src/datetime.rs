@@ -12,9 +12,11 @@ use time::{OffsetDateTime, UtcOffset};
 /// offset (`Z` or `±hh:mm`), e.g. `2026-11-28T10:00:00Z` or
 /// `2017-01-01T00:00:00.2315436+03:00`.
 ///
-/// Up to nine fractional digits are kept exactly (Graph sends seven,
-/// Microsoft's Python SDK six); written back with trailing zeros trimmed, so
-/// no precision is lost in a round trip. A zero offset is written as `Z`.
+/// Up to seven fractional digits — Edm's resolution of 100 ns ticks — are
+/// kept exactly (Graph sends seven, Microsoft's Python SDK six) and written
+/// back with trailing zeros trimmed, so no precision is lost in a round
+/// trip. More digits are refused rather than sent to a service that cannot
+/// hold them. A zero offset is written as `Z`.
 /// Equality compares the instant *and* the offset.
 ///
 /// ```
@@ -64,8 +66,17 @@ impl fmt::Display for DateTimeError {
 
 impl std::error::Error for DateTimeError {}
 
-/// Most fractional digits an instant can carry without rounding (nanoseconds).
-const MAX_FRACTION_DIGITS: usize = 9;
+/// Most fractional digits Edm.DateTimeOffset holds: 100 ns ticks.
+const MAX_FRACTION_DIGITS: usize = 7;
+const TICK_NANOS: i128 = 100;
+
+/// Truncates to whole 100 ns ticks, Edm's resolution.
+fn to_tick(value: OffsetDateTime) -> OffsetDateTime {
+    let nanos = value.nanosecond();
+    value
+        .replace_nanosecond(nanos - nanos % TICK_NANOS as u32)
+        .unwrap_or(value)
+}
 
 impl DateTimeOffset {
     /// Parses an Edm.DateTimeOffset. The offset is required: a date-time
@@ -77,14 +88,15 @@ impl DateTimeOffset {
             .map_err(|e| DateTimeError::new(format!("`{text}` is not a valid date-time: {e}")))
     }
 
-    /// The current instant, in UTC.
+    /// The current instant, in UTC, to the 100 ns tick.
     pub fn now_utc() -> Self {
-        Self(OffsetDateTime::now_utc())
+        Self(to_tick(OffsetDateTime::now_utc()))
     }
 
     /// An instant given as nanoseconds since the Unix epoch, to be written
     /// with the given UTC offset in seconds (whole minutes only, less than
-    /// 24 hours, as RFC 3339 requires). Years 1 to 9999 are accepted.
+    /// 24 hours, as RFC 3339 requires). Years 1 to 9999 are accepted. A
+    /// finer reading than Edm's 100 ns tick is truncated to the tick.
     ///
     /// ```
     /// use used_insight::DateTimeOffset;
@@ -104,7 +116,7 @@ impl DateTimeOffset {
             .ok_or_else(|| DateTimeError::new("a UTC offset must be less than 24 hours"))?;
         let instant = OffsetDateTime::from_unix_timestamp_nanos(nanos)
             .map_err(|_| DateTimeError::new("the instant is outside years 1 to 9999"))?;
-        let value = instant.to_offset(offset);
+        let value = to_tick(instant.to_offset(offset));
         if value.year() < 1 {
             return Err(DateTimeError::new("the instant is outside years 1 to 9999"));
         }
@@ -146,10 +158,9 @@ fn check_shape(text: &str) -> Result<(), DateTimeError> {
 }
 
 impl From<SystemTime> for DateTimeOffset {
-    /// Converts to UTC. Instants outside years 1..9999 saturate to the nearest end.
+    /// Converts to UTC, truncated to Edm's 100 ns tick.
     fn from(value: SystemTime) -> Self {
-        let dt = OffsetDateTime::from(value);
-        Self(dt)
+        Self(to_tick(OffsetDateTime::from(value)))
     }
 }
 
@@ -235,6 +246,7 @@ mod tests {
             "2024-01-01T00:00:00",
             "2024-01-01 00:00:00Z",
             "2024-01-01T00:00:00.1234567890Z",
+            "2024-01-01T00:00:00.12345678Z",
             "2024-13-01T00:00:00Z",
             "yesterday",
             "",
@@ -248,6 +260,12 @@ mod tests {
         assert!(DateTimeOffset::from_unix_nanos(0, 30).is_err());
         assert!(DateTimeOffset::from_unix_nanos(0, 24 * 3600).is_err());
         assert!(DateTimeOffset::from_unix_nanos(i128::MAX, 0).is_err());
+        let t = DateTimeOffset::from_unix_nanos(123_456_789, 0).unwrap();
+        assert_eq!(
+            t.to_string(),
+            "1970-01-01T00:00:00.1234567Z",
+            "truncated to the tick"
+        );
         let t = DateTimeOffset::from_unix_nanos(0, -5 * 3600).unwrap();
         assert_eq!(t.to_string(), "1969-12-31T19:00:00-05:00");
         assert_eq!(t.unix_nanos(), 0);
