@@ -296,3 +296,23 @@ impl Client {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_is_send_sync_and_cheap_to_clone() {
+        fn assert_send_sync<T: Send + Sync + Clone>() {}
+        assert_send_sync::<Client>();
+        let a = Client::builder().token("t").build().unwrap();
+        let b = a.clone();
+        assert!(Arc::ptr_eq(&a.inner, &b.inner), "clones share one pool");
+    }
+
+    #[test]
+    fn a_client_needs_a_credential() {
+        let err = Client::builder().build().unwrap_err();
+        assert!(err.to_string().contains("no token"), "{err}");
+    }
+}
