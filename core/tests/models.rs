@@ -148,33 +148,17 @@ const SEED_REQUEST: &str = r##"{
   }
 }"##;
 
-const SEED_RESPONSE: &str = r##"{
+/// The seed's example response: the request as Graph stored it, with its
+/// context and new id in front.
+fn seed_response() -> String {
+    SEED_REQUEST.replacen(
+        "{",
+        r#"{
   "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users('alice%40contoso.com')/insights/used/$entity",
-  "@odata.type": "#microsoft.graph.usedInsight",
-  "id": "AWL2zZdwNkGnF7dBOX6TxRMBAQ",
-  "lastUsed": {
-    "@odata.type": "microsoft.graph.usageDetails",
-    "lastAccessedDateTime": "2017-01-01T00:00:00.2315436+03:00",
-    "lastModifiedDateTime": "0001-01-01T00:00:00Z"
-  },
-  "resourceVisualization": {
-    "@odata.type": "microsoft.graph.resourceVisualization",
-    "title": "Weekly sync",
-    "type": "PowerPoint",
-    "mediaType": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "previewImageUrl": "https://contoso.sharepoint.com/preview/weekly.png",
-    "previewText": "",
-    "containerWebUrl": "https://contoso.sharepoint.com/sites/team",
-    "containerDisplayName": "Team",
-    "containerType": "Site"
-  },
-  "resourceReference": {
-    "@odata.type": "microsoft.graph.resourceReference",
-    "webUrl": "https://contoso.sharepoint.com/sites/team/weekly.pptx",
-    "id": "drives/b!xyz/items/01ABC",
-    "type": "microsoft.graph.driveItem"
-  }
-}"##;
+  "id": "AWL2zZdwNkGnF7dBOX6TxRMBAQ","#,
+        1,
+    )
+}
 
 fn same_json(a: &str, b: &str) {
     let a: serde_json::Value = serde_json::from_str(a).unwrap();
@@ -184,13 +168,14 @@ fn same_json(a: &str, b: &str) {
 
 #[test]
 fn seed_example_request_and_response_round_trip() {
-    for text in [SEED_REQUEST, SEED_RESPONSE] {
-        let insight = UsedInsight::from_json(text).unwrap();
+    for text in [SEED_REQUEST.to_owned(), seed_response()] {
+        let insight = UsedInsight::from_json(&text).unwrap();
         insight.validate().unwrap();
-        same_json(&insight.to_json(), text);
+        same_json(&insight.to_json(), &text);
         assert_eq!(UsedInsight::from_json(&insight.to_json()).unwrap(), insight);
     }
-    let response = UsedInsight::from_json(SEED_RESPONSE).unwrap();
+    let response = UsedInsight::from_json(&seed_response()).unwrap();
+    assert_eq!(response.id.as_deref(), Some("AWL2zZdwNkGnF7dBOX6TxRMBAQ"));
     assert!(response.additional_data.contains_key("@odata.context"));
     let vis = response.resource_visualization.unwrap();
     assert_eq!(
