@@ -280,3 +280,37 @@ fn items_inherit_the_outer_authorization() {
     .assert_graph_error(401, "InvalidAuthenticationToken");
     assert_eq!(emu.stored_count(), 1);
 }
+
+#[test]
+fn body_contains_and_batch_items_pick_one_batch_and_several_items() {
+    let emu = start();
+    let agent = agent();
+    emu.push_faults([Fault {
+        body_contains: Some("\"id\":\"x2\"".into()),
+        batch_items: vec![0, 2],
+        status: Some(503),
+        ..Fault::default()
+    }]);
+    let first: Vec<Value> = ["a", "b", "c"]
+        .iter()
+        .map(|id| create_item(id, "u"))
+        .collect();
+    let reply = post_json(&agent, &batch_url(&emu), &json!({ "requests": first }));
+    assert!(
+        by_id(&reply).values().all(|r| r["status"] == 201),
+        "no match: untouched"
+    );
+    assert_eq!(emu.pending_faults().len(), 1);
+
+    let second: Vec<Value> = ["x1", "x2", "x3"]
+        .iter()
+        .map(|id| create_item(id, "u"))
+        .collect();
+    let reply = post_json(&agent, &batch_url(&emu), &json!({ "requests": second }));
+    let r = by_id(&reply);
+    assert_eq!(r["x1"]["status"], 503);
+    assert_eq!(r["x2"]["status"], 201);
+    assert_eq!(r["x3"]["status"], 503);
+    assert_eq!(emu.stored_count(), 4);
+    assert!(emu.pending_faults().is_empty());
+}
