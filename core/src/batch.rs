@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
+use crate::client::{prepare, Input};
 use crate::model::decode_document;
 use crate::response::Answer;
 use crate::retry::{is_retryable_status, parse_retry_after, RetryBudget};
-use crate::validation::{check_user_id, Problems};
+use crate::validation::Problems;
 use crate::wire::create_path;
 use crate::{Client, Error, UsedInsight};
 
@@ -137,11 +138,8 @@ impl Client {
     ) -> Vec<Result<UsedInsight, Error>> {
         self.run_batches(items.len(), options, |i| {
             let (user_id, insight) = &items[i];
-            let mut problems = Problems::default();
-            check_user_id(user_id.as_ref(), &mut problems);
-            insight.check(&mut problems);
-            problems.into_result()?;
-            Ok((create_path(user_id.as_ref()), insight.to_json()))
+            let body = prepare(user_id.as_ref(), Input::Model(insight))?;
+            Ok((create_path(user_id.as_ref()), body))
         })
     }
 
@@ -154,17 +152,8 @@ impl Client {
     ) -> Vec<Result<String, Error>> {
         self.run_batches(items.len(), options, |i| {
             let (user_id, json) = &items[i];
-            let mut problems = Problems::default();
-            check_user_id(user_id.as_ref(), &mut problems);
-            let insight = decode_document(json.as_ref(), &mut problems);
-            if let Some(insight) = &insight {
-                insight.check(&mut problems);
-            }
-            problems.into_result()?;
-            Ok((
-                create_path(user_id.as_ref()),
-                insight.unwrap_or_default().to_json(),
-            ))
+            let body = prepare(user_id.as_ref(), Input::Json(json.as_ref()))?;
+            Ok((create_path(user_id.as_ref()), body))
         })
         .into_iter()
         .map(|r| r.map(|created| created.to_json()))

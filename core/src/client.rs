@@ -11,7 +11,7 @@ use crate::error::{ConfigError, TokenProviderError, TransportError, TransportErr
 use crate::model::decode_document;
 use crate::response::Answer;
 use crate::retry::{is_retryable_status, RetryBudget};
-use crate::validation::{check_user_id, Problems};
+use crate::validation::{check_user_id, Problems, MAX_BODY_BYTES};
 use crate::wire::{check_header_value, follow_redirect, Endpoint, SDK_VERSION};
 use crate::{Error, RetryPolicy, UsedInsight};
 
@@ -58,6 +58,50 @@ impl fmt::Debug for Client {
             .field("user_agent", &self.inner.user_agent)
             .finish_non_exhaustive()
     }
+}
+
+/// One create's insight, as the caller holds it.
+pub(crate) enum Input<'a> {
+    Model(&'a UsedInsight),
+    Json(&'a str),
+}
+
+/// Validates one create — the user id, the JSON's shape when given as text,
+/// Graph's rules, the body's size — and writes the wire body. Every entry
+/// point (single, JSON, batched) goes through here, so all problems are
+/// reported together and nothing invalid is ever sent.
+pub(crate) fn prepare(user_id: &str, input: Input<'_>) -> Result<String, Error> {
+    let mut problems = Problems::default();
+    check_user_id(user_id, &mut problems);
+    let decoded;
+    let insight = match input {
+        Input::Model(insight) => Some(insight),
+        Input::Json(text) => {
+            decoded = decode_document(text, &mut problems);
+            decoded.as_ref()
+        }
+    };
+    let Some(insight) = insight else {
+        return Err(problems
+            .into_result()
+            .expect_err("an undecodable body has problems")
+            .into());
+    };
+    insight.check(&mut problems);
+    problems.into_result()?;
+    let body = insight.to_json();
+    if body.len() > MAX_BODY_BYTES {
+        let mut problems = Problems::default();
+        problems.push(
+            "",
+            format!(
+                "the body is {} bytes; at most {MAX_BODY_BYTES} allowed",
+                body.len()
+            ),
+        );
+        problems.into_result()?;
+    }
+    Ok(body)
 }
 
 impl Client {
@@ -108,11 +152,8 @@ impl Client {
     /// unavailability (503, 504) are retried per the [`RetryPolicy`]; a
     /// request whose answer was lost is never resent.
     pub fn create(&self, user_id: &str, insight: &UsedInsight) -> Result<UsedInsight, Error> {
-        let mut problems = Problems::default();
-        check_user_id(user_id, &mut problems);
-        insight.check(&mut problems);
-        problems.into_result()?;
-        self.send_create(user_id, insight.to_json())
+        let body = prepare(user_id, Input::Model(insight))?;
+        self.send_create(user_id, body)
     }
 
     /// [`Client::create`] with JSON text in and out, for callers that hold

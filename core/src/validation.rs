@@ -43,6 +43,12 @@ pub struct ValidationErrors {
 }
 
 impl ValidationErrors {
+    /// Wraps problems found by a caller (e.g. a binding converting its own
+    /// input) so they are reported like core's; `None` when there are none.
+    pub fn from_problems(problems: Vec<Problem>) -> Option<Self> {
+        (!problems.is_empty()).then_some(Self { problems })
+    }
+
     /// The problems, each with its path and reason.
     pub fn problems(&self) -> &[Problem] {
         &self.problems
@@ -79,6 +85,14 @@ impl Problems {
             path: path.into(),
             reason: reason.into(),
         });
+    }
+
+    /// Adds a problem unless one is already reported at `path`: a property
+    /// that is present but malformed is not also "required".
+    pub(crate) fn push_if_new(&mut self, path: &str, reason: &str) {
+        if !self.0.iter().any(|p| p.path == path) {
+            self.push(path, reason);
+        }
     }
 
     pub(crate) fn into_result(self) -> Result<(), ValidationErrors> {
@@ -150,15 +164,15 @@ impl UsedInsight {
         check_shadowing(&self.additional_data, "", UsedInsight::PROPERTIES, problems);
         match &self.last_used {
             Some(v) => v.check("lastUsed", problems),
-            None => problems.push("lastUsed", "is required"),
+            None => problems.push_if_new("lastUsed", "is required"),
         }
         match &self.resource_visualization {
             Some(v) => v.check("resourceVisualization", problems),
-            None => problems.push("resourceVisualization", "is required"),
+            None => problems.push_if_new("resourceVisualization", "is required"),
         }
         match &self.resource_reference {
             Some(v) => v.check("resourceReference", problems),
-            None => problems.push("resourceReference", "is required"),
+            None => problems.push_if_new("resourceReference", "is required"),
         }
     }
 }

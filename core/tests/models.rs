@@ -349,3 +349,22 @@ fn date_times_keep_precision_through_serde() {
         "\"2017-01-01T00:00:00.2315436+03:00\""
     );
 }
+
+#[test]
+fn a_malformed_required_object_is_reported_once() {
+    let err = used_insight::Client::builder()
+        .token("t")
+        .base_url("http://127.0.0.1:9")
+        .build()
+        .unwrap()
+        .create_json("alice", r#"{"lastUsed":[]}"#)
+        .unwrap_err();
+    let used_insight::Error::InvalidInput(v) = err else {
+        panic!()
+    };
+    let paths: Vec<_> = v.problems().iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["lastUsed", "resourceVisualization", "resourceReference"]
+    );
+}

@@ -1,0 +1,407 @@
+//! `used_insight_options`: an opaque settings object with one setter per
+//! setting, so settings can be added without changing any struct layout.
+
+use std::ffi::{c_char, c_void};
+use std::time::Duration;
+
+use used_insight_core::{ApiVersion, ClientBuilder, Cloud, RetryPolicy};
+
+use crate::error::{used_insight_error, Failure};
+use crate::ptr::{free_box, null_parameter, try_mut, try_str};
+use crate::status::used_insight_status;
+use crate::token::{used_insight_token_callback, TokenCallback};
+
+/// Settings for `used_insight_client_new`. Create with
+/// `used_insight_options_new`, change with the `used_insight_options_set_*`
+/// functions, free with `used_insight_options_free`.
+///
+/// Every setting has a default except the credential: set a token or a token
+/// callback. The client copies the settings, so the options may be freed or
+/// reused as soon as `used_insight_client_new` returns.
+///
+/// Not thread-safe: use one options object from one thread at a time.
+pub struct used_insight_options {
+    builder: ClientBuilder,
+    retry: RetryPolicy,
+}
+
+/// A Microsoft Graph national cloud, for `used_insight_options_set_cloud`.
+/// The values are stable across versions.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum used_insight_cloud {
+    /// `https://graph.microsoft.com` (the default).
+    Global = 0,
+    /// US Government L4: `https://graph.microsoft.us`.
+    UsGov = 1,
+    /// US Government L5 (DoD): `https://dod-graph.microsoft.us`.
+    UsGovDod = 2,
+    /// Microsoft Graph operated by 21Vianet: `https://microsoftgraph.chinacloudapi.cn`.
+    China = 3,
+}
+
+impl used_insight_cloud {
+    /// Reads a cloud that came from C as a plain integer.
+    fn from_u32(value: u32) -> Option<Cloud> {
+        [
+            (Self::Global, Cloud::Global),
+            (Self::UsGov, Cloud::UsGov),
+            (Self::UsGovDod, Cloud::UsGovDod),
+            (Self::China, Cloud::China),
+        ]
+        .into_iter()
+        .find(|(c, _)| *c as u32 == value)
+        .map(|(_, cloud)| cloud)
+    }
+}
+
+impl used_insight_options {
+    /// The builder the client is made from.
+    pub(crate) fn to_builder(&self) -> ClientBuilder {
+        self.builder.clone().retry_policy(self.retry.clone())
+    }
+
+    fn update(&mut self, change: impl FnOnce(ClientBuilder) -> ClientBuilder) {
+        self.builder = change(std::mem::take(&mut self.builder));
+    }
+}
+
+/// Runs a setter: checks `options`, applies `set`, returns the status.
+///
+/// # Safety
+/// `options` is NULL or a live options object used by no other thread.
+unsafe fn set(
+    options: *mut used_insight_options,
+    set: impl FnOnce(&mut used_insight_options) -> Result<(), Failure>,
+) -> used_insight_status {
+    // SAFETY: forwarded from the setter's contract.
+    let result = unsafe { try_mut(options, "options") }.and_then(set);
+    match result {
+        Ok(()) => used_insight_status::Ok,
+        Err(failure) => failure.status(),
+    }
+}
+
+fn invalid_argument(message: String) -> Failure {
+    used_insight_error::new(used_insight_status::InvalidArgument, message)
+}
+
+fn positive_millis(ms: u64, name: &str) -> Result<Duration, Failure> {
+    if ms == 0 {
+        return Err(invalid_argument(format!("{name} must be at least 1 ms")));
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+/// Creates options with every default: the Global cloud, API version
+/// `v1.0`, a 60 s timeout per attempt, a 10 s connect timeout, 3 retries,
+/// and no credential yet.
+///
+/// Returns a new object owned by the caller, to be freed with
+/// `used_insight_options_free`; NULL only if memory ran out. Thread-safe.
+#[no_mangle]
+pub extern "C" fn used_insight_options_new() -> *mut used_insight_options {
+    ffi_panic_boundary! {
+        Box::into_raw(Box::new(used_insight_options {
+            builder: ClientBuilder::default(),
+            retry: RetryPolicy::default(),
+        }))
+    }
+}
+
+/// Frees options (including a token stored in them). NULL is a no-op.
+/// Clients made from them are not affected.
+///
+/// # Safety
+/// `options` must be NULL or from `used_insight_options_new`, not freed
+/// before, and not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_options_free(options: *mut used_insight_options) {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract, `options` came from
+        // `Box::into_raw` in `used_insight_options_new` and is freed once.
+        unsafe { free_box(options) }
+    }
+}
+
+/// Sets an explicit Graph root without the API version, e.g.
+/// `"http://127.0.0.1:8080"` for a local emulator; it overrides the cloud.
+/// Must be `https://` unless the host is loopback: that and the URL's syntax
+/// are checked by `used_insight_client_new` (`USED_INSIGHT_STATUS_INVALID_CONFIG`).
+///
+/// The string is copied. Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if an
+/// argument is NULL, `USED_INSIGHT_STATUS_INVALID_UTF8` if `base_url` is not
+/// UTF-8; the options are unchanged on failure.
+///
+/// # Safety
+/// `options` must be NULL or live options; `base_url` NULL or a
+/// NUL-terminated string. Not thread-safe for the same `options`.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_options_set_base_url(
+    options: *mut used_insight_options,
+    base_url: *const c_char,
+) -> used_insight_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe {
+            set(options, |o| {
+                let url = try_str(base_url, "base_url")?;
+                o.update(|b| b.base_url(url));
+                Ok(())
+            })
+        }
+    }
+}
+
+/// Selects a national cloud, one of the `used_insight_cloud` values (read as
+/// a plain integer). Ignored when a base URL is set. Default
+/// `USED_INSIGHT_CLOUD_GLOBAL`.
+///
+/// Returns `USED_INSIGHT_STATUS_INVALID_ARGUMENT` for a value that is not a
+/// `used_insight_cloud`, `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is
+/// NULL; the options are unchanged on failure.
+///
+/// # Safety
+/// `options` must be NULL or live options. Not thread-safe for the same
+/// `options`.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_options_set_cloud(
+    options: *mut used_insight_options,
+    cloud: u32,
+) -> used_insight_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe {
+            set(options, |o| {
+                let cloud = used_insight_cloud::from_u32(cloud)
+                    .ok_or_else(|| invalid_argument(format!("{cloud} is not a used_insight_cloud")))?;
+                o.update(|b| b.cloud(cloud));
+                Ok(())
+            })
+        }
+    }
+}
+
+/// Selects a national cloud by name: `"global"`, `"us_gov"`,
+/// `"us_gov_dod"` (or `"dod"`) or `"china"`, in any case, with `-` or `_`.
+///
+/// Returns `USED_INSIGHT_STATUS_INVALID_ARGUMENT` for an unknown name,
+/// `USED_INSIGHT_STATUS_NULL_PARAMETER` / `USED_INSIGHT_STATUS_INVALID_UTF8`
+/// for a NULL or non-UTF-8 argument; the options are unchanged on failure.
+///
+/// # Safety
+/// `options` must be NULL or live options; `name` NULL or a NUL-terminated
+/// string. Not thread-safe for the same `options`.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_options_set_cloud_name(
+    options: *mut used_insight_options,
+    name: *const c_char,
+) -> used_insight_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe {
+            set(options, |o| {
+                let cloud: Cloud = try_str(name, "name")?
+                    .parse()
+                    .map_err(|e: used_insight_core::ConfigError| invalid_argument(e.message))?;
+                o.update(|b| b.cloud(cloud));
+                Ok(())
+            })
+        }
+    }
+}
+
+/// Selects the Graph API version: `"v1.0"` (the default) or `"beta"`.
+///
+/// Returns `USED_INSIGHT_STATUS_INVALID_ARGUMENT` for any other value,
+/// `USED_INSIGHT_STATUS_NULL_PARAMETER` / `USED_INSIGHT_STATUS_INVALID_UTF8`
+/// for a NULL or non-UTF-8 argument; the options are unchanged on failure.
+///
+/// # Safety
+/// `options` must be NULL or live options; `version` NULL or a
+/// NUL-terminated string. Not thread-safe for the same `options`.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_options_set_api_version(
+    options: *mut used_insight_options,
+    version: *const c_char,
+) -> used_insight_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe {
+            set(options, |o| {
+                let version: ApiVersion = try_str(version, "version")?
+                    .parse()
+                    .map_err(|e: used_insight_core::ConfigError| invalid_argument(e.message))?;
+                o.update(|b| b.api_version(version));
+                Ok(())
+            })
+        }
+    }
+}
+
+/// Sets a fixed bearer token, replacing a token callback set earlier. The
+/// token is copied; it is never logged or put in an error message. A token
+/// that cannot be an HTTP header value is refused by
+/// `used_insight_client_new` (`USED_INSIGHT_STATUS_INVALID_CONFIG`).
+///
+/// Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` / `USED_INSIGHT_STATUS_INVALID_UTF8`
+/// for a NULL or non-UTF-8 argument; the options are unchanged on failure.
+///
+/// # Safety
+/// `options` must be NULL or live options; `token` NULL or a NUL-terminated
+/// string. Not thread-safe for the same `options`.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_options_set_token(
+    options: *mut used_insight_options,
+    token: *const c_char,
+) -> used_insight_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe {
+            set(options, |o| {
+                let token = try_str(token, "token")?;
+                o.update(|b| b.token(token));
+                Ok(())
+            })
+        }
+    }
+}
+
+/// Sets a callback that supplies the bearer token before every request
+/// (see `used_insight_token_callback` for its contract), replacing a token
+/// set earlier. `user_data` is passed to it unchanged and may be NULL.
+///
+/// Ownership: `user_data` stays the caller's; it must stay valid, and the
+/// callback callable, until every client made from these options is freed.
+/// Thread-safety: the callback may be called from any thread that uses the
+/// client, concurrently.
+///
+/// Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` or `callback` is
+/// NULL; the options are unchanged on failure.
+///
+/// # Safety
+/// `options` must be NULL or live options. Not thread-safe for the same
+/// `options`.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_options_set_token_callback(
+    options: *mut used_insight_options,
+    callback: used_insight_token_callback,
+    user_data: *mut c_void,
+) -> used_insight_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe {
+            set(options, |o| {
+                let callback = callback.ok_or_else(|| null_parameter("callback"))?;
+                let provider = TokenCallback::new(callback, user_data);
+                o.update(|b| b.token_provider(move || provider.token().map_err(Into::into)));
+                Ok(())
+            })
+        }
+    }
+}
+
+/// Sets the longest time one attempt may take, from connecting to the last
+/// byte of the answer, in milliseconds (waits between retries not included).
+/// Default 60000.
+///
+/// Returns `USED_INSIGHT_STATUS_INVALID_ARGUMENT` for 0,
+/// `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL.
+///
+/// # Safety
+/// `options` must be NULL or live options. Not thread-safe for the same
+/// `options`.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_options_set_timeout_ms(
+    options: *mut used_insight_options,
+    timeout_ms: u64,
+) -> used_insight_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe {
+            set(options, |o| {
+                let timeout = positive_millis(timeout_ms, "timeout_ms")?;
+                o.update(|b| b.timeout(timeout));
+                Ok(())
+            })
+        }
+    }
+}
+
+/// Sets the longest time to establish a connection (DNS, TCP, TLS), in
+/// milliseconds. Default 10000.
+///
+/// Returns `USED_INSIGHT_STATUS_INVALID_ARGUMENT` for 0,
+/// `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL.
+///
+/// # Safety
+/// `options` must be NULL or live options. Not thread-safe for the same
+/// `options`.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_options_set_connect_timeout_ms(
+    options: *mut used_insight_options,
+    timeout_ms: u64,
+) -> used_insight_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe {
+            set(options, |o| {
+                let timeout = positive_millis(timeout_ms, "timeout_ms")?;
+                o.update(|b| b.connect_timeout(timeout));
+                Ok(())
+            })
+        }
+    }
+}
+
+/// Sets how many times a throttled (429) or unavailable (503, 504) answer is
+/// retried, honouring Graph's `Retry-After`; 0 never retries. Default 3.
+/// Nothing else is retried: a create whose answer was lost is never resent.
+///
+/// Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL.
+///
+/// # Safety
+/// `options` must be NULL or live options. Not thread-safe for the same
+/// `options`.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_options_set_max_retries(
+    options: *mut used_insight_options,
+    max_retries: u32,
+) -> used_insight_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe {
+            set(options, |o| {
+                o.retry = o.retry.clone().with_max_retries(max_retries);
+                Ok(())
+            })
+        }
+    }
+}
+
+/// Sets your product's token, sent before this library's in `User-Agent`
+/// (e.g. `"contoso-sync/2.1"`). Default: none. Checked by
+/// `used_insight_client_new`.
+///
+/// Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` / `USED_INSIGHT_STATUS_INVALID_UTF8`
+/// for a NULL or non-UTF-8 argument; the options are unchanged on failure.
+///
+/// # Safety
+/// `options` must be NULL or live options; `user_agent` NULL or a
+/// NUL-terminated string. Not thread-safe for the same `options`.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_options_set_user_agent(
+    options: *mut used_insight_options,
+    user_agent: *const c_char,
+) -> used_insight_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe {
+            set(options, |o| {
+                let user_agent = try_str(user_agent, "user_agent")?;
+                o.update(|b| b.user_agent(user_agent));
+                Ok(())
+            })
+        }
+    }
+}

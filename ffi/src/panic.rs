@@ -1,0 +1,75 @@
+//! The panic boundary. Unwinding out of an `extern "C"` function aborts the
+//! caller's process, so every export runs its body inside
+//! [`ffi_panic_boundary!`], which turns a panic into a value the C caller
+//! can handle. `tests::every_export_runs_inside_the_panic_boundary` keeps
+//! all exports covered.
+
+use std::ptr::{null, null_mut};
+
+use crate::status::used_insight_status;
+
+/// What an export returns when its body panicked.
+pub(crate) trait PanicValue {
+    fn panic_value() -> Self;
+}
+
+impl PanicValue for used_insight_status {
+    fn panic_value() -> Self {
+        used_insight_status::Panic
+    }
+}
+
+impl<T> PanicValue for *mut T {
+    fn panic_value() -> Self {
+        null_mut()
+    }
+}
+
+impl<T> PanicValue for *const T {
+    fn panic_value() -> Self {
+        null()
+    }
+}
+
+impl PanicValue for () {
+    fn panic_value() -> Self {}
+}
+
+impl PanicValue for bool {
+    fn panic_value() -> Self {
+        false
+    }
+}
+
+impl PanicValue for u16 {
+    fn panic_value() -> Self {
+        0
+    }
+}
+
+impl PanicValue for usize {
+    fn panic_value() -> Self {
+        0
+    }
+}
+
+impl PanicValue for i64 {
+    /// The only `int64_t` export is a retry-after, where -1 means "none".
+    fn panic_value() -> Self {
+        -1
+    }
+}
+
+/// Runs an export's body, returning [`PanicValue::panic_value`] if it panics.
+///
+/// `AssertUnwindSafe`: after a panic the caller only gets an error value; the
+/// handles it passed stay memory-safe (Rust's own invariants hold), at worst
+/// with a setting not applied.
+macro_rules! ffi_panic_boundary {
+    ( $($body:tt)* ) => {
+        match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| { $($body)* })) {
+            ::std::result::Result::Ok(value) => value,
+            ::std::result::Result::Err(_) => $crate::panic::PanicValue::panic_value(),
+        }
+    };
+}

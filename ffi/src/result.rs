@@ -1,0 +1,84 @@
+//! `used_insight_result`: what `used_insight_create_fields` returns, readable
+//! without a JSON parser.
+
+use std::ffi::{c_char, CString};
+use std::ptr::null;
+
+use used_insight_core::UsedInsight;
+
+use crate::ptr::{free_box, into_c_string};
+
+/// The usedInsight Graph created: its `id` and the full JSON as Graph
+/// returned it (unknown properties kept).
+///
+/// Opaque: read it with `used_insight_result_id` and
+/// `used_insight_result_json`, free it with `used_insight_result_free`.
+/// Strings returned by the accessors belong to the result and stay valid
+/// until it is freed. Immutable: the accessors may be called from several
+/// threads at once.
+pub struct used_insight_result {
+    id: Option<CString>,
+    json: CString,
+}
+
+impl used_insight_result {
+    pub(crate) fn new(created: &UsedInsight) -> Self {
+        Self {
+            id: created.id.as_deref().map(into_c_string),
+            json: into_c_string(created.to_json()),
+        }
+    }
+}
+
+/// The `id` Graph assigned to the new usedInsight, or NULL if the answer had
+/// none or `result` is NULL.
+///
+/// The string belongs to `result`: valid until `used_insight_result_free`.
+///
+/// # Safety
+/// `result` must be NULL or a result from this library that was not freed.
+/// Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_result_id(
+    result: *const used_insight_result,
+) -> *const c_char {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe { result.as_ref() }
+            .and_then(|r| r.id.as_ref())
+            .map_or(null(), |id| id.as_ptr())
+    }
+}
+
+/// The created usedInsight as compact JSON in Graph's wire shape; NULL when
+/// `result` is NULL.
+///
+/// The string belongs to `result`: valid until `used_insight_result_free`.
+///
+/// # Safety
+/// `result` must be NULL or a result from this library that was not freed.
+/// Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_result_json(
+    result: *const used_insight_result,
+) -> *const c_char {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe { result.as_ref() }.map_or(null(), |r| r.json.as_ptr())
+    }
+}
+
+/// Frees a result and the strings borrowed from it. NULL is a no-op.
+///
+/// # Safety
+/// `result` must be NULL or a result from this library that was not freed
+/// yet; it must not be used afterwards, nor be freed while another thread
+/// reads it.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_result_free(result: *mut used_insight_result) {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract, `result` came from
+        // `Box::into_raw` in this library and is freed once.
+        unsafe { free_box(result) }
+    }
+}

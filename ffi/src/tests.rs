@@ -1,0 +1,796 @@
+//! Rust tests of the C ABI: the exported functions called directly, with
+//! NULL, bytes that are not UTF-8, and inputs that fail before any request.
+//! Success and the remote statuses are proven by the C tests (tests/c/)
+//! against graph-emulator.
+
+use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ptr::{null, null_mut};
+
+use crate::client::*;
+use crate::error::*;
+use crate::fields::used_insight_fields;
+use crate::options::*;
+use crate::result::*;
+use crate::status::*;
+use crate::version::*;
+
+const OK: used_insight_status = used_insight_status::Ok;
+const NULL_PARAMETER: used_insight_status = used_insight_status::NullParameter;
+const INVALID_UTF8: used_insight_status = used_insight_status::InvalidUtf8;
+
+/// `café` in Latin-1: not UTF-8.
+const NOT_UTF8: &CStr = c"caf\xe9";
+
+fn text(p: *const c_char) -> String {
+    assert!(!p.is_null());
+    // SAFETY: the library returned a NUL-terminated string that is still live.
+    unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned()
+}
+
+/// An error written by a call, freed when dropped.
+struct ErrSlot(*mut used_insight_error);
+
+impl ErrSlot {
+    fn new() -> Self {
+        ErrSlot(null_mut())
+    }
+
+    fn slot(&mut self) -> *mut *mut used_insight_error {
+        &mut self.0
+    }
+
+    fn get(&self) -> &used_insight_error {
+        // SAFETY: written by the library, freed only on drop.
+        unsafe { self.0.as_ref() }.expect("an error was written")
+    }
+
+    fn problems(&self) -> Vec<(String, String)> {
+        // SAFETY: `self.0` is a live error.
+        let n = unsafe { used_insight_error_problem_count(self.0) };
+        (0..n)
+            .map(|i| {
+                // SAFETY: as above, `i` in range.
+                unsafe {
+                    (
+                        text(used_insight_error_problem_path(self.0, i)),
+                        text(used_insight_error_problem_reason(self.0, i)),
+                    )
+                }
+            })
+            .collect()
+    }
+}
+
+impl Drop for ErrSlot {
+    fn drop(&mut self) {
+        // SAFETY: NULL or a live error from the library.
+        unsafe { used_insight_error_free(self.0) }
+    }
+}
+
+/// A port on loopback where nothing listens.
+fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+fn options(base_url: &str) -> *mut used_insight_options {
+    let base_url = std::ffi::CString::new(base_url).unwrap();
+    let o = used_insight_options_new();
+    // SAFETY: `o` is live; the strings are NUL-terminated.
+    unsafe {
+        assert_eq!(used_insight_options_set_base_url(o, base_url.as_ptr()), OK);
+        assert_eq!(used_insight_options_set_token(o, c"T".as_ptr()), OK);
+        assert_eq!(used_insight_options_set_max_retries(o, 0), OK);
+    }
+    o
+}
+
+fn client_for(o: *const used_insight_options) -> *mut used_insight_client {
+    let mut client = null_mut();
+    let mut err = ErrSlot::new();
+    // SAFETY: `o` is live; the out-parameters are writable.
+    let status = unsafe { used_insight_client_new(o, &mut client, err.slot()) };
+    assert_eq!(status, OK, "{}", err.0.is_null());
+    client
+}
+
+fn fields() -> used_insight_fields {
+    used_insight_fields {
+        struct_size: std::mem::size_of::<used_insight_fields>(),
+        title: c"Quarterly report".as_ptr(),
+        r#type: c"Word".as_ptr(),
+        media_type: null(),
+        preview_image_url: null(),
+        preview_text: null(),
+        container_web_url: null(),
+        container_display_name: null(),
+        container_type: null(),
+        web_url: c"https://contoso.sharepoint.com/report.docx".as_ptr(),
+        resource_id: null(),
+        resource_type: null(),
+        last_accessed: c"2026-11-28T10:00:00Z".as_ptr(),
+        last_modified: null(),
+    }
+}
+
+// ---------------------------------------------------------------- the boundary
+
+/// Every `extern "C" fn` in src/ is `#[no_mangle]`, named `used_insight_*`,
+/// and its whole body is one `ffi_panic_boundary! { ... }` (rustls-ffi
+/// issue 286: an export without the boundary was found by a user).
+#[test]
+fn every_export_runs_inside_the_panic_boundary() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut exports = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap() == "tests.rs" {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).unwrap();
+        let no_mangle = source.matches("#[no_mangle]").count();
+        let mut found = 0;
+        let mut rest = source.as_str();
+        while let Some(at) = rest.find("extern \"C\" fn ") {
+            let after = &rest[at + "extern \"C\" fn ".len()..];
+            rest = after;
+            let name: String = after
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            found += 1;
+            assert!(
+                name.starts_with("used_insight_"),
+                "{}: export `{name}` lacks the used_insight_ prefix",
+                path.display()
+            );
+            let open = after.find('{').unwrap();
+            let body = matching_block(&after[open..]);
+            let inner = body[1..body.len() - 1].trim();
+            assert!(
+                inner.starts_with("ffi_panic_boundary! {")
+                    && matching_block(&inner["ffi_panic_boundary! ".len()..]).len()
+                        == inner.len() - "ffi_panic_boundary! ".len(),
+                "{}: the body of `{name}` is not exactly one ffi_panic_boundary! {{ ... }}",
+                path.display()
+            );
+            exports.push(name);
+        }
+        assert_eq!(
+            found,
+            no_mangle,
+            "{}: every #[no_mangle] item must be an extern \"C\" fn and vice versa",
+            path.display()
+        );
+    }
+    assert!(exports.len() > 30, "found only {exports:?}");
+    let header = include_str!("../../include/used_insight.h");
+    for name in &exports {
+        assert!(
+            header.contains(&format!(" {name}(")) || header.contains(&format!("*{name}(")),
+            "{name} is missing from include/used_insight.h: regenerate it (scripts/gen-header.sh)"
+        );
+    }
+}
+
+/// The text of the `{ ... }` block `text` starts with, braces included.
+fn matching_block(text: &str) -> &str {
+    assert!(text.starts_with('{'));
+    let mut depth = 0;
+    for (i, c) in text.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return &text[..=i];
+                }
+            }
+            _ => {}
+        }
+    }
+    panic!("unbalanced braces");
+}
+
+#[test]
+fn a_panic_becomes_the_panic_status_null_or_a_neutral_number() {
+    fn status() -> used_insight_status {
+        ffi_panic_boundary! { panic!("boom") }
+    }
+    fn pointer() -> *const c_char {
+        ffi_panic_boundary! { panic!("boom") }
+    }
+    fn retry_after() -> i64 {
+        ffi_panic_boundary! { panic!("boom") }
+    }
+    fn count() -> usize {
+        ffi_panic_boundary! { panic!("boom") }
+    }
+    assert_eq!(status(), used_insight_status::Panic);
+    assert!(pointer().is_null());
+    assert_eq!(retry_after(), -1);
+    assert_eq!(count(), 0);
+}
+
+// ------------------------------------------------------------- status, version
+
+#[test]
+fn status_values_are_stable_and_all_in_the_header() {
+    use used_insight_status::*;
+    let expected = [
+        (Ok, 0),
+        (NullParameter, 100),
+        (InvalidUtf8, 101),
+        (InvalidArgument, 102),
+        (ValidationFailed, 103),
+        (InvalidConfig, 104),
+        (GraphApiError, 200),
+        (Transport, 201),
+        (Timeout, 202),
+        (UndecodableResponse, 203),
+        (TokenProviderFailed, 300),
+        (Panic, 900),
+        (Internal, 901),
+    ];
+    assert_eq!(used_insight_status::ALL.len(), expected.len());
+    let header = include_str!("../../include/used_insight.h");
+    let in_header = header.matches("  USED_INSIGHT_STATUS_").count();
+    assert_eq!(in_header, expected.len(), "ALL is missing a status");
+    for (status, value) in expected {
+        assert_eq!(status as u32, value);
+        assert_eq!(used_insight_status::from_u32(value), Some(status));
+        let name = text(used_insight_status_name(value));
+        assert!(header.contains(&format!("  {name} = {value},")), "{name}");
+    }
+}
+
+#[test]
+fn an_unknown_status_number_is_named_unknown_never_transmuted() {
+    for value in [1, 99, 105, 299, 999, u32::MAX] {
+        assert_eq!(used_insight_status::from_u32(value), None);
+        assert_eq!(text(used_insight_status_name(value)), "unknown");
+    }
+}
+
+#[test]
+fn fields_init_macro_sets_every_member() {
+    let header = include_str!("../../include/used_insight.h");
+    let start = header.find("#define USED_INSIGHT_FIELDS_INIT").unwrap();
+    let end = start + header[start..].find('}').unwrap();
+    let nulls = header[start..end].matches("NULL").count();
+    let members = (std::mem::size_of::<used_insight_fields>() - std::mem::size_of::<usize>())
+        / std::mem::size_of::<*const c_char>();
+    assert_eq!(
+        nulls, members,
+        "update USED_INSIGHT_FIELDS_INIT in ffi/cbindgen.toml"
+    );
+}
+
+#[test]
+fn version_macros_match_the_crate_version() {
+    assert_eq!(text(used_insight_version()), env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        USED_INSIGHT_VERSION_MAJOR.to_string(),
+        env!("CARGO_PKG_VERSION_MAJOR")
+    );
+    assert_eq!(
+        USED_INSIGHT_VERSION_MINOR.to_string(),
+        env!("CARGO_PKG_VERSION_MINOR")
+    );
+    assert_eq!(
+        USED_INSIGHT_VERSION_PATCH.to_string(),
+        env!("CARGO_PKG_VERSION_PATCH")
+    );
+}
+
+// ------------------------------------------------------------------------ NULL
+
+#[test]
+fn every_free_function_accepts_null() {
+    // SAFETY: NULL is documented as a no-op for each.
+    unsafe {
+        used_insight_options_free(null_mut());
+        used_insight_client_free(null_mut());
+        used_insight_error_free(null_mut());
+        used_insight_result_free(null_mut());
+        used_insight_string_free(null_mut());
+    }
+}
+
+#[test]
+fn every_accessor_accepts_a_null_object() {
+    // SAFETY: NULL is allowed for every accessor.
+    unsafe {
+        assert_eq!(used_insight_error_status(null()), NULL_PARAMETER);
+        assert!(used_insight_error_message(null()).is_null());
+        assert_eq!(used_insight_error_http_status(null()), 0);
+        assert!(used_insight_error_graph_code(null()).is_null());
+        assert!(used_insight_error_request_id(null()).is_null());
+        assert!(used_insight_error_client_request_id(null()).is_null());
+        assert_eq!(used_insight_error_retry_after_ms(null()), -1);
+        assert!(!used_insight_error_request_may_have_been_processed(null()));
+        assert_eq!(used_insight_error_problem_count(null()), 0);
+        assert!(used_insight_error_problem_path(null(), 0).is_null());
+        assert!(used_insight_error_problem_reason(null(), 0).is_null());
+        assert!(used_insight_result_id(null()).is_null());
+        assert!(used_insight_result_json(null()).is_null());
+    }
+}
+
+#[test]
+fn every_setter_reports_null_options_and_null_values() {
+    let o = used_insight_options_new();
+    // SAFETY: `o` is NULL or live; strings are NUL-terminated.
+    unsafe {
+        let n = null_mut();
+        let s = c"x".as_ptr();
+        assert_eq!(used_insight_options_set_base_url(n, s), NULL_PARAMETER);
+        assert_eq!(used_insight_options_set_cloud(n, 0), NULL_PARAMETER);
+        assert_eq!(used_insight_options_set_cloud_name(n, s), NULL_PARAMETER);
+        assert_eq!(used_insight_options_set_api_version(n, s), NULL_PARAMETER);
+        assert_eq!(used_insight_options_set_token(n, s), NULL_PARAMETER);
+        assert_eq!(
+            used_insight_options_set_token_callback(n, Some(failing_callback), null_mut()),
+            NULL_PARAMETER
+        );
+        assert_eq!(used_insight_options_set_timeout_ms(n, 1), NULL_PARAMETER);
+        assert_eq!(
+            used_insight_options_set_connect_timeout_ms(n, 1),
+            NULL_PARAMETER
+        );
+        assert_eq!(used_insight_options_set_max_retries(n, 1), NULL_PARAMETER);
+        assert_eq!(used_insight_options_set_user_agent(n, s), NULL_PARAMETER);
+
+        assert_eq!(used_insight_options_set_base_url(o, null()), NULL_PARAMETER);
+        assert_eq!(
+            used_insight_options_set_cloud_name(o, null()),
+            NULL_PARAMETER
+        );
+        assert_eq!(
+            used_insight_options_set_api_version(o, null()),
+            NULL_PARAMETER
+        );
+        assert_eq!(used_insight_options_set_token(o, null()), NULL_PARAMETER);
+        assert_eq!(
+            used_insight_options_set_token_callback(o, None, null_mut()),
+            NULL_PARAMETER
+        );
+        assert_eq!(
+            used_insight_options_set_user_agent(o, null()),
+            NULL_PARAMETER
+        );
+        used_insight_options_free(o);
+    }
+}
+
+#[test]
+fn client_new_reports_null_arguments_and_leaves_out_untouched() {
+    let o = options("http://127.0.0.1:9");
+    let sentinel = 0x1 as *mut used_insight_client;
+    // SAFETY: live options; writable out-parameters.
+    unsafe {
+        let mut err = ErrSlot::new();
+        assert_eq!(
+            used_insight_client_new(null(), &mut null_mut(), err.slot()),
+            NULL_PARAMETER
+        );
+        assert_eq!(err.get().message_str(), "options is NULL");
+
+        let mut err = ErrSlot::new();
+        assert_eq!(
+            used_insight_client_new(o, null_mut(), err.slot()),
+            NULL_PARAMETER
+        );
+        assert_eq!(err.get().message_str(), "out_client is NULL");
+
+        // err itself may be NULL: the status alone is returned.
+        let mut out = sentinel;
+        assert_eq!(
+            used_insight_client_new(null(), &mut out, null_mut()),
+            NULL_PARAMETER
+        );
+        assert_eq!(out, sentinel);
+        used_insight_options_free(o);
+    }
+}
+
+#[test]
+fn create_reports_each_null_argument_by_name() {
+    let o = options(&closed_port_url());
+    let client = client_for(o);
+    let json = c"{}".as_ptr();
+    let user = c"alice@contoso.com".as_ptr();
+    let mut out: *mut c_char = null_mut();
+    let cases: [(
+        *const used_insight_client,
+        *const c_char,
+        *const c_char,
+        bool,
+        &str,
+    ); 4] = [
+        (null(), user, json, true, "client is NULL"),
+        (client, null(), json, true, "user_id is NULL"),
+        (client, user, null(), true, "insight_json is NULL"),
+        (client, user, json, false, "out_json is NULL"),
+    ];
+    for (c, u, j, with_out, message) in cases {
+        let mut err = ErrSlot::new();
+        let out_ptr: *mut *mut c_char = if with_out { &mut out } else { null_mut() };
+        // SAFETY: NULL or live arguments.
+        let status = unsafe { used_insight_create(c, u, j, out_ptr, err.slot()) };
+        assert_eq!(status, NULL_PARAMETER);
+        assert_eq!(err.get().message_str(), message);
+        assert!(out.is_null(), "out_json written on failure");
+    }
+    // SAFETY: live handles, freed once.
+    unsafe {
+        used_insight_client_free(client);
+        used_insight_options_free(o);
+    }
+}
+
+#[test]
+fn create_fields_reports_each_null_argument_by_name() {
+    let o = options(&closed_port_url());
+    let client = client_for(o);
+    let f = fields();
+    let user = c"alice@contoso.com".as_ptr();
+    let mut out: *mut used_insight_result = null_mut();
+    let cases: [(
+        *const used_insight_client,
+        *const c_char,
+        *const used_insight_fields,
+        bool,
+        &str,
+    ); 4] = [
+        (null(), user, &f, true, "client is NULL"),
+        (client, null(), &f, true, "user_id is NULL"),
+        (client, user, null(), true, "fields is NULL"),
+        (client, user, &f, false, "out_result is NULL"),
+    ];
+    for (c, u, fp, with_out, message) in cases {
+        let mut err = ErrSlot::new();
+        let out_ptr: *mut *mut used_insight_result = if with_out { &mut out } else { null_mut() };
+        // SAFETY: NULL or live arguments.
+        let status = unsafe { used_insight_create_fields(c, u, fp, out_ptr, err.slot()) };
+        assert_eq!(status, NULL_PARAMETER);
+        assert_eq!(err.get().message_str(), message);
+        assert!(out.is_null());
+    }
+    // SAFETY: live handles, freed once.
+    unsafe {
+        used_insight_client_free(client);
+        used_insight_options_free(o);
+    }
+}
+
+// ------------------------------------------------------------- not UTF-8
+
+#[test]
+fn setters_refuse_strings_that_are_not_utf8() {
+    let o = used_insight_options_new();
+    let bad = NOT_UTF8.as_ptr();
+    // SAFETY: live options, NUL-terminated strings.
+    unsafe {
+        assert_eq!(used_insight_options_set_base_url(o, bad), INVALID_UTF8);
+        assert_eq!(used_insight_options_set_cloud_name(o, bad), INVALID_UTF8);
+        assert_eq!(used_insight_options_set_api_version(o, bad), INVALID_UTF8);
+        assert_eq!(used_insight_options_set_token(o, bad), INVALID_UTF8);
+        assert_eq!(used_insight_options_set_user_agent(o, bad), INVALID_UTF8);
+        used_insight_options_free(o);
+    }
+}
+
+#[test]
+fn create_refuses_user_id_and_json_that_are_not_utf8() {
+    let o = options(&closed_port_url());
+    let client = client_for(o);
+    let mut out: *mut c_char = null_mut();
+    // SAFETY: live arguments.
+    unsafe {
+        let mut err = ErrSlot::new();
+        let status = used_insight_create(
+            client,
+            NOT_UTF8.as_ptr(),
+            c"{}".as_ptr(),
+            &mut out,
+            err.slot(),
+        );
+        assert_eq!(status, INVALID_UTF8);
+        assert_eq!(
+            err.get().message_str(),
+            "user_id is not valid UTF-8 (bad byte at offset 3)"
+        );
+
+        let mut err = ErrSlot::new();
+        let json = c"{\"resourceVisualization\":{\"title\":\"caf\xe9\"}}";
+        let status =
+            used_insight_create(client, c"a".as_ptr(), json.as_ptr(), &mut out, err.slot());
+        assert_eq!(status, INVALID_UTF8);
+        assert!(err
+            .get()
+            .message_str()
+            .starts_with("insight_json is not valid UTF-8"));
+        assert!(out.is_null());
+        used_insight_client_free(client);
+        used_insight_options_free(o);
+    }
+}
+
+#[test]
+fn create_fields_lists_every_member_that_is_not_utf8() {
+    let o = options(&closed_port_url());
+    let client = client_for(o);
+    let mut f = fields();
+    f.title = NOT_UTF8.as_ptr();
+    f.resource_type = NOT_UTF8.as_ptr();
+    f.last_modified = NOT_UTF8.as_ptr();
+    let mut out = null_mut();
+    let mut err = ErrSlot::new();
+    // SAFETY: live arguments.
+    let status =
+        unsafe { used_insight_create_fields(client, c"a".as_ptr(), &f, &mut out, err.slot()) };
+    assert_eq!(status, INVALID_UTF8);
+    let paths: Vec<String> = err.problems().into_iter().map(|(p, _)| p).collect();
+    assert_eq!(
+        paths,
+        [
+            "resourceVisualization.title",
+            "resourceReference.type",
+            "lastUsed.lastModifiedDateTime"
+        ]
+    );
+    assert!(out.is_null());
+    // SAFETY: live handles, freed once.
+    unsafe {
+        used_insight_client_free(client);
+        used_insight_options_free(o);
+    }
+}
+
+// ------------------------------------------------ failures before any request
+
+#[test]
+fn options_refuse_out_of_range_values() {
+    let o = used_insight_options_new();
+    let invalid = used_insight_status::InvalidArgument;
+    // SAFETY: live options, NUL-terminated strings.
+    unsafe {
+        assert_eq!(used_insight_options_set_cloud(o, 3), OK);
+        assert_eq!(used_insight_options_set_cloud(o, 4), invalid);
+        assert_eq!(used_insight_options_set_cloud(o, u32::MAX), invalid);
+        assert_eq!(
+            used_insight_options_set_cloud_name(o, c"US-Gov".as_ptr()),
+            OK
+        );
+        assert_eq!(
+            used_insight_options_set_cloud_name(o, c"mars".as_ptr()),
+            invalid
+        );
+        assert_eq!(
+            used_insight_options_set_api_version(o, c"beta".as_ptr()),
+            OK
+        );
+        assert_eq!(
+            used_insight_options_set_api_version(o, c"v2".as_ptr()),
+            invalid
+        );
+        assert_eq!(used_insight_options_set_timeout_ms(o, 0), invalid);
+        assert_eq!(used_insight_options_set_connect_timeout_ms(o, 0), invalid);
+        assert_eq!(used_insight_options_set_timeout_ms(o, 1500), OK);
+        used_insight_options_free(o);
+    }
+}
+
+#[test]
+fn client_new_reports_unusable_options_as_invalid_config() {
+    let no_token = used_insight_options_new();
+    let remote_http = options("http://graph.example.com");
+    for (o, needle) in [(no_token, "no token"), (remote_http, "https")] {
+        let mut client = null_mut();
+        let mut err = ErrSlot::new();
+        // SAFETY: live options; writable out-parameters.
+        let status = unsafe { used_insight_client_new(o, &mut client, err.slot()) };
+        assert_eq!(status, used_insight_status::InvalidConfig);
+        assert!(client.is_null());
+        assert!(
+            err.get().message_str().contains(needle),
+            "{}",
+            err.get().message_str()
+        );
+        // SAFETY: live options, freed once.
+        unsafe { used_insight_options_free(o) };
+    }
+}
+
+#[test]
+fn create_fields_reports_every_problem_with_its_path() {
+    let o = options(&closed_port_url());
+    let client = client_for(o);
+    let mut f = fields();
+    f.title = null();
+    f.r#type = null();
+    f.web_url = null();
+    f.preview_image_url = c"ftp://contoso.com/x.png".as_ptr();
+    f.last_accessed = c"yesterday".as_ptr();
+    let mut out = null_mut();
+    let mut err = ErrSlot::new();
+    // SAFETY: live arguments.
+    let status =
+        unsafe { used_insight_create_fields(client, c"..".as_ptr(), &f, &mut out, err.slot()) };
+    assert_eq!(status, used_insight_status::ValidationFailed);
+    let paths: Vec<String> = err.problems().into_iter().map(|(p, _)| p).collect();
+    assert_eq!(
+        paths,
+        [
+            "usersId",
+            "lastUsed.lastAccessedDateTime",
+            "resourceVisualization.previewImageUrl",
+            "resourceReference",
+        ]
+    );
+    assert!(err
+        .get()
+        .message_str()
+        .starts_with("invalid input: 4 problems"));
+    // SAFETY: a live error.
+    unsafe {
+        assert!(used_insight_error_client_request_id(err.0).is_null());
+        assert_eq!(used_insight_error_http_status(err.0), 0);
+        assert!(used_insight_error_problem_path(err.0, 4).is_null());
+        used_insight_client_free(client);
+        used_insight_options_free(o);
+    }
+}
+
+#[test]
+fn create_reports_json_problems_with_their_paths() {
+    let o = options(&closed_port_url());
+    let client = client_for(o);
+    let mut out = null_mut();
+    let mut err = ErrSlot::new();
+    let json =
+        cr#"{"lastUsed":{"lastAccessedDateTime":"2026-11-28"},"resourceReference":{"webUrl":"x"}}"#;
+    // SAFETY: live arguments.
+    let status = unsafe {
+        used_insight_create(
+            client,
+            c"alice@contoso.com".as_ptr(),
+            json.as_ptr(),
+            &mut out,
+            err.slot(),
+        )
+    };
+    assert_eq!(status, used_insight_status::ValidationFailed);
+    let paths: Vec<String> = err.problems().into_iter().map(|(p, _)| p).collect();
+    assert_eq!(
+        paths,
+        [
+            "lastUsed.lastAccessedDateTime",
+            "resourceVisualization",
+            "resourceReference.webUrl"
+        ]
+    );
+    assert!(out.is_null());
+    // SAFETY: live handles, freed once.
+    unsafe {
+        used_insight_client_free(client);
+        used_insight_options_free(o);
+    }
+}
+
+#[test]
+fn struct_size_must_be_the_callers_sizeof() {
+    let o = options(&closed_port_url());
+    let client = client_for(o);
+    // A caller compiled against a newer header: known members, then one more.
+    #[repr(C)]
+    struct Newer {
+        known: used_insight_fields,
+        added: *const c_char,
+    }
+    let mut newer = Newer {
+        known: fields(),
+        added: c"set".as_ptr(),
+    };
+    newer.known.struct_size = std::mem::size_of::<Newer>();
+    let mut small = fields();
+    small.struct_size = 8;
+    let mut out = null_mut();
+    for f in [&small as *const used_insight_fields, &newer.known] {
+        let mut err = ErrSlot::new();
+        // SAFETY: live arguments; `struct_size` bytes are readable.
+        let status =
+            unsafe { used_insight_create_fields(client, c"a".as_ptr(), f, &mut out, err.slot()) };
+        assert_eq!(status, used_insight_status::InvalidArgument);
+        assert!(err.get().message_str().contains("struct_size"));
+    }
+    // The unknown member left NULL: accepted (fails later, at the closed port).
+    newer.added = null();
+    let mut err = ErrSlot::new();
+    // SAFETY: as above.
+    let status = unsafe {
+        used_insight_create_fields(client, c"a".as_ptr(), &newer.known, &mut out, err.slot())
+    };
+    assert_eq!(status, used_insight_status::Transport);
+    // SAFETY: live handles, freed once.
+    unsafe {
+        used_insight_client_free(client);
+        used_insight_options_free(o);
+    }
+}
+
+unsafe extern "C" fn failing_callback(
+    _user_data: *mut c_void,
+    buf: *mut c_char,
+    buf_len: usize,
+) -> c_int {
+    let message = b"vault is locked\0";
+    assert!(buf_len >= message.len());
+    // SAFETY: the library passes a writable buffer of `buf_len` bytes.
+    unsafe { std::ptr::copy_nonoverlapping(message.as_ptr().cast(), buf, message.len()) };
+    42
+}
+
+#[test]
+fn a_failing_token_callback_is_reported_with_its_message_and_nothing_is_sent() {
+    let o = options(&closed_port_url());
+    // SAFETY: live options; the callback is thread-safe (no state).
+    unsafe {
+        assert_eq!(
+            used_insight_options_set_token_callback(o, Some(failing_callback), null_mut()),
+            OK
+        );
+    }
+    let client = client_for(o);
+    let f = fields();
+    let mut out = null_mut();
+    let mut err = ErrSlot::new();
+    // SAFETY: live arguments.
+    let status =
+        unsafe { used_insight_create_fields(client, c"a".as_ptr(), &f, &mut out, err.slot()) };
+    assert_eq!(status, used_insight_status::TokenProviderFailed);
+    assert!(
+        err.get()
+            .message_str()
+            .contains("returned 42: vault is locked"),
+        "{}",
+        err.get().message_str()
+    );
+    // SAFETY: live handles, freed once.
+    unsafe {
+        used_insight_client_free(client);
+        used_insight_options_free(o);
+    }
+}
+
+#[test]
+fn a_closed_port_is_a_transport_error_that_was_not_processed() {
+    let o = options(&closed_port_url());
+    let client = client_for(o);
+    let mut out = null_mut();
+    let mut err = ErrSlot::new();
+    let json = cr#"{"lastUsed":{"lastAccessedDateTime":"2026-11-28T10:00:00Z"},"resourceVisualization":{"title":"t"},"resourceReference":{"webUrl":"https://contoso.com/x"}}"#;
+    // SAFETY: live arguments.
+    let status =
+        unsafe { used_insight_create(client, c"a".as_ptr(), json.as_ptr(), &mut out, err.slot()) };
+    assert_eq!(status, used_insight_status::Transport);
+    assert!(out.is_null());
+    // SAFETY: a live error.
+    unsafe {
+        assert!(!used_insight_error_request_may_have_been_processed(err.0));
+        assert_eq!(text(used_insight_error_client_request_id(err.0)).len(), 36);
+        assert_eq!(used_insight_error_retry_after_ms(err.0), -1);
+        used_insight_client_free(client);
+        used_insight_options_free(o);
+    }
+}
+
+#[test]
+fn a_nul_inside_an_error_text_is_kept_visible() {
+    let e = used_insight_error::new(used_insight_status::Internal, "a\0b");
+    assert_eq!(e.message_str(), "a\\0b");
+}

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# The C layer, from a fresh machine: installs the tools it needs, checks the
+# header is what cbindgen generates, builds libused_insight (shared and
+# static) and installs it into a scratch prefix exactly as users do
+# (scripts/install-c.sh), compiles the C tests as C99 and as C++11 with
+# -Wall -Wextra -Wpedantic -Werror, and runs them against graph-emulator under
+# valgrind and once with ASan/UBSan. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${CARGO_BUILD_JOBS:-2}
+CC=${CC:-gcc}
+CXX=${CXX:-g++}
+
+step() { printf '\n==> %s\n' "$*"; }
+
+work=$(mktemp -d)
+emulator_pid=
+cleanup() {
+  if [ -n "$emulator_pid" ]; then
+    kill "$emulator_pid" 2>/dev/null || true
+    wait "$emulator_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# --- tools, installed only when missing -------------------------------------
+missing=()
+command -v "$CC" >/dev/null 2>&1 || missing+=(gcc)
+command -v "$CXX" >/dev/null 2>&1 || missing+=(g++)
+[ -e /usr/include/stdio.h ] || missing+=(libc6-dev)
+command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+command -v nm >/dev/null 2>&1 || missing+=(binutils)
+if [ ${#missing[@]} -gt 0 ]; then
+  step "installing ${missing[*]}"
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# --- header ------------------------------------------------------------------
+step "include/used_insight.h is fresh"
+scripts/gen-header.sh --check
+
+step "the README's C example is tests/c/example.c"
+sed -n '/^#include <stdio.h>/,$p' tests/c/example.c >"$work/example.c"
+for readme in README.md; do
+  if ! grep -q '^## Using it from C' "$readme"; then
+    echo "error: $readme has no section '## Using it from C'" >&2
+    exit 1
+  fi
+  if ! awk '/^## Using it from C/ { section = 1 } section && /^```c$/ { code = 1; next }
+            code && /^```$/ { exit } code { print }' "$readme" |
+    diff -u - "$work/example.c"; then
+    echo "error: the example in $readme differs from tests/c/example.c" >&2
+    exit 1
+  fi
+  echo "$readme: same as tests/c/example.c"
+done
+
+# --- Rust side of the ABI ----------------------------------------------------
+step "Rust tests of the extern \"C\" functions (NULL, bad bytes, panic boundary)"
+cargo test -j"$jobs" -p used-insight-ffi
+
+# --- libraries, installed as a user would ------------------------------------
+step "building and installing libused_insight into a scratch prefix"
+prefix="$work/prefix"
+PROFILE=debug scripts/install-c.sh "$prefix"
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+test -f "$prefix/lib/libused_insight.a"
+test -f "$prefix/lib/libused_insight.so"
+
+step "every exported symbol starts with used_insight_"
+nm -D --defined-only "$prefix/lib/libused_insight.so" | awk '{print $3}' >"$work/symbols"
+if grep -v '^used_insight_' "$work/symbols"; then
+  echo "error: symbols above are exported without the used_insight_ prefix" >&2
+  exit 1
+fi
+echo "$(wc -l <"$work/symbols") symbols, all prefixed"
+
+# --- compile -----------------------------------------------------------------
+step "compiling the C tests as C99 and C++11, and with ASan/UBSan"
+read -r -a cflags <<<"$(pkg-config --cflags used_insight)"
+read -r -a libs <<<"$(pkg-config --libs used_insight)"
+read -r -a static_libs <<<"$(pkg-config --libs used_insight-static)"
+strict=(-Wall -Wextra -Wpedantic -Werror -g)
+rpath=(-Wl,-rpath,"$prefix/lib")
+test_src=tests/c/test_used_insight.c
+example_src=tests/c/example.c
+set -x
+"$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$test_src" -o "$work/test_c" \
+  "${libs[@]}" -lpthread "${rpath[@]}"
+"$CXX" -x c++ -std=c++11 "${strict[@]}" "${cflags[@]}" "$test_src" -x none -o "$work/test_cxx" \
+  "${libs[@]}" -lpthread "${rpath[@]}"
+"$CC" -std=c99 "${strict[@]}" -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+  -fno-omit-frame-pointer "${cflags[@]}" "$test_src" -o "$work/test_asan" \
+  "${libs[@]}" -lpthread "${rpath[@]}"
+# The example, linked statically (no rpath needed) and as C++.
+"$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$example_src" -o "$work/example_static" \
+  "${static_libs[@]}"
+"$CXX" -x c++ -std=c++11 "${strict[@]}" "${cflags[@]}" "$example_src" -x none \
+  -o "$work/example_cxx" "${libs[@]}" "${rpath[@]}"
+set +x
+if ldd "$work/example_static" | grep -q used_insight; then
+  echo "error: example_static is not statically linked to libused_insight" >&2
+  exit 1
+fi
+
+# --- emulator ----------------------------------------------------------------
+step "starting graph-emulator"
+cargo build -j"$jobs" -p graph-emulator
+token="c-tests-$$"
+target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+"$target_dir/debug/graph-emulator" --port 0 --token "$token" >"$work/emulator.out" &
+emulator_pid=$!
+line=
+for _ in $(seq 300); do
+  line=$(head -n 1 "$work/emulator.out")
+  [ -z "$line" ] || break
+  kill -0 "$emulator_pid" 2>/dev/null || break
+  sleep 0.1
+done
+url=${line#listening on }
+case "$url" in
+  http://127.0.0.1:*) echo "graph-emulator at $url" ;;
+  *) echo "error: graph-emulator did not announce its URL (got: '$line')" >&2; exit 1 ;;
+esac
+export USED_INSIGHT_TEST_URL="$url" USED_INSIGHT_TEST_TOKEN="$token"
+
+# --- run ---------------------------------------------------------------------
+valgrind=(valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect,possible
+  --errors-for-leak-kinds=definite,indirect,possible --suppressions=tests/c/valgrind.supp)
+
+step "C tests under valgrind"
+"${valgrind[@]}" "$work/test_c"
+
+step "C++ tests under valgrind"
+"${valgrind[@]}" "$work/test_cxx"
+
+step "C tests with AddressSanitizer and UndefinedBehaviorSanitizer"
+ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  "$work/test_asan"
+
+step "the README example (static, and as C++) under valgrind"
+for example in example_static example_cxx; do
+  out=$(GRAPH_TOKEN="$token" "${valgrind[@]}" "$work/$example" "$url")
+  echo "$example: $out"
+  case "$out" in
+    "created "????????-????-????-????-????????????) ;;
+    *) echo "error: $example printed '$out'" >&2; exit 1 ;;
+  esac
+done
+# Without a token it fails cleanly, saying why.
+if env -u GRAPH_TOKEN "${valgrind[@]}" "$work/example_static" "$url" 2>"$work/example.err"; then
+  echo "error: the example succeeded without a token" >&2
+  exit 1
+fi
+grep -q '^USED_INSIGHT_STATUS_INVALID_CONFIG: invalid configuration: no token' "$work/example.err" || {
+  cat "$work/example.err" >&2
+  exit 1
+}
+
+echo
+echo "==> C layer: all checks passed"

@@ -1,0 +1,984 @@
+/*
+ * Tests of the C API against graph-emulator, compiled as C99 and as C++11.
+ *
+ *   USED_INSIGHT_TEST_URL=http://127.0.0.1:PORT USED_INSIGHT_TEST_TOKEN=T ./test_used_insight [NAME...]
+ *
+ * The emulator must run with --token T. Each test resets it, queues faults
+ * through its control endpoints (a tiny HTTP/1.0 client over a socket, below)
+ * and checks what the library returned and what the emulator received.
+ * Prints one line per test and closes with "N passed, M failed".
+ */
+#define _POSIX_C_SOURCE 200112L
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "used_insight.h"
+
+/* ------------------------------------------------------------------ checks */
+
+static const char *current_test = "";
+static int test_failed = 0;
+
+static void fail_at(int line, const char *what) {
+  fprintf(stderr, "  %s:%d: %s: %s\n", __FILE__, line, current_test, what);
+  test_failed = 1;
+}
+
+#define CHECK(cond)                      \
+  do {                                   \
+    if (!(cond)) {                       \
+      fail_at(__LINE__, "CHECK(" #cond ")"); \
+    }                                    \
+  } while (0)
+
+static void check_status_at(int line, uint32_t got, uint32_t want, const used_insight_error *err) {
+  char what[1024];
+  if (got == want) {
+    return;
+  }
+  snprintf(what, sizeof what, "status %s, expected %s%s%s", used_insight_status_name(got),
+           used_insight_status_name(want), err ? ": " : "",
+           err ? used_insight_error_message(err) : "");
+  fail_at(line, what);
+}
+
+#define CHECK_STATUS(got, want, err) \
+  check_status_at(__LINE__, (uint32_t)(got), (uint32_t)(want), (err))
+
+static void check_str_at(int line, const char *got, const char *want) {
+  char what[1024];
+  if (got != NULL && strcmp(got, want) == 0) {
+    return;
+  }
+  snprintf(what, sizeof what, "got \"%s\", expected \"%s\"", got ? got : "(NULL)", want);
+  fail_at(line, what);
+}
+
+#define CHECK_STR(got, want) check_str_at(__LINE__, (got), (want))
+
+static int contains(const char *haystack, const char *needle) {
+  return haystack != NULL && strstr(haystack, needle) != NULL;
+}
+
+static size_t count(const char *haystack, const char *needle) {
+  size_t n = 0;
+  const char *p = haystack;
+  while (p != NULL && (p = strstr(p, needle)) != NULL) {
+    n++;
+    p += strlen(needle);
+  }
+  return n;
+}
+
+/* ------------------------------------------------- the emulator's controls */
+
+static const char *base_url;
+static const char *token;
+static int emulator_port;
+
+/* One HTTP/1.0 request to the emulator; returns the status (or -1) and, when
+ * body_out is not NULL, the response body (malloc'd, caller frees). */
+static int http(const char *method, const char *path, const char *body, char **body_out) {
+  struct sockaddr_in addr;
+  char head[512];
+  char *reply = NULL;
+  size_t len = 0, cap = 0;
+  int fd, status = -1;
+  const char *payload = body ? body : "";
+  char *split;
+
+  fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) {
+    return -1;
+  }
+  memset(&addr, 0, sizeof addr);
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((uint16_t)emulator_port);
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  snprintf(head, sizeof head,
+           "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+           "Content-Length: %lu\r\n\r\n",
+           method, path, (unsigned long)strlen(payload));
+  if (write(fd, head, strlen(head)) < 0 || write(fd, payload, strlen(payload)) < 0) {
+    close(fd);
+    return -1;
+  }
+  for (;;) {
+    ssize_t n;
+    if (cap - len < 4096) {
+      cap = cap * 2 + 8192;
+      reply = (char *)realloc(reply, cap);
+      if (reply == NULL) {
+        close(fd);
+        return -1;
+      }
+    }
+    n = read(fd, reply + len, cap - len - 1);
+    if (n <= 0) {
+      break;
+    }
+    len += (size_t)n;
+  }
+  close(fd);
+  reply[len] = '\0';
+  if (sscanf(reply, "HTTP/1.%*d %d", &status) != 1) {
+    status = -1;
+  }
+  split = strstr(reply, "\r\n\r\n");
+  if (body_out != NULL) {
+    *body_out = NULL;
+    if (split != NULL) {
+      size_t body_len = strlen(split + 4);
+      *body_out = (char *)malloc(body_len + 1);
+      if (*body_out != NULL) {
+        memcpy(*body_out, split + 4, body_len + 1);
+      }
+    }
+  }
+  free(reply);
+  return status;
+}
+
+static void emulator_reset(void) {
+  if (http("POST", "/_emulator/reset", "{}", NULL) != 200) {
+    fail_at(__LINE__, "could not reset the emulator");
+  }
+}
+
+static void emulator_fault(const char *fault_json) {
+  if (http("POST", "/_emulator/faults", fault_json, NULL) != 200) {
+    fail_at(__LINE__, "the emulator refused a fault");
+  }
+}
+
+/* What the emulator received, as its JSON (caller frees). */
+static char *emulator_requests(void) {
+  char *body = NULL;
+  if (http("GET", "/_emulator/requests", NULL, &body) != 200) {
+    fail_at(__LINE__, "could not list the emulator's requests");
+  }
+  return body;
+}
+
+static size_t emulator_request_count(void) {
+  char *requests = emulator_requests();
+  size_t n = count(requests, "\"method\":");
+  free(requests);
+  return n;
+}
+
+/* ---------------------------------------------------------------- fixtures */
+
+static const char *const USER = "alice@contoso.com";
+
+static const char *const INSIGHT_JSON =
+    "{\"lastUsed\":{\"lastAccessedDateTime\":\"2026-11-28T10:00:00Z\"},"
+    "\"resourceVisualization\":{\"title\":\"Quarterly report\",\"type\":\"Word\"},"
+    "\"resourceReference\":{\"webUrl\":\"https://contoso.sharepoint.com/report.docx\"}}";
+
+static used_insight_fields valid_fields(void) {
+  used_insight_fields fields = USED_INSIGHT_FIELDS_INIT;
+  fields.title = "Quarterly report";
+  fields.type = "Word";
+  fields.web_url = "https://contoso.sharepoint.com/sites/finance/report.docx";
+  fields.last_accessed = "2026-11-28T10:00:00Z";
+  return fields;
+}
+
+/* Options pointing at the emulator with the right token. */
+static used_insight_options *emulator_options(void) {
+  used_insight_options *options = used_insight_options_new();
+  CHECK(options != NULL);
+  CHECK_STATUS(used_insight_options_set_base_url(options, base_url), USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_STATUS(used_insight_options_set_token(options, token), USED_INSIGHT_STATUS_OK, NULL);
+  return options;
+}
+
+static used_insight_client *client_from(const used_insight_options *options) {
+  used_insight_client *client = NULL;
+  used_insight_error *err = NULL;
+  CHECK_STATUS(used_insight_client_new(options, &client, &err), USED_INSIGHT_STATUS_OK, err);
+  CHECK(err == NULL);
+  used_insight_error_free(err);
+  return client;
+}
+
+static used_insight_client *emulator_client(void) {
+  used_insight_options *options = emulator_options();
+  used_insight_client *client = client_from(options);
+  used_insight_options_free(options);
+  return client;
+}
+
+/* ------------------------------------------------------------------- tests */
+
+static void test_version_matches_the_header(void) {
+  CHECK_STR(used_insight_version(), USED_INSIGHT_VERSION_STRING);
+  CHECK_STR(used_insight_status_name(USED_INSIGHT_STATUS_TIMEOUT), "USED_INSIGHT_STATUS_TIMEOUT");
+  CHECK_STR(used_insight_status_name(USED_INSIGHT_STATUS_OK), "USED_INSIGHT_STATUS_OK");
+  /* A number that is no status is read as an integer, never trusted. */
+  CHECK_STR(used_insight_status_name(12345u), "unknown");
+  CHECK_STR(used_insight_status_name(0xFFFFFFFFu), "unknown");
+}
+
+static void test_free_null_is_a_no_op(void) {
+  used_insight_options_free(NULL);
+  used_insight_client_free(NULL);
+  used_insight_error_free(NULL);
+  used_insight_result_free(NULL);
+  used_insight_string_free(NULL);
+}
+
+static void test_create_json_succeeds_and_sends_graphs_headers(void) {
+  used_insight_options *options = emulator_options();
+  used_insight_client *client = NULL;
+  used_insight_error *err = NULL;
+  char *out = NULL;
+  char *requests = NULL;
+
+  CHECK_STATUS(used_insight_options_set_user_agent(options, "c-tests/1.0"), USED_INSIGHT_STATUS_OK,
+               NULL);
+  client = client_from(options);
+  CHECK_STATUS(used_insight_create(client, USER, INSIGHT_JSON, &out, &err), USED_INSIGHT_STATUS_OK,
+               err);
+  CHECK(err == NULL); /* *err is written only on failure */
+  CHECK(contains(out, "\"id\":\""));
+  CHECK(contains(out, "\"title\":\"Quarterly report\""));
+  CHECK(contains(out, "\"@odata.type\":\"#microsoft.graph.usedInsight\""));
+
+  requests = emulator_requests();
+  CHECK(count(requests, "\"method\":") == 1);
+  CHECK(contains(requests, "\"path\":\"/v1.0/users/alice@contoso.com/insights/used\""));
+  {
+    char expected[256];
+    snprintf(expected, sizeof expected, "\"authorization\":\"Bearer %s\"", token);
+    CHECK(contains(requests, expected));
+  }
+  CHECK(contains(requests, "\"user-agent\":\"c-tests/1.0 used-insight/"));
+  CHECK(contains(requests, "\"client-request-id\":\""));
+
+  free(requests);
+  used_insight_string_free(out);
+  used_insight_error_free(err);
+  used_insight_client_free(client);
+  used_insight_options_free(options);
+}
+
+static void test_create_fields_succeeds_with_id_readable_without_json(void) {
+  used_insight_client *client = emulator_client();
+  used_insight_fields fields = valid_fields();
+  used_insight_result *result = NULL;
+  used_insight_error *err = NULL;
+  const char *id;
+  char *requests = NULL;
+
+  fields.container_display_name = "Finance";
+  fields.container_web_url = "https://contoso.sharepoint.com/sites/finance";
+  fields.resource_type = "microsoft.graph.driveItem";
+  fields.last_modified = "2026-11-27T09:30:00.1234567+01:00";
+  CHECK_STATUS(used_insight_create_fields(client, USER, &fields, &result, &err),
+               USED_INSIGHT_STATUS_OK, err);
+  CHECK(err == NULL);
+  id = used_insight_result_id(result);
+  CHECK(id != NULL && strlen(id) == 36); /* the emulator's ids are UUIDs */
+  CHECK(id != NULL && contains(used_insight_result_json(result), id));
+  CHECK(contains(used_insight_result_json(result), "\"containerDisplayName\":\"Finance\""));
+  /* Seven fractional digits and the offset are kept exactly. */
+  CHECK(contains(used_insight_result_json(result), "2026-11-27T09:30:00.1234567+01:00"));
+
+  requests = emulator_requests();
+  CHECK(count(requests, "\"method\":") == 1);
+  CHECK(contains(requests, "microsoft.graph.resourceReference"));
+
+  free(requests);
+  used_insight_result_free(result);
+  used_insight_client_free(client);
+}
+
+static void test_api_version_beta_is_used_in_the_path(void) {
+  used_insight_options *options = emulator_options();
+  used_insight_client *client = NULL;
+  used_insight_error *err = NULL;
+  char *out = NULL;
+  char *requests = NULL;
+
+  CHECK_STATUS(used_insight_options_set_api_version(options, "beta"), USED_INSIGHT_STATUS_OK, NULL);
+  client = client_from(options);
+  CHECK_STATUS(used_insight_create(client, "a/b?c", INSIGHT_JSON, &out, &err),
+               USED_INSIGHT_STATUS_OK, err);
+  requests = emulator_requests();
+  /* usersId is one percent-encoded path segment. */
+  CHECK(contains(requests, "\"path\":\"/beta/users/a%2Fb%3Fc/insights/used\""));
+
+  free(requests);
+  used_insight_string_free(out);
+  used_insight_error_free(err);
+  used_insight_client_free(client);
+  used_insight_options_free(options);
+}
+
+static void test_validation_lists_every_problem_and_sends_nothing(void) {
+  used_insight_client *client = emulator_client();
+  used_insight_fields fields = USED_INSIGHT_FIELDS_INIT;
+  used_insight_result *result = NULL;
+  used_insight_error *err = NULL;
+  char *out = NULL;
+
+  fields.title = "Quarterly report";
+  fields.preview_image_url = "ftp://contoso.com/preview.png";
+  fields.last_accessed = "2026-11-28 10:00"; /* no T, no offset */
+  CHECK_STATUS(used_insight_create_fields(client, "", &fields, &result, &err),
+               USED_INSIGHT_STATUS_VALIDATION_FAILED, err);
+  CHECK(result == NULL);
+  CHECK_STATUS(used_insight_error_status(err), USED_INSIGHT_STATUS_VALIDATION_FAILED, err);
+  CHECK(used_insight_error_problem_count(err) == 4);
+  CHECK_STR(used_insight_error_problem_path(err, 0), "usersId");
+  CHECK_STR(used_insight_error_problem_reason(err, 0), "must not be empty");
+  CHECK_STR(used_insight_error_problem_path(err, 1), "lastUsed.lastAccessedDateTime");
+  CHECK_STR(used_insight_error_problem_path(err, 2), "resourceVisualization.previewImageUrl");
+  CHECK(contains(used_insight_error_problem_reason(err, 2), "http or https"));
+  CHECK_STR(used_insight_error_problem_path(err, 3), "resourceReference");
+  CHECK_STR(used_insight_error_problem_reason(err, 3), "is required");
+  CHECK(used_insight_error_problem_path(err, 4) == NULL);
+  CHECK(used_insight_error_problem_reason(err, 4) == NULL);
+  CHECK(contains(used_insight_error_message(err), "4 problems"));
+  CHECK(used_insight_error_http_status(err) == 0);
+  CHECK(used_insight_error_client_request_id(err) == NULL);
+  used_insight_error_free(err);
+  err = NULL;
+
+  /* The JSON variant reports shape problems with their paths too. */
+  CHECK_STATUS(used_insight_create(client, USER, "{\"lastUsed\":[],\"x\":1}", &out, &err),
+               USED_INSIGHT_STATUS_VALIDATION_FAILED, err);
+  CHECK(out == NULL);
+  CHECK(used_insight_error_problem_count(err) == 3);
+  CHECK_STR(used_insight_error_problem_path(err, 0), "lastUsed"); /* not an object, */
+  CHECK(contains(used_insight_error_problem_reason(err, 0), "expected an object")); /* once */
+  CHECK_STR(used_insight_error_problem_path(err, 1), "resourceVisualization");
+  CHECK_STR(used_insight_error_problem_reason(err, 1), "is required");
+  CHECK_STR(used_insight_error_problem_path(err, 2), "resourceReference");
+  used_insight_error_free(err);
+  err = NULL;
+
+  CHECK_STATUS(used_insight_create(client, USER, "not json", &out, &err),
+               USED_INSIGHT_STATUS_VALIDATION_FAILED, err);
+  CHECK(used_insight_error_problem_count(err) >= 1);
+
+  CHECK(emulator_request_count() == 0);
+  used_insight_error_free(err);
+  used_insight_client_free(client);
+}
+
+static void test_graph_400_carries_code_and_request_ids(void) {
+  used_insight_client *client = emulator_client();
+  used_insight_error *err = NULL;
+  char *out = NULL;
+  const char *client_request_id;
+
+  emulator_fault("{\"status\":400}");
+  CHECK_STATUS(used_insight_create(client, USER, INSIGHT_JSON, &out, &err),
+               USED_INSIGHT_STATUS_GRAPH_API_ERROR, err);
+  CHECK(out == NULL);
+  CHECK(used_insight_error_http_status(err) == 400);
+  CHECK_STR(used_insight_error_graph_code(err), "BadRequest");
+  CHECK(used_insight_error_request_id(err) != NULL &&
+        strlen(used_insight_error_request_id(err)) == 36);
+  client_request_id = used_insight_error_client_request_id(err);
+  CHECK(client_request_id != NULL && strlen(client_request_id) == 36);
+  CHECK(used_insight_error_retry_after_ms(err) == -1);
+  CHECK(used_insight_error_problem_count(err) == 0);
+  CHECK(!used_insight_error_request_may_have_been_processed(err));
+  CHECK(contains(used_insight_error_message(err), "HTTP 400"));
+  CHECK(emulator_request_count() == 1); /* 400 is not retried */
+
+  used_insight_error_free(err);
+  used_insight_client_free(client);
+}
+
+static void test_wrong_token_is_a_graph_401(void) {
+  used_insight_options *options = emulator_options();
+  used_insight_client *client = NULL;
+  used_insight_error *err = NULL;
+  char *out = NULL;
+
+  CHECK_STATUS(used_insight_options_set_token(options, "not-the-token"), USED_INSIGHT_STATUS_OK,
+               NULL);
+  client = client_from(options);
+  CHECK_STATUS(used_insight_create(client, USER, INSIGHT_JSON, &out, &err),
+               USED_INSIGHT_STATUS_GRAPH_API_ERROR, err);
+  CHECK(used_insight_error_http_status(err) == 401);
+  CHECK_STR(used_insight_error_graph_code(err), "InvalidAuthenticationToken");
+  CHECK(!contains(used_insight_error_message(err), "not-the-token")); /* never the token */
+
+  used_insight_error_free(err);
+  used_insight_client_free(client);
+  used_insight_options_free(options);
+}
+
+static void test_429_then_success_is_retried_with_the_same_client_request_id(void) {
+  used_insight_client *client = emulator_client();
+  used_insight_error *err = NULL;
+  char *out = NULL;
+  char *requests = NULL;
+  const char *first;
+  char id[64];
+
+  emulator_fault("{\"status\":429,\"retry_after\":\"0.2\"}");
+  CHECK_STATUS(used_insight_create(client, USER, INSIGHT_JSON, &out, &err), USED_INSIGHT_STATUS_OK,
+               err);
+  CHECK(contains(out, "\"id\":\""));
+  requests = emulator_requests();
+  CHECK(count(requests, "\"method\":") == 2);
+  first = strstr(requests ? requests : "", "\"client-request-id\":\"");
+  CHECK(first != NULL);
+  if (first != NULL) {
+    memset(id, 0, sizeof id);
+    memcpy(id, first, strlen("\"client-request-id\":\"") + 36);
+    CHECK(count(requests, id) == 2);
+  }
+  CHECK(contains(requests, "\"retry-attempt\":\"1\""));
+
+  free(requests);
+  used_insight_string_free(out);
+  used_insight_error_free(err);
+  used_insight_client_free(client);
+}
+
+static void test_429_beyond_the_retries_reports_retry_after(void) {
+  used_insight_options *options = emulator_options();
+  used_insight_client *client = NULL;
+  used_insight_error *err = NULL;
+  char *out = NULL;
+
+  CHECK_STATUS(used_insight_options_set_max_retries(options, 0), USED_INSIGHT_STATUS_OK, NULL);
+  client = client_from(options);
+  emulator_fault("{\"status\":429,\"retry_after\":\"2.5\"}");
+  CHECK_STATUS(used_insight_create(client, USER, INSIGHT_JSON, &out, &err),
+               USED_INSIGHT_STATUS_GRAPH_API_ERROR, err);
+  CHECK(used_insight_error_http_status(err) == 429);
+  CHECK_STR(used_insight_error_graph_code(err), "TooManyRequests");
+  CHECK(used_insight_error_retry_after_ms(err) == 2500);
+  CHECK(emulator_request_count() == 1);
+
+  used_insight_error_free(err);
+  used_insight_client_free(client);
+  used_insight_options_free(options);
+}
+
+static void test_dropped_connection_is_transport_and_never_resent(void) {
+  used_insight_client *client = emulator_client(); /* 3 retries allowed */
+  used_insight_result *result = NULL;
+  used_insight_error *err = NULL;
+  used_insight_fields fields = valid_fields();
+
+  emulator_fault("{\"drop_connection\":true}");
+  CHECK_STATUS(used_insight_create_fields(client, USER, &fields, &result, &err),
+               USED_INSIGHT_STATUS_TRANSPORT, err);
+  CHECK(result == NULL);
+  CHECK(used_insight_error_request_may_have_been_processed(err));
+  CHECK(used_insight_error_http_status(err) == 0);
+  CHECK(used_insight_error_client_request_id(err) != NULL);
+  CHECK(emulator_request_count() == 1); /* exactly one: a create is not resent */
+
+  used_insight_error_free(err);
+  used_insight_client_free(client);
+}
+
+static void test_connection_refused_is_transport_not_processed(void) {
+  used_insight_options *options = emulator_options();
+  used_insight_client *client = NULL;
+  used_insight_error *err = NULL;
+  char *out = NULL;
+
+  /* Port 1 on loopback: nothing listens there. */
+  CHECK_STATUS(used_insight_options_set_base_url(options, "http://127.0.0.1:1"),
+               USED_INSIGHT_STATUS_OK, NULL);
+  client = client_from(options);
+  CHECK_STATUS(used_insight_create(client, USER, INSIGHT_JSON, &out, &err),
+               USED_INSIGHT_STATUS_TRANSPORT, err);
+  CHECK(!used_insight_error_request_may_have_been_processed(err));
+
+  used_insight_error_free(err);
+  used_insight_client_free(client);
+  used_insight_options_free(options);
+}
+
+static void test_slow_answer_is_a_timeout(void) {
+  used_insight_options *options = emulator_options();
+  used_insight_client *client = NULL;
+  used_insight_error *err = NULL;
+  char *out = NULL;
+
+  CHECK_STATUS(used_insight_options_set_timeout_ms(options, 800), USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_STATUS(used_insight_options_set_connect_timeout_ms(options, 5000), USED_INSIGHT_STATUS_OK,
+               NULL);
+  client = client_from(options);
+  emulator_fault("{\"delay_ms\":3000}");
+  CHECK_STATUS(used_insight_create(client, USER, INSIGHT_JSON, &out, &err),
+               USED_INSIGHT_STATUS_TIMEOUT, err);
+  CHECK(out == NULL);
+  CHECK(used_insight_error_request_may_have_been_processed(err));
+  CHECK(used_insight_error_client_request_id(err) != NULL);
+  CHECK(emulator_request_count() == 1);
+
+  used_insight_error_free(err);
+  used_insight_client_free(client);
+  used_insight_options_free(options);
+}
+
+static void test_html_201_is_an_undecodable_response(void) {
+  used_insight_client *client = emulator_client();
+  used_insight_error *err = NULL;
+  char *out = NULL;
+
+  emulator_fault("{\"status\":201,\"body\":\"<html>Created</html>\"}");
+  CHECK_STATUS(used_insight_create(client, USER, INSIGHT_JSON, &out, &err),
+               USED_INSIGHT_STATUS_UNDECODABLE_RESPONSE, err);
+  CHECK(out == NULL);
+  CHECK(used_insight_error_http_status(err) == 201);
+  /* A mangled 2xx means Graph did the work. */
+  CHECK(used_insight_error_request_may_have_been_processed(err));
+  CHECK(used_insight_error_request_id(err) != NULL);
+  CHECK(emulator_request_count() == 1);
+
+  used_insight_error_free(err);
+  used_insight_client_free(client);
+}
+
+static void test_null_arguments_are_reported_never_crash(void) {
+  used_insight_options *options = emulator_options();
+  used_insight_client *client = client_from(options);
+  used_insight_fields fields = valid_fields();
+  used_insight_error *err = NULL;
+  used_insight_result *result = NULL;
+  char *out = NULL;
+
+  /* Setters. */
+  CHECK_STATUS(used_insight_options_set_base_url(NULL, base_url), USED_INSIGHT_STATUS_NULL_PARAMETER,
+               NULL);
+  CHECK_STATUS(used_insight_options_set_base_url(options, NULL), USED_INSIGHT_STATUS_NULL_PARAMETER,
+               NULL);
+  CHECK_STATUS(used_insight_options_set_cloud(NULL, USED_INSIGHT_CLOUD_GLOBAL),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK_STATUS(used_insight_options_set_cloud_name(options, NULL),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK_STATUS(used_insight_options_set_api_version(options, NULL),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK_STATUS(used_insight_options_set_token(NULL, "t"), USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK_STATUS(used_insight_options_set_token(options, NULL), USED_INSIGHT_STATUS_NULL_PARAMETER,
+               NULL);
+  CHECK_STATUS(used_insight_options_set_token_callback(options, NULL, NULL),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK_STATUS(used_insight_options_set_timeout_ms(NULL, 1), USED_INSIGHT_STATUS_NULL_PARAMETER,
+               NULL);
+  CHECK_STATUS(used_insight_options_set_connect_timeout_ms(NULL, 1),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK_STATUS(used_insight_options_set_max_retries(NULL, 1), USED_INSIGHT_STATUS_NULL_PARAMETER,
+               NULL);
+  CHECK_STATUS(used_insight_options_set_user_agent(options, NULL),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+
+  /* client_new: the error names the parameter; err itself may be NULL. */
+  {
+    used_insight_client *other = NULL;
+    CHECK_STATUS(used_insight_client_new(NULL, &other, &err), USED_INSIGHT_STATUS_NULL_PARAMETER,
+                 err);
+    CHECK_STR(used_insight_error_message(err), "options is NULL");
+    CHECK(other == NULL);
+    used_insight_error_free(err);
+    err = NULL;
+    CHECK_STATUS(used_insight_client_new(options, NULL, &err), USED_INSIGHT_STATUS_NULL_PARAMETER,
+                 err);
+    CHECK_STR(used_insight_error_message(err), "out_client is NULL");
+    used_insight_error_free(err);
+    err = NULL;
+    CHECK_STATUS(used_insight_client_new(NULL, NULL, NULL), USED_INSIGHT_STATUS_NULL_PARAMETER,
+                 NULL);
+  }
+
+  /* create. */
+  CHECK_STATUS(used_insight_create(NULL, USER, INSIGHT_JSON, &out, NULL),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK_STATUS(used_insight_create(client, NULL, INSIGHT_JSON, &out, NULL),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK_STATUS(used_insight_create(client, USER, NULL, &out, &err),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, err);
+  CHECK_STR(used_insight_error_message(err), "insight_json is NULL");
+  used_insight_error_free(err);
+  err = NULL;
+  CHECK_STATUS(used_insight_create(client, USER, INSIGHT_JSON, NULL, NULL),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK(out == NULL);
+
+  /* create_fields. */
+  CHECK_STATUS(used_insight_create_fields(NULL, USER, &fields, &result, NULL),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK_STATUS(used_insight_create_fields(client, NULL, &fields, &result, NULL),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK_STATUS(used_insight_create_fields(client, USER, NULL, &result, &err),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, err);
+  CHECK_STR(used_insight_error_message(err), "fields is NULL");
+  used_insight_error_free(err);
+  err = NULL;
+  CHECK_STATUS(used_insight_create_fields(client, USER, &fields, NULL, NULL),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK(result == NULL);
+
+  /* Accessors on NULL objects. */
+  CHECK_STATUS(used_insight_error_status(NULL), USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK(used_insight_error_message(NULL) == NULL);
+  CHECK(used_insight_error_http_status(NULL) == 0);
+  CHECK(used_insight_error_graph_code(NULL) == NULL);
+  CHECK(used_insight_error_request_id(NULL) == NULL);
+  CHECK(used_insight_error_client_request_id(NULL) == NULL);
+  CHECK(used_insight_error_retry_after_ms(NULL) == -1);
+  CHECK(!used_insight_error_request_may_have_been_processed(NULL));
+  CHECK(used_insight_error_problem_count(NULL) == 0);
+  CHECK(used_insight_error_problem_path(NULL, 0) == NULL);
+  CHECK(used_insight_error_problem_reason(NULL, 0) == NULL);
+  CHECK(used_insight_result_id(NULL) == NULL);
+  CHECK(used_insight_result_json(NULL) == NULL);
+
+  CHECK(emulator_request_count() == 0);
+  used_insight_client_free(client);
+  used_insight_options_free(options);
+}
+
+static void test_invalid_utf8_is_reported_never_crash(void) {
+  used_insight_options *options = emulator_options();
+  used_insight_client *client = client_from(options);
+  used_insight_fields fields = valid_fields();
+  used_insight_error *err = NULL;
+  used_insight_result *result = NULL;
+  char sentinel = 0;
+  char *out = &sentinel;
+  const char *latin1 = "caf\xe9";
+
+  CHECK_STATUS(used_insight_options_set_base_url(options, latin1), USED_INSIGHT_STATUS_INVALID_UTF8,
+               NULL);
+  CHECK_STATUS(used_insight_options_set_token(options, "\xff\xfe"), USED_INSIGHT_STATUS_INVALID_UTF8,
+               NULL);
+  CHECK_STATUS(used_insight_options_set_cloud_name(options, latin1),
+               USED_INSIGHT_STATUS_INVALID_UTF8, NULL);
+  CHECK_STATUS(used_insight_options_set_api_version(options, latin1),
+               USED_INSIGHT_STATUS_INVALID_UTF8, NULL);
+  CHECK_STATUS(used_insight_options_set_user_agent(options, latin1),
+               USED_INSIGHT_STATUS_INVALID_UTF8, NULL);
+
+  CHECK_STATUS(used_insight_create(client, latin1, INSIGHT_JSON, &out, &err),
+               USED_INSIGHT_STATUS_INVALID_UTF8, err);
+  CHECK_STR(used_insight_error_message(err), "user_id is not valid UTF-8 (bad byte at offset 3)");
+  used_insight_error_free(err);
+  err = NULL;
+  CHECK_STATUS(used_insight_create(client, USER, "{\"x\":\"\xc3\x28\"}", &out, &err),
+               USED_INSIGHT_STATUS_INVALID_UTF8, err);
+  CHECK(contains(used_insight_error_message(err), "insight_json"));
+  used_insight_error_free(err);
+  err = NULL;
+  CHECK(out == &sentinel); /* never written on failure */
+
+  fields.title = latin1;
+  fields.web_url = "https://contoso.com/\x80";
+  CHECK_STATUS(used_insight_create_fields(client, USER, &fields, &result, &err),
+               USED_INSIGHT_STATUS_INVALID_UTF8, err);
+  CHECK(used_insight_error_problem_count(err) == 2);
+  CHECK_STR(used_insight_error_problem_path(err, 0), "resourceVisualization.title");
+  CHECK_STR(used_insight_error_problem_path(err, 1), "resourceReference.webUrl");
+  CHECK(result == NULL);
+
+  CHECK(emulator_request_count() == 0);
+  used_insight_error_free(err);
+  used_insight_client_free(client);
+  used_insight_options_free(options);
+}
+
+static void test_invalid_arguments_and_config(void) {
+  used_insight_options *options = used_insight_options_new();
+  used_insight_client *client = NULL;
+  used_insight_error *err = NULL;
+  used_insight_fields fields = valid_fields();
+  used_insight_result *result = NULL;
+  used_insight_client *good = emulator_client();
+
+  CHECK_STATUS(used_insight_options_set_cloud(options, 99u), USED_INSIGHT_STATUS_INVALID_ARGUMENT,
+               NULL);
+  CHECK_STATUS(used_insight_options_set_cloud(options, USED_INSIGHT_CLOUD_US_GOV_DOD),
+               USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_STATUS(used_insight_options_set_cloud_name(options, "china"), USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_STATUS(used_insight_options_set_cloud_name(options, "moon"),
+               USED_INSIGHT_STATUS_INVALID_ARGUMENT, NULL);
+  CHECK_STATUS(used_insight_options_set_api_version(options, "v2.0"),
+               USED_INSIGHT_STATUS_INVALID_ARGUMENT, NULL);
+  CHECK_STATUS(used_insight_options_set_timeout_ms(options, 0), USED_INSIGHT_STATUS_INVALID_ARGUMENT,
+               NULL);
+
+  /* No credential. */
+  CHECK_STATUS(used_insight_client_new(options, &client, &err), USED_INSIGHT_STATUS_INVALID_CONFIG,
+               err);
+  CHECK(client == NULL);
+  CHECK(contains(used_insight_error_message(err), "token"));
+  used_insight_error_free(err);
+  err = NULL;
+
+  /* Plain http:// to a host that is not loopback. */
+  CHECK_STATUS(used_insight_options_set_token(options, "t"), USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_STATUS(used_insight_options_set_base_url(options, "http://graph.example.com"),
+               USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_STATUS(used_insight_client_new(options, &client, &err), USED_INSIGHT_STATUS_INVALID_CONFIG,
+               err);
+  CHECK(client == NULL);
+  used_insight_error_free(err);
+  err = NULL;
+
+  /* A struct_size that is not the caller's sizeof. */
+  fields.struct_size = 0;
+  CHECK_STATUS(used_insight_create_fields(good, USER, &fields, &result, &err),
+               USED_INSIGHT_STATUS_INVALID_ARGUMENT, err);
+  CHECK(contains(used_insight_error_message(err), "struct_size"));
+  CHECK(result == NULL);
+
+  CHECK(emulator_request_count() == 0);
+  used_insight_error_free(err);
+  used_insight_client_free(good);
+  used_insight_options_free(options);
+}
+
+/* A token source shared by threads: counts its calls under a lock. */
+typedef struct {
+  pthread_mutex_t lock;
+  int calls;
+  int fail;
+} token_source;
+
+static int token_callback(void *user_data, char *buf, size_t buf_len) {
+  token_source *source = (token_source *)user_data;
+  int fail;
+  pthread_mutex_lock(&source->lock);
+  source->calls++;
+  fail = source->fail;
+  pthread_mutex_unlock(&source->lock);
+  if (fail) {
+    snprintf(buf, buf_len, "%s", "the vault is locked");
+    return 7;
+  }
+  if (strlen(token) + 1 > buf_len) {
+    return 1;
+  }
+  memcpy(buf, token, strlen(token) + 1);
+  return 0;
+}
+
+static used_insight_client *callback_client(token_source *source) {
+  used_insight_options *options = emulator_options();
+  used_insight_client *client = NULL;
+  CHECK_STATUS(used_insight_options_set_token_callback(options, token_callback, source),
+               USED_INSIGHT_STATUS_OK, NULL);
+  client = client_from(options);
+  used_insight_options_free(options);
+  return client;
+}
+
+static void test_token_callback_is_called_before_every_attempt(void) {
+  token_source source;
+  used_insight_client *client;
+  used_insight_error *err = NULL;
+  char *out = NULL;
+
+  pthread_mutex_init(&source.lock, NULL);
+  source.calls = 0;
+  source.fail = 0;
+  client = callback_client(&source);
+  emulator_fault("{\"status\":503,\"retry_after\":\"0.1\"}");
+  CHECK_STATUS(used_insight_create(client, USER, INSIGHT_JSON, &out, &err), USED_INSIGHT_STATUS_OK,
+               err);
+  CHECK(source.calls == 2); /* the 503 attempt and its retry */
+  CHECK(emulator_request_count() == 2);
+
+  used_insight_string_free(out);
+  used_insight_error_free(err);
+  used_insight_client_free(client);
+  pthread_mutex_destroy(&source.lock);
+}
+
+static void test_token_callback_failure_is_reported_and_nothing_sent(void) {
+  token_source source;
+  used_insight_client *client;
+  used_insight_error *err = NULL;
+  used_insight_fields fields = valid_fields();
+  used_insight_result *result = NULL;
+
+  pthread_mutex_init(&source.lock, NULL);
+  source.calls = 0;
+  source.fail = 1;
+  client = callback_client(&source);
+  CHECK_STATUS(used_insight_create_fields(client, USER, &fields, &result, &err),
+               USED_INSIGHT_STATUS_TOKEN_PROVIDER_FAILED, err);
+  CHECK(result == NULL);
+  CHECK(source.calls == 1);
+  CHECK(contains(used_insight_error_message(err), "returned 7: the vault is locked"));
+  CHECK(emulator_request_count() == 0);
+
+  used_insight_error_free(err);
+  used_insight_client_free(client);
+  pthread_mutex_destroy(&source.lock);
+}
+
+#define THREADS 8
+#define CREATES_PER_THREAD 4
+
+typedef struct {
+  used_insight_client *client;
+  int index;
+  int ok;
+} worker;
+
+static void *work(void *arg) {
+  worker *w = (worker *)arg;
+  char user[64];
+  int i;
+  snprintf(user, sizeof user, "user-%d@contoso.com", w->index);
+  for (i = 0; i < CREATES_PER_THREAD; i++) {
+    used_insight_error *err = NULL;
+    if (i % 2 == 0) {
+      char *out = NULL;
+      if (used_insight_create(w->client, user, INSIGHT_JSON, &out, &err) == USED_INSIGHT_STATUS_OK &&
+          contains(out, "\"id\":\"")) {
+        w->ok++;
+      }
+      used_insight_string_free(out);
+    } else {
+      used_insight_fields fields = valid_fields();
+      used_insight_result *result = NULL;
+      if (used_insight_create_fields(w->client, user, &fields, &result, &err) ==
+              USED_INSIGHT_STATUS_OK &&
+          used_insight_result_id(result) != NULL) {
+        w->ok++;
+      }
+      used_insight_result_free(result);
+    }
+    if (err != NULL) {
+      fprintf(stderr, "  thread %d: %s\n", w->index, used_insight_error_message(err));
+    }
+    used_insight_error_free(err);
+  }
+  return NULL;
+}
+
+static void test_eight_threads_share_one_client(void) {
+  token_source source;
+  used_insight_client *client;
+  pthread_t threads[THREADS];
+  worker workers[THREADS];
+  int i, ok = 0;
+
+  pthread_mutex_init(&source.lock, NULL);
+  source.calls = 0;
+  source.fail = 0;
+  client = callback_client(&source);
+  for (i = 0; i < THREADS; i++) {
+    workers[i].client = client;
+    workers[i].index = i;
+    workers[i].ok = 0;
+    CHECK(pthread_create(&threads[i], NULL, work, &workers[i]) == 0);
+  }
+  for (i = 0; i < THREADS; i++) {
+    CHECK(pthread_join(threads[i], NULL) == 0);
+    ok += workers[i].ok;
+  }
+  CHECK(ok == THREADS * CREATES_PER_THREAD);
+  CHECK(emulator_request_count() == THREADS * CREATES_PER_THREAD);
+  CHECK(source.calls == THREADS * CREATES_PER_THREAD); /* called from every thread */
+
+  used_insight_client_free(client);
+  pthread_mutex_destroy(&source.lock);
+}
+
+/* -------------------------------------------------------------------- main */
+
+typedef struct {
+  const char *name;
+  void (*run)(void);
+} test_case;
+
+#define TEST(fn) {#fn, fn}
+
+static const test_case TESTS[] = {
+    TEST(test_version_matches_the_header),
+    TEST(test_free_null_is_a_no_op),
+    TEST(test_create_json_succeeds_and_sends_graphs_headers),
+    TEST(test_create_fields_succeeds_with_id_readable_without_json),
+    TEST(test_api_version_beta_is_used_in_the_path),
+    TEST(test_validation_lists_every_problem_and_sends_nothing),
+    TEST(test_graph_400_carries_code_and_request_ids),
+    TEST(test_wrong_token_is_a_graph_401),
+    TEST(test_429_then_success_is_retried_with_the_same_client_request_id),
+    TEST(test_429_beyond_the_retries_reports_retry_after),
+    TEST(test_dropped_connection_is_transport_and_never_resent),
+    TEST(test_connection_refused_is_transport_not_processed),
+    TEST(test_slow_answer_is_a_timeout),
+    TEST(test_html_201_is_an_undecodable_response),
+    TEST(test_null_arguments_are_reported_never_crash),
+    TEST(test_invalid_utf8_is_reported_never_crash),
+    TEST(test_invalid_arguments_and_config),
+    TEST(test_token_callback_is_called_before_every_attempt),
+    TEST(test_token_callback_failure_is_reported_and_nothing_sent),
+    TEST(test_eight_threads_share_one_client),
+};
+
+static int selected(const char *name, int argc, char **argv) {
+  int i;
+  if (argc < 2) {
+    return 1;
+  }
+  for (i = 1; i < argc; i++) {
+    if (strcmp(argv[i], name) == 0) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  size_t i;
+  int passed = 0, failed = 0;
+
+  base_url = getenv("USED_INSIGHT_TEST_URL");
+  token = getenv("USED_INSIGHT_TEST_TOKEN");
+  if (base_url == NULL || token == NULL ||
+      sscanf(base_url, "http://127.0.0.1:%d", &emulator_port) != 1) {
+    fprintf(stderr,
+            "set USED_INSIGHT_TEST_URL=http://127.0.0.1:PORT (a graph-emulator started with\n"
+            "--token T) and USED_INSIGHT_TEST_TOKEN=T\n");
+    return 2;
+  }
+  for (i = 0; i < sizeof TESTS / sizeof TESTS[0]; i++) {
+    if (!selected(TESTS[i].name, argc, argv)) {
+      continue;
+    }
+    current_test = TESTS[i].name;
+    test_failed = 0;
+    emulator_reset();
+    TESTS[i].run();
+    printf("%s %s\n", test_failed ? "FAIL" : "ok  ", TESTS[i].name);
+    fflush(stdout);
+    if (test_failed) {
+      failed++;
+    } else {
+      passed++;
+    }
+  }
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 && passed > 0 ? 0 : 1;
+}
