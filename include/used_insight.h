@@ -47,6 +47,16 @@
     NULL, NULL }
 
 /**
+ * Initialiser for a used_insight_batch_item: struct_size set, every member NULL.
+ *
+ *     used_insight_batch_item item = USED_INSIGHT_BATCH_ITEM_INIT;
+ *     item.user_id = "alice@contoso.com";
+ *     item.insight_json = json;   (or item.fields = &fields;)
+ */
+#define USED_INSIGHT_BATCH_ITEM_INIT \
+  { sizeof(used_insight_batch_item), NULL, NULL, NULL }
+
+/**
  * Size in bytes of the buffer handed to a `used_insight_token_callback`:
  * the longest token it can return is one byte less (the NUL). Access tokens
  * from Microsoft Entra ID are a few kilobytes.
@@ -192,6 +202,32 @@ typedef uint32_t used_insight_cloud;
 #endif // __cplusplus
 
 /**
+ * Settings for `used_insight_create_many`. Create with
+ * `used_insight_batch_options_new`, change with the
+ * `used_insight_batch_options_set_*` functions, free with
+ * `used_insight_batch_options_free`. Passing NULL instead of options means
+ * every default.
+ *
+ * `used_insight_create_many` only reads the options during the call: free
+ * or reuse them as soon as it returns. Not thread-safe while a setter runs;
+ * otherwise several calls may read the same options at once.
+ */
+typedef struct used_insight_batch_options used_insight_batch_options;
+
+/**
+ * The results of `used_insight_create_many`: exactly one per input item, in
+ * the items' order (index `i` is `items[i]`), each either the created
+ * usedInsight (status `USED_INSIGHT_STATUS_OK`, with its `id` and JSON) or
+ * an error.
+ *
+ * Opaque: read it with the `used_insight_batch_results_*` accessors and
+ * free it, with every string and error borrowed from it, with the one
+ * call `used_insight_batch_results_free`. Immutable: the accessors may be
+ * called from several threads at once.
+ */
+typedef struct used_insight_batch_results used_insight_batch_results;
+
+/**
  * A Graph client: configuration, credential and a connection pool.
  *
  * Thread-safe: one client is meant to be shared by every thread of a
@@ -237,6 +273,25 @@ typedef struct used_insight_options used_insight_options;
  * threads at once.
  */
 typedef struct used_insight_result used_insight_result;
+
+/**
+ * Reports progress of `used_insight_create_many`: called once each time an
+ * input gets its final result, with how many inputs have one so far
+ * (`done`, counting from one) and how many there are (`total`); the last
+ * call has `done == total`. Invalid inputs get their result first, before
+ * anything is sent.
+ *
+ * `user_data` is the pointer given to `used_insight_batch_options_set_progress`.
+ *
+ * Thread-safety: with a concurrency above 1 it is called from the
+ * library's worker threads, possibly at the same time, so it (and
+ * `user_data`) must be thread-safe; `done` values may then arrive out of
+ * order. It should return quickly (sending waits for it), must not call
+ * back into the same `used_insight_create_many`, and must not unwind out
+ * of the call (a C++ exception or a `longjmp` across the library is
+ * undefined behaviour).
+ */
+typedef void (*used_insight_progress_callback)(void *user_data, size_t done, size_t total);
 
 /**
  * A usedInsight as NUL-terminated UTF-8 strings, for
@@ -318,6 +373,44 @@ typedef struct used_insight_fields {
 } used_insight_fields;
 
 /**
+ * One create for `used_insight_create_many`: a user and the usedInsight,
+ * given either as JSON text (`insight_json`, as for `used_insight_create`)
+ * or as plain C strings (`fields`, as for `used_insight_create_fields`).
+ * Exactly one of the two must be set.
+ *
+ * Extensible: always initialise it with `USED_INSIGHT_BATCH_ITEM_INIT` (or
+ * zero it and set `struct_size = sizeof(used_insight_batch_item)`), then set
+ * members. Later versions only add members at the end; a library older than
+ * your header accepts a larger `struct_size` as long as the members it does
+ * not know are zero, and refuses it otherwise. The library steps through
+ * the array by `items[0].struct_size`, so every element must carry the same
+ * `struct_size`.
+ *
+ * The library only reads the items, the fields and the strings during the
+ * call and keeps no pointer to them; they stay the caller's.
+ */
+typedef struct used_insight_batch_item {
+  /**
+   * `sizeof(used_insight_batch_item)` as the caller compiled it.
+   */
+  size_t struct_size;
+  /**
+   * The user's object id or user principal name (required).
+   */
+  const char *user_id;
+  /**
+   * The usedInsight as JSON in Graph's wire shape, or NULL when `fields`
+   * is set.
+   */
+  const char *insight_json;
+  /**
+   * The usedInsight as C strings, or NULL when `insight_json` is set. Its
+   * own `struct_size` must be valid (`USED_INSIGHT_FIELDS_INIT`).
+   */
+  const struct used_insight_fields *fields;
+} used_insight_batch_item;
+
+/**
  * Supplies a bearer token before every request (retries included), so a
  * program can refresh tokens that expire.
  *
@@ -345,6 +438,211 @@ typedef int (*used_insight_token_callback)(void *user_data, char *buf, size_t bu
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Creates batch options with every default: one batch in flight at a time,
+ * no progress callback.
+ *
+ * Returns a new object owned by the caller, to be freed with
+ * `used_insight_batch_options_free`; NULL only if memory ran out.
+ * Thread-safe.
+ */
+struct used_insight_batch_options *used_insight_batch_options_new(void);
+
+/**
+ * Frees batch options. NULL is a no-op.
+ *
+ * # Safety
+ * `options` must be NULL or from `used_insight_batch_options_new`, not
+ * freed before, not in use by a running `used_insight_create_many`, and not
+ * used afterwards.
+ */
+void used_insight_batch_options_free(struct used_insight_batch_options *options);
+
+/**
+ * Sets how many batches (of up to 20 creates each) are in flight at once,
+ * on the client's connection pool; 0 and 1 both mean one at a time (the
+ * default). Graph throttles per user, app and tenant and counts every
+ * create inside a batch: keep it low (2–4 at most) and let the library
+ * back off on 429.
+ *
+ * Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL.
+ *
+ * # Safety
+ * `options` must be NULL or live batch options. Not thread-safe for the
+ * same `options`.
+ */
+used_insight_status used_insight_batch_options_set_concurrency(struct used_insight_batch_options *options,
+                                                               size_t concurrency);
+
+/**
+ * Sets a callback told of each input's final result (see
+ * `used_insight_progress_callback` for its contract), replacing one set
+ * earlier; a NULL `callback` removes it. `user_data` is passed to it
+ * unchanged and may be NULL.
+ *
+ * Ownership: `user_data` stays the caller's; it must stay valid, and the
+ * callback callable, until every `used_insight_create_many` using these
+ * options has returned. Thread-safety: the callback may be called from the
+ * library's worker threads, concurrently.
+ *
+ * Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL.
+ *
+ * # Safety
+ * `options` must be NULL or live batch options. Not thread-safe for the
+ * same `options`.
+ */
+used_insight_status used_insight_batch_options_set_progress(struct used_insight_batch_options *options,
+                                                            used_insight_progress_callback callback,
+                                                            void *user_data);
+
+/**
+ * Creates many usedInsights, each item a user and an insight (JSON or
+ * fields), in Microsoft Graph JSON batches of up to 20, and returns one
+ * result per item, in the items' order.
+ *
+ * Each item is validated first exactly as `used_insight_create` (JSON) or
+ * `used_insight_create_fields` (fields) would validate it; an invalid item
+ * (problems, or strings that are not UTF-8) gets that error as its result
+ * and is not sent, and the others go on. Items Graph throttles inside a
+ * batch (429, 503, 504) are sent again after their `Retry-After`, as the
+ * client's retry options allow. A batch whose answer is lost is not resent:
+ * each of its items fails with `USED_INSIGHT_STATUS_TRANSPORT` (or
+ * `TIMEOUT`) and `used_insight_error_request_may_have_been_processed` true.
+ * An item is sent again only when Graph said it was not processed, so none
+ * is created twice.
+ *
+ * `items` is an array of `count` items (see `used_insight_batch_item`);
+ * with `count` 0 it may be NULL and the result set is empty. `options` may
+ * be NULL for the defaults (one batch at a time, no progress callback).
+ *
+ * On success (the call ran; any item may still have failed) writes to
+ * `*out_results` a result set owned by the caller, with exactly `count`
+ * results: read each with `used_insight_batch_results_status` and
+ * `_id` / `_json` / `_error`, free them all with
+ * `used_insight_batch_results_free`, and returns `USED_INSIGHT_STATUS_OK`.
+ *
+ * Fails as a whole, before anything is sent, on a programmer error: leaves
+ * `*out_results` untouched and, when `err` is not NULL, writes an error to
+ * `*err` (freed by the caller with `used_insight_error_free`) naming the
+ * argument, e.g. `items[3].user_id is NULL`:
+ * `USED_INSIGHT_STATUS_NULL_PARAMETER` when `client` or `out_results` is
+ * NULL, `items` is NULL with `count` > 0, an item's `user_id` is NULL, or
+ * it has neither `insight_json` nor `fields`;
+ * `USED_INSIGHT_STATUS_INVALID_ARGUMENT` when an item sets both, or an
+ * item's or its fields' `struct_size` cannot be accepted.
+ *
+ * Blocks until every item has its result. Thread-safe: may be called on one
+ * client from many threads at once.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `items` NULL or `count` items of
+ * `items[0].struct_size` bytes each, whose non-NULL strings are
+ * NUL-terminated and whose non-NULL `fields` are valid
+ * `used_insight_fields`; `options` NULL or live batch options;
+ * `out_results` and `err` NULL or writable. All of them must stay valid and
+ * unchanged until the call returns.
+ */
+used_insight_status used_insight_create_many(const struct used_insight_client *client,
+                                             const struct used_insight_batch_item *items,
+                                             size_t count,
+                                             const struct used_insight_batch_options *options,
+                                             struct used_insight_batch_results **out_results,
+                                             struct used_insight_error **err);
+
+/**
+ * How many results the set holds: the `count` given to
+ * `used_insight_create_many`; 0 when `results` is NULL.
+ *
+ * # Safety
+ * `results` must be NULL or a result set from this library that was not
+ * freed. Thread-safe.
+ */
+size_t used_insight_batch_results_count(const struct used_insight_batch_results *results);
+
+/**
+ * How many results are successes (status `USED_INSIGHT_STATUS_OK`); 0 when
+ * `results` is NULL.
+ *
+ * # Safety
+ * `results` must be NULL or a result set from this library that was not
+ * freed. Thread-safe.
+ */
+size_t used_insight_batch_results_created_count(const struct used_insight_batch_results *results);
+
+/**
+ * The status of result `index` (0-based, below
+ * `used_insight_batch_results_count`): `USED_INSIGHT_STATUS_OK` when that
+ * item was created, otherwise the status of its error (the same as
+ * `used_insight_error_status(used_insight_batch_results_error(results, index))`).
+ * `USED_INSIGHT_STATUS_NULL_PARAMETER` when `results` is NULL,
+ * `USED_INSIGHT_STATUS_INVALID_ARGUMENT` when `index` is out of range.
+ *
+ * # Safety
+ * `results` must be NULL or a result set from this library that was not
+ * freed. Thread-safe.
+ */
+used_insight_status used_insight_batch_results_status(const struct used_insight_batch_results *results,
+                                                      size_t index);
+
+/**
+ * The `id` Graph gave the usedInsight created for item `index`; NULL when
+ * that item failed, the answer had no id, `index` is out of range or
+ * `results` is NULL.
+ *
+ * The string belongs to `results`: valid until
+ * `used_insight_batch_results_free(results)`, never freed by the caller.
+ *
+ * # Safety
+ * `results` must be NULL or a result set from this library that was not
+ * freed. Thread-safe.
+ */
+const char *used_insight_batch_results_id(const struct used_insight_batch_results *results,
+                                          size_t index);
+
+/**
+ * The usedInsight created for item `index`, as compact JSON in Graph's
+ * wire shape (with its new `id`, unknown properties kept); NULL when that
+ * item failed, `index` is out of range or `results` is NULL.
+ *
+ * The string belongs to `results`: valid until
+ * `used_insight_batch_results_free(results)`, never freed by the caller.
+ *
+ * # Safety
+ * `results` must be NULL or a result set from this library that was not
+ * freed. Thread-safe.
+ */
+const char *used_insight_batch_results_json(const struct used_insight_batch_results *results,
+                                            size_t index);
+
+/**
+ * Why item `index` failed, as an error object read with the
+ * `used_insight_error_*` accessors (status, message, problems with their
+ * paths, HTTP status, Graph code, request ids, Retry-After,
+ * may-have-been-processed); NULL when that item was created, `index` is
+ * out of range or `results` is NULL.
+ *
+ * The error is borrowed: it belongs to `results` and is valid until
+ * `used_insight_batch_results_free(results)`. Never pass it to
+ * `used_insight_error_free`.
+ *
+ * # Safety
+ * `results` must be NULL or a result set from this library that was not
+ * freed. Thread-safe.
+ */
+const struct used_insight_error *used_insight_batch_results_error(const struct used_insight_batch_results *results,
+                                                                  size_t index);
+
+/**
+ * Frees a result set with every result, string and error borrowed from it.
+ * NULL is a no-op.
+ *
+ * # Safety
+ * `results` must be NULL or a result set from this library that was not
+ * freed yet; it (and anything borrowed from it) must not be used
+ * afterwards, nor be freed while another thread reads it.
+ */
+void used_insight_batch_results_free(struct used_insight_batch_results *results);
 
 /**
  * Creates a client from `options` (which are copied: free or reuse them

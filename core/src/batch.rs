@@ -93,6 +93,11 @@ impl Results<'_> {
             slots[index] = Some(result);
             slots.len()
         };
+        self.advance(total);
+    }
+
+    /// Counts an input as done for progress: every input, recorded or skipped.
+    fn advance(&self, total: usize) {
         let done = self.done.fetch_add(1, Ordering::SeqCst) + 1;
         if let Some(progress) = self.progress {
             progress(done, total);
@@ -138,9 +143,14 @@ impl Client {
     ) -> Vec<Result<UsedInsight, Error>> {
         self.run_batches(items.len(), options, |i| {
             let (user_id, insight) = &items[i];
-            let body = prepare(user_id.as_ref(), Input::Model(insight))?;
-            Ok((create_path(user_id.as_ref()), body))
+            Some(
+                prepare(user_id.as_ref(), Input::Model(insight))
+                    .map(|body| (create_path(user_id.as_ref()), body)),
+            )
         })
+        .into_iter()
+        .map(|r| r.expect("no input is skipped"))
+        .collect()
     }
 
     /// [`Client::create_many_with`] with JSON text in and out, for the
@@ -150,13 +160,31 @@ impl Client {
         items: &[(U, J)],
         options: &BatchOptions<'_>,
     ) -> Vec<Result<String, Error>> {
+        let items: Vec<Option<&(U, J)>> = items.iter().map(Some).collect();
+        self.create_many_json_partial(&items, options)
+            .into_iter()
+            .map(|r| r.expect("no input is skipped"))
+            .collect()
+    }
+
+    /// [`Client::create_many_json`] for bindings that reject some inputs
+    /// themselves (e.g. bytes that are not UTF-8): a `None` input is not
+    /// sent and gets a `None` result, but still counts towards progress, so
+    /// results and batch request ids stay aligned with the caller's indexes.
+    pub fn create_many_json_partial<U: AsRef<str>, J: AsRef<str>>(
+        &self,
+        items: &[Option<&(U, J)>],
+        options: &BatchOptions<'_>,
+    ) -> Vec<Option<Result<String, Error>>> {
         self.run_batches(items.len(), options, |i| {
-            let (user_id, json) = &items[i];
-            let body = prepare(user_id.as_ref(), Input::Json(json.as_ref()))?;
-            Ok((create_path(user_id.as_ref()), body))
+            let (user_id, json) = items[i]?;
+            Some(
+                prepare(user_id.as_ref(), Input::Json(json.as_ref()))
+                    .map(|body| (create_path(user_id.as_ref()), body)),
+            )
         })
         .into_iter()
-        .map(|r| r.map(|created| created.to_json()))
+        .map(|r| r.map(|r| r.map(|created| created.to_json())))
         .collect()
     }
 
@@ -164,8 +192,8 @@ impl Client {
         &self,
         total: usize,
         options: &BatchOptions<'_>,
-        prepare: impl Fn(usize) -> Result<(String, String), Error>,
-    ) -> Vec<Result<UsedInsight, Error>> {
+        prepare: impl Fn(usize) -> Option<Result<(String, String), Error>>,
+    ) -> Vec<Option<Result<UsedInsight, Error>>> {
         let results = Results {
             slots: Mutex::new((0..total).map(|_| None).collect()),
             done: AtomicUsize::new(0),
@@ -173,7 +201,11 @@ impl Client {
         };
         let mut pending = Vec::with_capacity(total);
         for index in 0..total {
-            let prepared = prepare(index).and_then(|(path, body)| {
+            let Some(prepared) = prepare(index) else {
+                results.advance(total);
+                continue;
+            };
+            let prepared = prepared.and_then(|(path, body)| {
                 let body = RawValue::from_string(body).map_err(|e| {
                     Error::InvalidInput(single_problem(format!(
                         "could not be written as JSON: {e}"
@@ -219,8 +251,8 @@ impl Client {
             .slots
             .into_inner()
             .unwrap_or_else(|e| e.into_inner())
+            // Each slot is filled exactly once, except for skipped inputs.
             .into_iter()
-            .map(|slot| slot.expect("every input gets exactly one result"))
             .collect()
     }
 

@@ -169,3 +169,30 @@ fn create_many_json_keeps_order_and_unknown_properties() {
     assert!(results[2].is_ok());
     assert_eq!(emu.stored_count(), 2);
 }
+
+#[test]
+fn skipped_inputs_are_not_sent_but_keep_indexes_and_progress() {
+    let emu = emulator();
+    let body = insight().to_json();
+    let a = ("a".to_owned(), body.clone());
+    let c = ("c".to_owned(), body);
+    let inputs = [Some(&a), None, Some(&c)];
+    let done = AtomicUsize::new(0);
+    let progress = |d: usize, _: usize| {
+        done.fetch_max(d, Ordering::SeqCst);
+    };
+    let options = BatchOptions::default().with_progress(&progress);
+    let results = client(&emu).create_many_json_partial(&inputs, &options);
+    assert!(matches!(results[0], Some(Ok(_))));
+    assert!(results[1].is_none());
+    assert!(matches!(results[2], Some(Ok(_))));
+    assert_eq!(done.load(Ordering::SeqCst), 3);
+    let sent: serde_json::Value = serde_json::from_str(&emu.requests()[0].body).unwrap();
+    let ids: Vec<_> = sent["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].clone())
+        .collect();
+    assert_eq!(ids, [json!("0"), json!("2")]);
+}

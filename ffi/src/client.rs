@@ -2,7 +2,7 @@
 
 use std::ffi::{c_char, CString};
 
-use used_insight_core::{validate_user_id, Client, Error, Problem, ValidationErrors};
+use used_insight_core::Client;
 
 use crate::error::used_insight_error;
 use crate::fields::{read_fields, used_insight_fields};
@@ -19,6 +19,13 @@ use crate::status::used_insight_status;
 /// call on it is running.
 pub struct used_insight_client {
     inner: Client,
+}
+
+impl used_insight_client {
+    /// The core client, for the calls defined in other modules.
+    pub(crate) fn inner(&self) -> &Client {
+        &self.inner
+    }
 }
 
 /// Creates a client from `options` (which are copied: free or reuse them
@@ -175,23 +182,13 @@ pub unsafe extern "C" fn used_insight_create_fields(
             // SAFETY: per this function's contract.
             let user_id = unsafe { try_str(user_id, "user_id") }?;
             // SAFETY: per this function's contract.
-            let read = unsafe { read_fields(fields) }?;
+            let read = unsafe { read_fields(fields, "fields") }?;
             check_out(out_result, "out_result")?;
-
-            // The same problems, in the same order, as `used_insight_create`
-            // reports for the equivalent JSON: the user id, what did not
-            // parse, then the core's rules — worded by core.
-            let mut problems = Vec::new();
-            problems.extend(validate_user_id(user_id).err().map(owned).unwrap_or_default());
-            problems.extend(read.date_problems);
-            problems.extend(read.insight.validate().err().map(owned).unwrap_or_default());
-            if let Some(invalid) = ValidationErrors::from_problems(problems) {
-                return Err(used_insight_error::from_core(&Error::InvalidInput(invalid)));
-            }
+            let insight = read.validated(user_id)?;
 
             let created = client
                 .inner
-                .create(user_id, &read.insight)
+                .create(user_id, &insight)
                 .map_err(|e| used_insight_error::from_core(&e))?;
             Ok(Box::into_raw(Box::new(used_insight_result::new(&created))))
         })();
@@ -199,10 +196,6 @@ pub unsafe extern "C" fn used_insight_create_fields(
         // or writable per this function's contract.
         unsafe { deliver(result, out_result, err) }
     }
-}
-
-fn owned(errors: ValidationErrors) -> Vec<Problem> {
-    errors.problems().to_vec()
 }
 
 /// Frees a string this library handed out (`out_json` of

@@ -5,11 +5,12 @@ use std::ffi::c_char;
 use std::mem::size_of;
 
 use used_insight_core::{
-    DateTimeOffset, Problem, ResourceReference, ResourceVisualization, UsageDetails, UsedInsight,
+    validate_user_id, DateTimeOffset, Error, Problem, ResourceReference, ResourceVisualization,
+    UsageDetails, UsedInsight, ValidationErrors,
 };
 
 use crate::error::{used_insight_error, Failure};
-use crate::ptr::{not_utf8, null_parameter};
+use crate::ptr::{check_struct_size, not_utf8, null_parameter, read_struct_size, Extensible};
 use crate::status::used_insight_status;
 
 /// A usedInsight as NUL-terminated UTF-8 strings, for
@@ -62,10 +63,6 @@ pub struct used_insight_fields {
     pub last_modified: *const c_char,
 }
 
-/// A `struct_size` above this is certainly not a `sizeof`: refuse it before
-/// reading that many bytes.
-const MAX_STRUCT_SIZE: usize = 4096;
-
 /// The fields read from C: the model, and the date-times that did not parse
 /// (path, reason), which the caller reports with the core's problems.
 pub(crate) struct ReadFields {
@@ -99,7 +96,57 @@ impl Reader {
     }
 }
 
-/// Reads `*fields` into the core's model.
+impl ReadFields {
+    /// The insight to send for `user_id`, or every problem in the order
+    /// `used_insight_create` reports them for the equivalent JSON: the user
+    /// id, what did not parse, then the core's rules (worded by the core).
+    pub(crate) fn validated(self, user_id: &str) -> Result<UsedInsight, Failure> {
+        let owned = |errors: ValidationErrors| errors.problems().to_vec();
+        let mut problems = Vec::new();
+        problems.extend(
+            validate_user_id(user_id)
+                .err()
+                .map(owned)
+                .unwrap_or_default(),
+        );
+        problems.extend(self.date_problems);
+        problems.extend(self.insight.validate().err().map(owned).unwrap_or_default());
+        match ValidationErrors::from_problems(problems) {
+            Some(invalid) => Err(used_insight_error::from_core(&Error::InvalidInput(invalid))),
+            None => Ok(self.insight),
+        }
+    }
+}
+
+/// Checks that `fields` is not NULL and that its `struct_size` is one this
+/// library can read (see [`check_struct_size`]). `name` names the argument
+/// in messages, e.g. `fields` or `items[3].fields`.
+///
+/// # Safety
+/// `fields` is NULL or points to at least `fields->struct_size` readable
+/// bytes.
+pub(crate) unsafe fn check_fields(
+    fields: *const used_insight_fields,
+    name: &str,
+) -> Result<(), Failure> {
+    if fields.is_null() {
+        return Err(null_parameter(name));
+    }
+    // SAFETY: not NULL; every version's struct starts with `struct_size`.
+    let struct_size = unsafe { read_struct_size(fields.cast()) };
+    let what = Extensible {
+        name,
+        is_pointer: true,
+        type_name: "used_insight_fields",
+        init: "USED_INSIGHT_FIELDS_INIT",
+        known: size_of::<used_insight_fields>(),
+    };
+    // SAFETY: the caller guarantees `struct_size` readable bytes.
+    unsafe { check_struct_size(fields.cast(), struct_size, &what) }
+}
+
+/// Reads `*fields` into the core's model, after [`check_fields`]. Members
+/// that are not UTF-8 fail with `INVALID_UTF8`, each listed as a problem.
 ///
 /// # Safety
 /// `fields` is NULL or points to at least `fields->struct_size` readable
@@ -107,14 +154,10 @@ impl Reader {
 /// NUL-terminated strings.
 pub(crate) unsafe fn read_fields(
     fields: *const used_insight_fields,
+    name: &str,
 ) -> Result<ReadFields, Failure> {
-    if fields.is_null() {
-        return Err(null_parameter("fields"));
-    }
-    // SAFETY: not NULL; every version's struct starts with `struct_size`.
-    let struct_size = unsafe { std::ptr::addr_of!((*fields).struct_size).read_unaligned() };
-    // SAFETY: the caller guarantees `struct_size` readable bytes.
-    unsafe { check_struct_size(fields.cast(), struct_size) }?;
+    // SAFETY: forwarded from the caller.
+    unsafe { check_fields(fields, name) }?;
     // SAFETY: at least `size_of::<used_insight_fields>()` bytes are readable
     // (checked above) and the caller guarantees the layout.
     let f = unsafe { &*fields };
@@ -189,40 +232,4 @@ pub(crate) unsafe fn read_fields(
         insight,
         date_problems,
     })
-}
-
-/// A `struct_size` smaller than this version's struct cannot be read; a
-/// larger one (a newer header) is accepted only if the members this version
-/// does not know are all zero, so nothing the caller set is silently ignored.
-///
-/// # Safety
-/// When `struct_size` is at most [`MAX_STRUCT_SIZE`], `struct_size` bytes at
-/// `fields` are readable.
-unsafe fn check_struct_size(fields: *const u8, struct_size: usize) -> Result<(), Failure> {
-    let known = size_of::<used_insight_fields>();
-    let invalid = |message: String| {
-        Err(used_insight_error::new(
-            used_insight_status::InvalidArgument,
-            message,
-        ))
-    };
-    if struct_size < known || struct_size > MAX_STRUCT_SIZE {
-        return invalid(format!(
-            "fields->struct_size is {struct_size}; set it to sizeof(used_insight_fields) \
-             (this library's is {known}), e.g. with USED_INSIGHT_FIELDS_INIT"
-        ));
-    }
-    if struct_size > known {
-        // SAFETY: `struct_size` is in bounds here, so per this function's
-        // contract those bytes are readable.
-        let tail = unsafe { std::slice::from_raw_parts(fields.add(known), struct_size - known) };
-        if tail.iter().any(|b| *b != 0) {
-            return invalid(format!(
-                "fields sets members that this library version ({}) does not know \
-                 (struct_size {struct_size} > {known}); link a newer libused_insight",
-                env!("CARGO_PKG_VERSION")
-            ));
-        }
-    }
-    Ok(())
 }

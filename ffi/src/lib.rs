@@ -28,6 +28,8 @@
 #[macro_use]
 mod panic;
 
+mod batch;
+mod batch_results;
 mod client;
 mod error;
 mod fields;
@@ -38,6 +40,10 @@ mod status;
 mod token;
 mod version;
 
+pub use batch::{
+    used_insight_batch_item, used_insight_batch_options, used_insight_progress_callback,
+};
+pub use batch_results::used_insight_batch_results;
 pub use client::used_insight_client;
 pub use error::used_insight_error;
 pub use fields::used_insight_fields;

@@ -111,6 +111,83 @@ pub(crate) unsafe fn deliver<T>(
     }
 }
 
+/// A `struct_size` above this is certainly not a `sizeof`: refuse it before
+/// reading that many bytes.
+pub(crate) const MAX_STRUCT_SIZE: usize = 4096;
+
+/// An extensible struct the caller passes in: it starts with `struct_size`.
+pub(crate) struct Extensible<'a> {
+    /// How the argument is named in messages, e.g. `fields` or `items[3]`.
+    pub(crate) name: &'a str,
+    /// Whether `name` is a pointer (`fields->struct_size`) rather than a
+    /// struct (`items[3].struct_size`).
+    pub(crate) is_pointer: bool,
+    /// The C type, e.g. `used_insight_fields`.
+    pub(crate) type_name: &'a str,
+    /// The initialiser macro that sets `struct_size`.
+    pub(crate) init: &'a str,
+    /// This version's `sizeof`.
+    pub(crate) known: usize,
+}
+
+/// Reads the `struct_size` member every extensible struct starts with.
+///
+/// # Safety
+/// `p` is not NULL and points to at least `size_of::<usize>()` readable bytes.
+pub(crate) unsafe fn read_struct_size(p: *const u8) -> usize {
+    // SAFETY: per the contract; `read_unaligned` needs no alignment.
+    unsafe { p.cast::<usize>().read_unaligned() }
+}
+
+/// Checks the `struct_size` of an extensible struct at `p`: one smaller than
+/// this version's struct cannot be read; a larger one (a newer header) is
+/// accepted only if the members this version does not know are all zero, so
+/// nothing the caller set is silently ignored. Refusals are
+/// `INVALID_ARGUMENT`.
+///
+/// # Safety
+/// When `struct_size` is at most [`MAX_STRUCT_SIZE`], `struct_size` bytes at
+/// `p` are readable.
+pub(crate) unsafe fn check_struct_size(
+    p: *const u8,
+    struct_size: usize,
+    what: &Extensible<'_>,
+) -> Result<(), Failure> {
+    let Extensible {
+        name,
+        is_pointer,
+        type_name,
+        init,
+        known,
+    } = *what;
+    let member = if is_pointer { "->" } else { "." };
+    let invalid = |message: String| {
+        Err(used_insight_error::new(
+            used_insight_status::InvalidArgument,
+            message,
+        ))
+    };
+    if struct_size < known || struct_size > MAX_STRUCT_SIZE {
+        return invalid(format!(
+            "{name}{member}struct_size is {struct_size}; set it to sizeof({type_name}) \
+             (this library's is {known}), e.g. with {init}"
+        ));
+    }
+    if struct_size > known {
+        // SAFETY: `struct_size` is in bounds here, so per this function's
+        // contract those bytes are readable.
+        let tail = unsafe { std::slice::from_raw_parts(p.add(known), struct_size - known) };
+        if tail.iter().any(|b| *b != 0) {
+            return invalid(format!(
+                "{name} sets members that this library version ({}) does not know \
+                 (struct_size {struct_size} > {known}); link a newer libused_insight",
+                env!("CARGO_PKG_VERSION")
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Frees a boxed object handed out with `Box::into_raw`; NULL is a no-op.
 ///
 /// # Safety

@@ -28,6 +28,28 @@ impl used_insight_result {
             json: into_c_string(created.to_json()),
         }
     }
+
+    /// A result from the created usedInsight as the core's compact JSON,
+    /// kept as it is; the `id` is read from it.
+    pub(crate) fn from_created_json(json: String) -> Self {
+        let id = UsedInsight::from_json(&json)
+            .ok()
+            .and_then(|created| created.id);
+        Self {
+            id: id.map(into_c_string),
+            json: into_c_string(json),
+        }
+    }
+
+    /// The `id`, or NULL when the answer had none; borrowed from `self`.
+    pub(crate) fn id_ptr(&self) -> *const c_char {
+        self.id.as_ref().map_or(null(), |id| id.as_ptr())
+    }
+
+    /// The JSON; borrowed from `self`.
+    pub(crate) fn json_ptr(&self) -> *const c_char {
+        self.json.as_ptr()
+    }
 }
 
 /// The `id` Graph assigned to the new usedInsight, or NULL if the answer had
@@ -44,9 +66,7 @@ pub unsafe extern "C" fn used_insight_result_id(
 ) -> *const c_char {
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
-        unsafe { result.as_ref() }
-            .and_then(|r| r.id.as_ref())
-            .map_or(null(), |id| id.as_ptr())
+        unsafe { result.as_ref() }.map_or(null(), used_insight_result::id_ptr)
     }
 }
 
@@ -64,7 +84,7 @@ pub unsafe extern "C" fn used_insight_result_json(
 ) -> *const c_char {
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
-        unsafe { result.as_ref() }.map_or(null(), |r| r.json.as_ptr())
+        unsafe { result.as_ref() }.map_or(null(), used_insight_result::json_ptr)
     }
 }
 

@@ -5,7 +5,10 @@
 
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::ptr::{null, null_mut};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::batch::*;
+use crate::batch_results::*;
 use crate::client::*;
 use crate::error::*;
 use crate::fields::used_insight_fields;
@@ -270,6 +273,20 @@ fn fields_init_macro_sets_every_member() {
 }
 
 #[test]
+fn batch_item_init_macro_sets_every_member() {
+    let header = include_str!("../../include/used_insight.h");
+    let start = header.find("#define USED_INSIGHT_BATCH_ITEM_INIT").unwrap();
+    let end = start + header[start..].find('}').unwrap();
+    let nulls = header[start..end].matches("NULL").count();
+    let members = (std::mem::size_of::<used_insight_batch_item>() - std::mem::size_of::<usize>())
+        / std::mem::size_of::<*const c_char>();
+    assert_eq!(
+        nulls, members,
+        "update USED_INSIGHT_BATCH_ITEM_INIT in ffi/cbindgen.toml"
+    );
+}
+
+#[test]
 fn version_macros_match_the_crate_version() {
     assert_eq!(text(used_insight_version()), env!("CARGO_PKG_VERSION"));
     assert_eq!(
@@ -297,6 +314,8 @@ fn every_free_function_accepts_null() {
         used_insight_error_free(null_mut());
         used_insight_result_free(null_mut());
         used_insight_string_free(null_mut());
+        used_insight_batch_options_free(null_mut());
+        used_insight_batch_results_free(null_mut());
     }
 }
 
@@ -317,6 +336,20 @@ fn every_accessor_accepts_a_null_object() {
         assert!(used_insight_error_problem_reason(null(), 0).is_null());
         assert!(used_insight_result_id(null()).is_null());
         assert!(used_insight_result_json(null()).is_null());
+        assert_eq!(used_insight_batch_results_count(null()), 0);
+        assert_eq!(used_insight_batch_results_created_count(null()), 0);
+        assert_eq!(used_insight_batch_results_status(null(), 0), NULL_PARAMETER);
+        assert!(used_insight_batch_results_id(null(), 0).is_null());
+        assert!(used_insight_batch_results_json(null(), 0).is_null());
+        assert!(used_insight_batch_results_error(null(), 0).is_null());
+        assert_eq!(
+            used_insight_batch_options_set_concurrency(null_mut(), 2),
+            NULL_PARAMETER
+        );
+        assert_eq!(
+            used_insight_batch_options_set_progress(null_mut(), Some(count_progress), null_mut()),
+            NULL_PARAMETER
+        );
     }
 }
 
@@ -793,4 +826,419 @@ fn a_closed_port_is_a_transport_error_that_was_not_processed() {
 fn a_nul_inside_an_error_text_is_kept_visible() {
     let e = used_insight_error::new(used_insight_status::Internal, "a\0b");
     assert_eq!(e.message_str(), "a\\0b");
+}
+
+// ------------------------------------------------------------------ create_many
+
+fn json_item(user_id: &CStr, json: &CStr) -> used_insight_batch_item {
+    used_insight_batch_item {
+        struct_size: std::mem::size_of::<used_insight_batch_item>(),
+        user_id: user_id.as_ptr(),
+        insight_json: json.as_ptr(),
+        fields: null(),
+    }
+}
+
+fn fields_item(user_id: &CStr, fields: &used_insight_fields) -> used_insight_batch_item {
+    used_insight_batch_item {
+        struct_size: std::mem::size_of::<used_insight_batch_item>(),
+        user_id: user_id.as_ptr(),
+        insight_json: null(),
+        fields,
+    }
+}
+
+const VALID_JSON: &CStr = cr#"{"lastUsed":{"lastAccessedDateTime":"2026-11-28T10:00:00Z"},"resourceVisualization":{"title":"t"},"resourceReference":{"webUrl":"https://contoso.com/x"}}"#;
+
+/// What the progress callback saw.
+#[derive(Default)]
+struct Progress {
+    calls: AtomicUsize,
+    last_done: AtomicUsize,
+    total: AtomicUsize,
+}
+
+unsafe extern "C" fn count_progress(user_data: *mut c_void, done: usize, total: usize) {
+    // SAFETY: the tests pass a live `Progress` (or NULL, never called then).
+    let Some(p) = (unsafe { user_data.cast::<Progress>().as_ref() }) else {
+        return;
+    };
+    p.calls.fetch_add(1, Ordering::SeqCst);
+    p.last_done.fetch_max(done, Ordering::SeqCst);
+    p.total.store(total, Ordering::SeqCst);
+}
+
+/// A result set returned by a call, freed when dropped.
+struct Results(*mut used_insight_batch_results);
+
+impl Results {
+    fn status(&self, i: usize) -> used_insight_status {
+        // SAFETY: NULL or a live result set.
+        unsafe { used_insight_batch_results_status(self.0, i) }
+    }
+
+    fn message(&self, i: usize) -> String {
+        // SAFETY: a live result set; the error is borrowed from it.
+        unsafe {
+            text(used_insight_error_message(
+                used_insight_batch_results_error(self.0, i),
+            ))
+        }
+    }
+
+    fn problem_paths(&self, i: usize) -> Vec<String> {
+        // SAFETY: a live result set; the error is borrowed from it.
+        unsafe {
+            let e = used_insight_batch_results_error(self.0, i);
+            (0..used_insight_error_problem_count(e))
+                .map(|p| text(used_insight_error_problem_path(e, p)))
+                .collect()
+        }
+    }
+}
+
+impl Drop for Results {
+    fn drop(&mut self) {
+        // SAFETY: NULL or a live result set from the library.
+        unsafe { used_insight_batch_results_free(self.0) }
+    }
+}
+
+/// Runs `used_insight_create_many`; the result set (or NULL) and the status.
+fn create_many(
+    client: *const used_insight_client,
+    items: &[used_insight_batch_item],
+    options: *const used_insight_batch_options,
+    err: &mut ErrSlot,
+) -> (used_insight_status, Results) {
+    let mut out = null_mut();
+    // SAFETY: live arguments; `items` holds `items.len()` items.
+    let status = unsafe {
+        used_insight_create_many(
+            client,
+            items.as_ptr(),
+            items.len(),
+            options,
+            &mut out,
+            err.slot(),
+        )
+    };
+    (status, Results(out))
+}
+
+#[test]
+fn create_many_reports_each_null_argument_by_name_and_leaves_out_untouched() {
+    let o = options(&closed_port_url());
+    let client = client_for(o);
+    let user = c"alice@contoso.com";
+    let good = json_item(user, VALID_JSON);
+    let mut no_user = good;
+    no_user.user_id = null();
+    let mut neither = good;
+    neither.insight_json = null();
+    let sentinel = 0x1 as *mut used_insight_batch_results;
+    let mut out = sentinel;
+    // SAFETY: NULL or live arguments; arrays hold `count` items.
+    unsafe {
+        let mut err = ErrSlot::new();
+        let status = used_insight_create_many(null(), &good, 1, null(), &mut out, err.slot());
+        assert_eq!(status, NULL_PARAMETER);
+        assert_eq!(err.get().message_str(), "client is NULL");
+
+        let mut err = ErrSlot::new();
+        let status = used_insight_create_many(client, null(), 3, null(), &mut out, err.slot());
+        assert_eq!(status, NULL_PARAMETER);
+        assert_eq!(err.get().message_str(), "items is NULL");
+
+        let mut err = ErrSlot::new();
+        let status = used_insight_create_many(client, &good, 1, null(), null_mut(), err.slot());
+        assert_eq!(status, NULL_PARAMETER);
+        assert_eq!(err.get().message_str(), "out_results is NULL");
+
+        let items = [good, no_user];
+        let mut err = ErrSlot::new();
+        let status =
+            used_insight_create_many(client, items.as_ptr(), 2, null(), &mut out, err.slot());
+        assert_eq!(status, NULL_PARAMETER);
+        assert_eq!(err.get().message_str(), "items[1].user_id is NULL");
+
+        let items = [good, good, neither];
+        let mut err = ErrSlot::new();
+        let status =
+            used_insight_create_many(client, items.as_ptr(), 3, null(), &mut out, err.slot());
+        assert_eq!(status, NULL_PARAMETER);
+        assert_eq!(
+            err.get().message_str(),
+            "items[2].insight_json and items[2].fields are both NULL; set one"
+        );
+
+        // err itself may be NULL: the status alone is returned.
+        assert_eq!(
+            used_insight_create_many(null(), &good, 1, null(), &mut out, null_mut()),
+            NULL_PARAMETER
+        );
+        assert_eq!(out, sentinel, "out_results written on failure");
+        used_insight_client_free(client);
+        used_insight_options_free(o);
+    }
+}
+
+#[test]
+fn create_many_with_no_items_returns_an_empty_set_and_reports_no_progress() {
+    let o = options(&closed_port_url());
+    let client = client_for(o);
+    let progress = Progress::default();
+    let batch = used_insight_batch_options_new();
+    let mut out = null_mut();
+    let mut err = ErrSlot::new();
+    // SAFETY: live arguments; `items` may be NULL with count 0.
+    unsafe {
+        assert_eq!(
+            used_insight_batch_options_set_progress(
+                batch,
+                Some(count_progress),
+                &progress as *const Progress as *mut c_void
+            ),
+            OK
+        );
+        let status = used_insight_create_many(client, null(), 0, batch, &mut out, err.slot());
+        assert_eq!(status, OK);
+        assert!(err.0.is_null(), "*err written on success");
+        let results = Results(out);
+        assert!(!results.0.is_null());
+        assert_eq!(used_insight_batch_results_count(results.0), 0);
+        assert_eq!(used_insight_batch_results_created_count(results.0), 0);
+        assert_eq!(results.status(0), used_insight_status::InvalidArgument);
+        assert!(used_insight_batch_results_error(results.0, 0).is_null());
+        assert_eq!(progress.calls.load(Ordering::SeqCst), 0);
+        used_insight_batch_options_free(batch);
+        used_insight_client_free(client);
+        used_insight_options_free(o);
+    }
+}
+
+#[test]
+fn create_many_refuses_bad_struct_sizes_and_both_inputs_for_the_whole_call() {
+    let o = options(&closed_port_url());
+    let client = client_for(o);
+    let user = c"a";
+    let good = json_item(user, VALID_JSON);
+    let mut zero = good;
+    zero.struct_size = 0;
+    let mut odd = good;
+    odd.struct_size += 1;
+    let mut both = good;
+    let f = fields();
+    both.fields = &f;
+    let mut small_fields = fields();
+    small_fields.struct_size = 8;
+    let cases: [(Vec<used_insight_batch_item>, &str); 5] = [
+        (
+            vec![zero, good],
+            "items[0].struct_size is 0; set it to sizeof(used_insight_batch_item)",
+        ),
+        (
+            vec![good, zero],
+            "items[1].struct_size is 0 but items[0].struct_size is",
+        ),
+        (vec![odd], "items[0].struct_size is"),
+        (
+            vec![good, both],
+            "items[1].insight_json and items[1].fields are both set",
+        ),
+        (
+            vec![good, fields_item(user, &small_fields)],
+            "items[1].fields->struct_size is 8; set it to sizeof(used_insight_fields)",
+        ),
+    ];
+    for (items, message) in cases {
+        let mut err = ErrSlot::new();
+        let (status, results) = create_many(client, &items, null(), &mut err);
+        assert_eq!(status, used_insight_status::InvalidArgument, "{message}");
+        assert!(results.0.is_null());
+        assert!(
+            err.get().message_str().starts_with(message),
+            "{} does not start with {message}",
+            err.get().message_str()
+        );
+    }
+
+    // Callers compiled against a newer header: known members, then one more.
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Newer {
+        known: used_insight_batch_item,
+        added: *const c_char,
+    }
+    let mut newer = [Newer {
+        known: good,
+        added: null(),
+    }; 2];
+    for n in &mut newer {
+        n.known.struct_size = std::mem::size_of::<Newer>();
+    }
+    newer[1].added = c"set".as_ptr();
+    let mut out = null_mut();
+    let mut err = ErrSlot::new();
+    // SAFETY: two items of `struct_size` bytes each.
+    let status = unsafe {
+        used_insight_create_many(client, &newer[0].known, 2, null(), &mut out, err.slot())
+    };
+    assert_eq!(status, used_insight_status::InvalidArgument);
+    assert!(err.get().message_str().starts_with("items[1] sets members"));
+    assert!(out.is_null());
+
+    // The unknown member left zero: accepted and stepped through correctly
+    // (both items reach the closed port).
+    newer[1].added = null();
+    let mut err = ErrSlot::new();
+    // SAFETY: as above.
+    let status = unsafe {
+        used_insight_create_many(client, &newer[0].known, 2, null(), &mut out, err.slot())
+    };
+    assert_eq!(status, OK);
+    let results = Results(out);
+    // SAFETY: a live result set.
+    assert_eq!(unsafe { used_insight_batch_results_count(results.0) }, 2);
+    assert_eq!(results.status(0), used_insight_status::Transport);
+    assert_eq!(results.status(1), used_insight_status::Transport);
+    // SAFETY: live handles, freed once.
+    unsafe {
+        used_insight_client_free(client);
+        used_insight_options_free(o);
+    }
+}
+
+#[test]
+fn create_many_gives_bad_bytes_and_invalid_items_their_own_result() {
+    let o = options(&closed_port_url());
+    let client = client_for(o);
+    let user = c"alice@contoso.com";
+    let mut bad_title = fields();
+    bad_title.title = NOT_UTF8.as_ptr();
+    let mut bad_date = fields();
+    bad_date.last_accessed = c"yesterday".as_ptr();
+    let good_fields = fields();
+    let items = [
+        json_item(NOT_UTF8, VALID_JSON),
+        json_item(user, c"{\"resourceVisualization\":{\"title\":\"caf\xe9\"}}"),
+        fields_item(user, &bad_title),
+        fields_item(c"..", &bad_date),
+        json_item(user, c"{\"lastUsed\":[]}"),
+        json_item(user, VALID_JSON),
+        fields_item(user, &good_fields),
+    ];
+    let progress = Progress::default();
+    let batch = used_insight_batch_options_new();
+    // SAFETY: live options; `progress` outlives the call.
+    unsafe {
+        assert_eq!(used_insight_batch_options_set_concurrency(batch, 3), OK);
+        assert_eq!(
+            used_insight_batch_options_set_progress(
+                batch,
+                Some(count_progress),
+                &progress as *const Progress as *mut c_void
+            ),
+            OK
+        );
+    }
+    let mut err = ErrSlot::new();
+    let (status, results) = create_many(client, &items, batch, &mut err);
+    assert_eq!(status, OK);
+    assert!(err.0.is_null());
+    // SAFETY: a live result set.
+    assert_eq!(unsafe { used_insight_batch_results_count(results.0) }, 7);
+
+    assert_eq!(results.status(0), INVALID_UTF8);
+    assert_eq!(
+        results.message(0),
+        "user_id is not valid UTF-8 (bad byte at offset 3)"
+    );
+    assert_eq!(results.status(1), INVALID_UTF8);
+    assert!(results
+        .message(1)
+        .starts_with("insight_json is not valid UTF-8"));
+    assert_eq!(results.status(2), INVALID_UTF8);
+    assert_eq!(results.problem_paths(2), ["resourceVisualization.title"]);
+    assert_eq!(results.status(3), used_insight_status::ValidationFailed);
+    assert_eq!(
+        results.problem_paths(3),
+        ["usersId", "lastUsed.lastAccessedDateTime"]
+    );
+    assert_eq!(results.status(4), used_insight_status::ValidationFailed);
+    assert_eq!(
+        results.problem_paths(4),
+        ["lastUsed", "resourceVisualization", "resourceReference"]
+    );
+    // The valid ones were sent (to the closed port) and failed there.
+    for i in [5, 6] {
+        assert_eq!(results.status(i), used_insight_status::Transport);
+        // SAFETY: a live result set; the error is borrowed from it.
+        unsafe {
+            let e = used_insight_batch_results_error(results.0, i);
+            assert!(!used_insight_error_request_may_have_been_processed(e));
+            assert_eq!(text(used_insight_error_client_request_id(e)).len(), 36);
+        }
+    }
+    // SAFETY: a live result set.
+    unsafe {
+        for i in 0..7 {
+            assert!(used_insight_batch_results_id(results.0, i).is_null());
+            assert!(used_insight_batch_results_json(results.0, i).is_null());
+            assert!(!used_insight_batch_results_error(results.0, i).is_null());
+        }
+        assert_eq!(used_insight_batch_results_created_count(results.0), 0);
+        assert_eq!(results.status(7), used_insight_status::InvalidArgument);
+        assert!(used_insight_batch_results_error(results.0, 7).is_null());
+        assert!(used_insight_batch_results_id(results.0, usize::MAX).is_null());
+    }
+    assert_eq!(progress.calls.load(Ordering::SeqCst), 7);
+    assert_eq!(progress.last_done.load(Ordering::SeqCst), 7);
+    assert_eq!(progress.total.load(Ordering::SeqCst), 7);
+
+    // A fields item's error is the one used_insight_create_fields gives.
+    let mut out = null_mut();
+    let mut single = ErrSlot::new();
+    // SAFETY: live arguments.
+    let status = unsafe {
+        used_insight_create_fields(client, c"..".as_ptr(), &bad_date, &mut out, single.slot())
+    };
+    assert_eq!(status, used_insight_status::ValidationFailed);
+    assert_eq!(single.problems().len(), 2);
+    assert_eq!(single.get().message_str(), results.message(3));
+    // SAFETY: live handles, freed once.
+    unsafe {
+        used_insight_batch_options_free(batch);
+        used_insight_client_free(client);
+        used_insight_options_free(o);
+    }
+}
+
+#[test]
+fn a_progress_callback_can_be_removed() {
+    let o = options(&closed_port_url());
+    let client = client_for(o);
+    let progress = Progress::default();
+    let batch = used_insight_batch_options_new();
+    // SAFETY: live options.
+    unsafe {
+        let p = &progress as *const Progress as *mut c_void;
+        assert_eq!(
+            used_insight_batch_options_set_progress(batch, Some(count_progress), p),
+            OK
+        );
+        assert_eq!(used_insight_batch_options_set_progress(batch, None, p), OK);
+    }
+    let items = [json_item(c"", VALID_JSON)];
+    let mut err = ErrSlot::new();
+    let (status, results) = create_many(client, &items, batch, &mut err);
+    assert_eq!(status, OK);
+    assert_eq!(results.status(0), used_insight_status::ValidationFailed);
+    assert_eq!(progress.calls.load(Ordering::SeqCst), 0);
+    // SAFETY: live handles, freed once.
+    unsafe {
+        used_insight_batch_options_free(batch);
+        used_insight_client_free(client);
+        used_insight_options_free(o);
+    }
 }

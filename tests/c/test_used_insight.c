@@ -88,7 +88,7 @@ static int emulator_port;
  * body_out is not NULL, the response body (malloc'd, caller frees). */
 static int http(const char *method, const char *path, const char *body, char **body_out) {
   struct sockaddr_in addr;
-  char head[512];
+  char head[1024];
   char *reply = NULL;
   size_t len = 0, cap = 0;
   int fd, status = -1;
@@ -107,10 +107,11 @@ static int http(const char *method, const char *path, const char *body, char **b
     close(fd);
     return -1;
   }
+  /* The token is ignored by the control endpoints and needed by the others. */
   snprintf(head, sizeof head,
-           "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-           "Content-Length: %lu\r\n\r\n",
-           method, path, (unsigned long)strlen(payload));
+           "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+           "Content-Type: application/json\r\nContent-Length: %lu\r\n\r\n",
+           method, path, token, (unsigned long)strlen(payload));
   if (write(fd, head, strlen(head)) < 0 || write(fd, payload, strlen(payload)) < 0) {
     close(fd);
     return -1;
@@ -179,6 +180,17 @@ static size_t emulator_request_count(void) {
   return n;
 }
 
+/* The insights the emulator stored for a user, as its JSON (caller frees). */
+static char *emulator_stored(const char *user_id) {
+  char path[256];
+  char *body = NULL;
+  snprintf(path, sizeof path, "/v1.0/users/%s/insights/used", user_id);
+  if (http("GET", path, NULL, &body) != 200) {
+    fail_at(__LINE__, "could not read the emulator's stored insights");
+  }
+  return body;
+}
+
 /* ---------------------------------------------------------------- fixtures */
 
 static const char *const USER = "alice@contoso.com";
@@ -239,6 +251,8 @@ static void test_free_null_is_a_no_op(void) {
   used_insight_error_free(NULL);
   used_insight_result_free(NULL);
   used_insight_string_free(NULL);
+  used_insight_batch_options_free(NULL);
+  used_insight_batch_results_free(NULL);
 }
 
 static void test_create_json_succeeds_and_sends_graphs_headers(void) {
@@ -905,6 +919,407 @@ static void test_eight_threads_share_one_client(void) {
   pthread_mutex_destroy(&source.lock);
 }
 
+/* ------------------------------------------------------------- create_many */
+
+/* What the progress callback saw, under a lock: it may be called from the
+ * library's worker threads. */
+typedef struct {
+  pthread_mutex_t lock;
+  size_t calls;
+  size_t last_done;
+  size_t bad_total; /* calls whose total was not the expected one */
+  size_t expected_total;
+  unsigned char seen[64]; /* how often each `done` value came */
+} progress_log;
+
+static void progress_init(progress_log *plog, size_t expected_total) {
+  memset(plog, 0, sizeof *plog);
+  pthread_mutex_init(&plog->lock, NULL);
+  plog->expected_total = expected_total;
+}
+
+static void on_progress(void *user_data, size_t done, size_t total) {
+  progress_log *plog = (progress_log *)user_data;
+  pthread_mutex_lock(&plog->lock);
+  plog->calls++;
+  if (done > plog->last_done) {
+    plog->last_done = done;
+  }
+  if (total != plog->expected_total) {
+    plog->bad_total++;
+  }
+  if (done < sizeof plog->seen) {
+    plog->seen[done]++;
+  }
+  pthread_mutex_unlock(&plog->lock);
+}
+
+/* Every `done` from 1 to total came exactly once, the last being total. */
+static int progress_complete(const progress_log *plog) {
+  size_t i;
+  if (plog->calls != plog->expected_total || plog->last_done != plog->expected_total ||
+      plog->bad_total != 0 || plog->seen[0] != 0) {
+    return 0;
+  }
+  for (i = 1; i <= plog->expected_total && i < sizeof plog->seen; i++) {
+    if (plog->seen[i] != 1) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+#define MANY 45
+
+/* The core's batch scenario (core/tests/batch.rs) through the C API, with
+ * even inputs as JSON and odd ones as fields: inputs 7 and 30 are invalid,
+ * so the batches are inputs 0-20 (less 7), 21-41 (less 30) and 42-44. In
+ * the first, batch positions 3 and 9 (inputs 3 and 10) are throttled; in the
+ * second, position 5 (input 26) is unavailable; the third is lost. */
+static void run_many_scenario(size_t concurrency) {
+  used_insight_client *client = emulator_client();
+  used_insight_batch_options *options = used_insight_batch_options_new();
+  used_insight_batch_item items[MANY];
+  used_insight_fields fields[MANY];
+  char users[MANY][32];
+  char titles[MANY][16];
+  char jsons[MANY][512];
+  used_insight_batch_results *results = NULL;
+  used_insight_error *err = NULL;
+  progress_log plog;
+  char *requests = NULL;
+  char *stored[4];
+  size_t i, u, titles_stored = 0;
+
+  for (i = 0; i < MANY; i++) {
+    used_insight_batch_item init = USED_INSIGHT_BATCH_ITEM_INIT;
+    items[i] = init;
+    snprintf(users[i], sizeof users[i], "user%d@contoso.com", (int)(i % 4));
+    snprintf(titles[i], sizeof titles[i], "doc %d", (int)i);
+    items[i].user_id = users[i];
+    if (i % 2 == 0) {
+      snprintf(jsons[i], sizeof jsons[i],
+               "{%s\"resourceVisualization\":{\"title\":\"%s\",\"type\":\"Word\"},"
+               "\"resourceReference\":{\"webUrl\":\"https://contoso.sharepoint.com/%d.docx\"}}",
+               i == 30 ? "" : "\"lastUsed\":{\"lastAccessedDateTime\":\"2026-11-28T10:00:00Z\"},",
+               titles[i], (int)i);
+      items[i].insight_json = jsons[i];
+    } else {
+      fields[i] = valid_fields();
+      fields[i].title = titles[i];
+      if (i == 7) {
+        fields[i].web_url = "not a url";
+      }
+      items[i].fields = &fields[i];
+    }
+  }
+  emulator_fault("["
+                 "{\"body_contains\":\"\\\"id\\\":\\\"0\\\"\",\"batch_items\":[3,9],"
+                 "\"status\":429,\"retry_after\":\"0.3\"},"
+                 "{\"body_contains\":\"\\\"id\\\":\\\"21\\\"\",\"batch_items\":[5],"
+                 "\"status\":503,\"retry_after\":\"0.1\"},"
+                 "{\"body_contains\":\"\\\"id\\\":\\\"42\\\"\",\"drop_connection\":true}"
+                 "]");
+  progress_init(&plog, MANY);
+  CHECK_STATUS(used_insight_batch_options_set_concurrency(options, concurrency),
+               USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_STATUS(used_insight_batch_options_set_progress(options, on_progress, &plog),
+               USED_INSIGHT_STATUS_OK, NULL);
+
+  CHECK_STATUS(used_insight_create_many(client, items, MANY, options, &results, &err),
+               USED_INSIGHT_STATUS_OK, err);
+  CHECK(err == NULL);
+  CHECK(used_insight_batch_results_count(results) == MANY);
+  CHECK(used_insight_batch_results_created_count(results) == MANY - 5);
+  CHECK(progress_complete(&plog));
+
+  /* One result per input, in input order. */
+  for (i = 0; i < MANY; i++) {
+    uint32_t status = used_insight_batch_results_status(results, i);
+    const used_insight_error *item_err = used_insight_batch_results_error(results, i);
+    const char *id = used_insight_batch_results_id(results, i);
+    const char *json = used_insight_batch_results_json(results, i);
+    char title[64];
+    snprintf(title, sizeof title, "\"title\":\"doc %d\"", (int)i);
+    if (i == 7 || i == 30) {
+      CHECK_STATUS(status, USED_INSIGHT_STATUS_VALIDATION_FAILED, item_err);
+      CHECK(used_insight_error_problem_count(item_err) == 1);
+      CHECK_STR(used_insight_error_problem_path(item_err, 0),
+                i == 7 ? "resourceReference.webUrl" : "lastUsed");
+      CHECK(used_insight_error_client_request_id(item_err) == NULL); /* never sent */
+      CHECK(id == NULL && json == NULL);
+    } else if (i >= 42) {
+      CHECK_STATUS(status, USED_INSIGHT_STATUS_TRANSPORT, item_err);
+      CHECK(used_insight_error_request_may_have_been_processed(item_err));
+      CHECK(used_insight_error_client_request_id(item_err) != NULL);
+      CHECK(id == NULL && json == NULL);
+    } else {
+      CHECK_STATUS(status, USED_INSIGHT_STATUS_OK, item_err);
+      CHECK(item_err == NULL);
+      CHECK(id != NULL && strlen(id) == 36);
+      CHECK(id != NULL && contains(json, id));
+      if (!contains(json, title)) {
+        fail_at(__LINE__, "a result is not its input's");
+        fprintf(stderr, "    input %d: %s\n", (int)i, json ? json : "(NULL)");
+      }
+    }
+  }
+
+  /* The wire: three batches, then the throttled items alone; inputs 7 and
+   * 30 never sent, 3, 10 and 26 twice, every other one once. */
+  requests = emulator_requests();
+  CHECK(count(requests, "\"method\":") == 5);
+  CHECK(count(requests, "\"path\":\"/v1.0/$batch\"") == 5);
+  for (i = 0; i < MANY; i++) {
+    char sent_id[32];
+    size_t expected = (i == 7 || i == 30) ? 0 : (i == 3 || i == 10 || i == 26) ? 2 : 1;
+    /* Inside the recorded body (a JSON string), quotes are escaped. */
+    snprintf(sent_id, sizeof sent_id, "\\\"id\\\":\\\"%d\\\"", (int)i);
+    if (count(requests, sent_id) != expected) {
+      fail_at(__LINE__, "an input was sent a wrong number of times");
+      fprintf(stderr, "    input %d: %lu times, expected %lu\n", (int)i,
+              (unsigned long)count(requests, sent_id), (unsigned long)expected);
+    }
+  }
+
+  /* The emulator stored exactly the items reported created, each once. */
+  for (u = 0; u < 4; u++) {
+    char user[32];
+    snprintf(user, sizeof user, "user%d@contoso.com", (int)u);
+    stored[u] = emulator_stored(user);
+    titles_stored += count(stored[u], "\"title\":\"doc ");
+  }
+  CHECK(titles_stored == MANY - 5);
+  for (i = 0; i < MANY; i++) {
+    const char *id = used_insight_batch_results_id(results, i);
+    char title[64];
+    size_t found = 0;
+    snprintf(title, sizeof title, "\"title\":\"doc %d\"", (int)i);
+    for (u = 0; u < 4; u++) {
+      found += count(stored[u], title);
+      if (id != NULL) {
+        CHECK(count(stored[u], id) == (u == i % 4 ? 1u : 0u));
+      }
+    }
+    if (found != (used_insight_batch_results_status(results, i) == USED_INSIGHT_STATUS_OK ? 1u
+                                                                                          : 0u)) {
+      fail_at(__LINE__, "the emulator's store differs from the results");
+      fprintf(stderr, "    input %d stored %lu times\n", (int)i, (unsigned long)found);
+    }
+  }
+
+  for (u = 0; u < 4; u++) {
+    free(stored[u]);
+  }
+  free(requests);
+  used_insight_batch_results_free(results); /* one call frees every result and error */
+  used_insight_error_free(err);
+  used_insight_batch_options_free(options);
+  used_insight_client_free(client);
+  pthread_mutex_destroy(&plog.lock);
+}
+
+static void test_create_many_45_items_2_invalid_3_throttled_1_batch_lost(void) {
+  run_many_scenario(1);
+}
+
+static void test_create_many_the_same_with_3_batches_in_flight(void) {
+  run_many_scenario(3);
+}
+
+static void test_create_many_bad_items_get_their_own_result(void) {
+  used_insight_client *client = emulator_client();
+  used_insight_batch_item items[6];
+  used_insight_fields latin1_title = valid_fields();
+  used_insight_fields good_fields = valid_fields();
+  used_insight_fields bad_date = valid_fields();
+  used_insight_batch_results *results = NULL;
+  used_insight_error *err = NULL;
+  const used_insight_error *item_err;
+  char *requests = NULL;
+  char *stored = NULL;
+  size_t i;
+
+  for (i = 0; i < 6; i++) {
+    used_insight_batch_item init = USED_INSIGHT_BATCH_ITEM_INIT;
+    items[i] = init;
+    items[i].user_id = USER;
+  }
+  latin1_title.title = "caf\xe9";
+  bad_date.last_accessed = "yesterday";
+  items[0].insight_json = INSIGHT_JSON;
+  items[1].user_id = "caf\xe9";
+  items[1].insight_json = INSIGHT_JSON;
+  items[2].fields = &latin1_title;
+  items[3].insight_json = "{\"x\":\"\xc3\x28\"}";
+  items[4].fields = &bad_date;
+  items[5].fields = &good_fields;
+
+  /* NULL options: the defaults. */
+  CHECK_STATUS(used_insight_create_many(client, items, 6, NULL, &results, &err),
+               USED_INSIGHT_STATUS_OK, err);
+  CHECK(used_insight_batch_results_count(results) == 6);
+  CHECK(used_insight_batch_results_created_count(results) == 2);
+
+  CHECK_STATUS(used_insight_batch_results_status(results, 0), USED_INSIGHT_STATUS_OK, NULL);
+  CHECK(used_insight_batch_results_error(results, 0) == NULL);
+  CHECK(contains(used_insight_batch_results_json(results, 0), "\"title\":\"Quarterly report\""));
+
+  item_err = used_insight_batch_results_error(results, 1);
+  CHECK_STATUS(used_insight_batch_results_status(results, 1), USED_INSIGHT_STATUS_INVALID_UTF8,
+               item_err);
+  CHECK_STATUS(used_insight_error_status(item_err), USED_INSIGHT_STATUS_INVALID_UTF8, item_err);
+  CHECK_STR(used_insight_error_message(item_err),
+            "user_id is not valid UTF-8 (bad byte at offset 3)");
+  CHECK(used_insight_batch_results_id(results, 1) == NULL);
+
+  item_err = used_insight_batch_results_error(results, 2);
+  CHECK_STATUS(used_insight_batch_results_status(results, 2), USED_INSIGHT_STATUS_INVALID_UTF8,
+               item_err);
+  CHECK(used_insight_error_problem_count(item_err) == 1);
+  CHECK_STR(used_insight_error_problem_path(item_err, 0), "resourceVisualization.title");
+
+  item_err = used_insight_batch_results_error(results, 3);
+  CHECK_STATUS(used_insight_batch_results_status(results, 3), USED_INSIGHT_STATUS_INVALID_UTF8,
+               item_err);
+  CHECK(contains(used_insight_error_message(item_err), "insight_json"));
+
+  item_err = used_insight_batch_results_error(results, 4);
+  CHECK_STATUS(used_insight_batch_results_status(results, 4), USED_INSIGHT_STATUS_VALIDATION_FAILED,
+               item_err);
+  CHECK_STR(used_insight_error_problem_path(item_err, 0), "lastUsed.lastAccessedDateTime");
+  CHECK(used_insight_error_http_status(item_err) == 0);
+  CHECK(used_insight_error_retry_after_ms(item_err) == -1);
+
+  CHECK_STATUS(used_insight_batch_results_status(results, 5), USED_INSIGHT_STATUS_OK, NULL);
+  CHECK(used_insight_batch_results_id(results, 5) != NULL &&
+        strlen(used_insight_batch_results_id(results, 5)) == 36);
+  CHECK(contains(used_insight_batch_results_json(results, 5),
+                 "\"webUrl\":\"https://contoso.sharepoint.com/sites/finance/report.docx\""));
+
+  /* Out of range: a status that is not OK, and NULL. */
+  CHECK_STATUS(used_insight_batch_results_status(results, 6), USED_INSIGHT_STATUS_INVALID_ARGUMENT,
+               NULL);
+  CHECK(used_insight_batch_results_error(results, 6) == NULL);
+  CHECK(used_insight_batch_results_json(results, 6) == NULL);
+
+  /* One batch with the two valid items; both stored. */
+  requests = emulator_requests();
+  CHECK(count(requests, "\"method\":") == 1);
+  CHECK(count(requests, "\\\"method\\\":\\\"POST\\\"") == 2);
+  stored = emulator_stored(USER);
+  CHECK(count(stored, "\"id\":\"") == 2);
+  CHECK(contains(stored, used_insight_batch_results_id(results, 0)));
+  CHECK(contains(stored, used_insight_batch_results_id(results, 5)));
+
+  free(stored);
+  free(requests);
+  used_insight_batch_results_free(results);
+  used_insight_error_free(err);
+  used_insight_client_free(client);
+}
+
+static void test_create_many_programmer_errors_fail_the_whole_call(void) {
+  used_insight_client *client = emulator_client();
+  used_insight_batch_options *options = used_insight_batch_options_new();
+  used_insight_batch_item items[2];
+  used_insight_batch_item init = USED_INSIGHT_BATCH_ITEM_INIT;
+  used_insight_fields fields = valid_fields();
+  used_insight_batch_results *results = NULL;
+  used_insight_batch_results *sentinel = (used_insight_batch_results *)&fields;
+  used_insight_error *err = NULL;
+  progress_log plog;
+
+  items[0] = init;
+  items[0].user_id = USER;
+  items[0].insight_json = INSIGHT_JSON;
+  items[1] = items[0];
+
+  /* NULL arguments; err itself may be NULL. */
+  results = sentinel;
+  CHECK_STATUS(used_insight_create_many(NULL, items, 2, NULL, &results, &err),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, err);
+  CHECK_STR(used_insight_error_message(err), "client is NULL");
+  used_insight_error_free(err);
+  err = NULL;
+  CHECK_STATUS(used_insight_create_many(client, NULL, 2, NULL, &results, &err),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, err);
+  CHECK_STR(used_insight_error_message(err), "items is NULL");
+  used_insight_error_free(err);
+  err = NULL;
+  CHECK_STATUS(used_insight_create_many(client, items, 2, NULL, NULL, NULL),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  items[1].user_id = NULL;
+  CHECK_STATUS(used_insight_create_many(client, items, 2, NULL, &results, &err),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, err);
+  CHECK_STR(used_insight_error_message(err), "items[1].user_id is NULL");
+  used_insight_error_free(err);
+  err = NULL;
+  items[1].user_id = USER;
+  items[1].insight_json = NULL;
+  CHECK_STATUS(used_insight_create_many(client, items, 2, NULL, &results, NULL),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+
+  /* Both inputs, or a struct_size that is not the caller's sizeof. */
+  items[1].insight_json = INSIGHT_JSON;
+  items[1].fields = &fields;
+  CHECK_STATUS(used_insight_create_many(client, items, 2, NULL, &results, &err),
+               USED_INSIGHT_STATUS_INVALID_ARGUMENT, err);
+  CHECK(contains(used_insight_error_message(err), "both set"));
+  used_insight_error_free(err);
+  err = NULL;
+  items[1].insight_json = NULL;
+  fields.struct_size = 0;
+  CHECK_STATUS(used_insight_create_many(client, items, 2, NULL, &results, &err),
+               USED_INSIGHT_STATUS_INVALID_ARGUMENT, err);
+  CHECK(contains(used_insight_error_message(err), "items[1].fields->struct_size is 0"));
+  used_insight_error_free(err);
+  err = NULL;
+  items[1] = items[0];
+  items[1].struct_size = 0;
+  CHECK_STATUS(used_insight_create_many(client, items, 2, NULL, &results, &err),
+               USED_INSIGHT_STATUS_INVALID_ARGUMENT, err);
+  CHECK(contains(used_insight_error_message(err), "items[1].struct_size is 0"));
+  used_insight_error_free(err);
+  err = NULL;
+  CHECK(results == sentinel); /* never written on failure */
+
+  /* Batch options. */
+  CHECK_STATUS(used_insight_batch_options_set_concurrency(NULL, 2),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK_STATUS(used_insight_batch_options_set_progress(NULL, on_progress, NULL),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+
+  /* Accessors on a NULL set. */
+  CHECK(used_insight_batch_results_count(NULL) == 0);
+  CHECK(used_insight_batch_results_created_count(NULL) == 0);
+  CHECK_STATUS(used_insight_batch_results_status(NULL, 0), USED_INSIGHT_STATUS_NULL_PARAMETER,
+               NULL);
+  CHECK(used_insight_batch_results_id(NULL, 0) == NULL);
+  CHECK(used_insight_batch_results_json(NULL, 0) == NULL);
+  CHECK(used_insight_batch_results_error(NULL, 0) == NULL);
+
+  /* No items: an empty set (items may be NULL), no progress. */
+  progress_init(&plog, 0);
+  CHECK_STATUS(used_insight_batch_options_set_progress(options, on_progress, &plog),
+               USED_INSIGHT_STATUS_OK, NULL);
+  results = NULL;
+  CHECK_STATUS(used_insight_create_many(client, NULL, 0, options, &results, &err),
+               USED_INSIGHT_STATUS_OK, err);
+  CHECK(results != NULL);
+  CHECK(err == NULL);
+  CHECK(used_insight_batch_results_count(results) == 0);
+  CHECK_STATUS(used_insight_batch_results_status(results, 0), USED_INSIGHT_STATUS_INVALID_ARGUMENT,
+               NULL);
+  CHECK(plog.calls == 0);
+
+  CHECK(emulator_request_count() == 0);
+  used_insight_batch_results_free(results);
+  used_insight_batch_options_free(options);
+  used_insight_client_free(client);
+  pthread_mutex_destroy(&plog.lock);
+}
+
 /* -------------------------------------------------------------------- main */
 
 typedef struct {
@@ -935,6 +1350,10 @@ static const test_case TESTS[] = {
     TEST(test_token_callback_is_called_before_every_attempt),
     TEST(test_token_callback_failure_is_reported_and_nothing_sent),
     TEST(test_eight_threads_share_one_client),
+    TEST(test_create_many_45_items_2_invalid_3_throttled_1_batch_lost),
+    TEST(test_create_many_the_same_with_3_batches_in_flight),
+    TEST(test_create_many_bad_items_get_their_own_result),
+    TEST(test_create_many_programmer_errors_fail_the_whole_call),
 };
 
 static int selected(const char *name, int argc, char **argv) {
