@@ -1,1 +1,27 @@
-//! Python bindings for used-insight (filled by its own issue).
+//! `used_insight._native`: the private native module behind the pure-Python
+//! package `used_insight`.
+//!
+//! This crate converts and nothing else: Python objects to core types and
+//! back (`convert`, `json`), core errors to Python exceptions (`errors`, the
+//! one mapping), and the client wrapper (`client`). Every Graph rule —
+//! validation, wire shape, date-times, retries, error parsing — lives in the
+//! core crate and is called from here.
+#![deny(unsafe_code)]
+
+use pyo3::prelude::*;
+
+mod client;
+mod convert;
+mod errors;
+mod json;
+mod logging;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<client::Client>()?;
+    m.add_function(wrap_pyfunction!(convert::to_dict, m)?)?;
+    m.add_function(wrap_pyfunction!(convert::from_dict, m)?)?;
+    m.add_function(wrap_pyfunction!(logging::reset_logging_cache, m)?)?;
+    Ok(())
+}

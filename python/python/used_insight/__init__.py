@@ -1,0 +1,55 @@
+"""used-insight: Microsoft Graph's *Create used* (``POST
+/users/{usersId}/insights/used``) for Python, on a Rust core.
+
+    from datetime import datetime, timezone
+    from used_insight import Client, UsedInsight, UsageDetails, \\
+        ResourceVisualization, ResourceReference
+
+    with Client(token="eyJ0eXAi...") as client:
+        created = client.create(
+            "alice@contoso.com",
+            UsedInsight(
+                last_used=UsageDetails(last_accessed_date_time=datetime.now(timezone.utc)),
+                resource_visualization=ResourceVisualization(title="Q3 report", type="Word"),
+                resource_reference=ResourceReference(
+                    web_url="https://contoso.sharepoint.com/sites/finance/q3.docx"
+                ),
+            ),
+        )
+    print(created.id)
+
+Log records go to the ``logging`` logger ``used_insight`` (and its children).
+"""
+
+from ._api import used_insight_create
+from ._errors import (
+    ConfigurationError,
+    GraphApiError,
+    InvalidResponseError,
+    RequestTimeout,
+    TokenProviderError,
+    TransportError,
+    UsedInsightError,
+    ValidationError,
+)
+from ._models import ResourceReference, ResourceVisualization, UsageDetails, UsedInsight
+from ._native import Client, __version__, reset_logging_cache
+
+__all__ = [
+    "Client",
+    "used_insight_create",
+    "UsedInsight",
+    "UsageDetails",
+    "ResourceVisualization",
+    "ResourceReference",
+    "UsedInsightError",
+    "ValidationError",
+    "ConfigurationError",
+    "GraphApiError",
+    "TransportError",
+    "RequestTimeout",
+    "InvalidResponseError",
+    "TokenProviderError",
+    "reset_logging_cache",
+    "__version__",
+]

@@ -1,0 +1,45 @@
+"""The one-shot function."""
+
+from __future__ import annotations
+
+from ._native import Client
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
+
+    from ._models import UsedInsight
+
+__all__ = ["used_insight_create"]
+
+
+def used_insight_create(
+    user_id: str,
+    insight: UsedInsight | Mapping[str, Any],
+    *,
+    token: str | None = None,
+    token_provider: Callable[[], str] | None = None,
+    base_url: str | None = None,
+    cloud: str = "global",
+    api_version: str = "v1.0",
+    timeout: float = 60.0,
+    max_retries: int = 3,
+    user_agent: str | None = None,
+) -> UsedInsight:
+    """Create one usedInsight with a client made for this call alone.
+
+    Takes the arguments of ``Client`` and ``Client.create``. A program that
+    creates more than one should keep a ``Client``: it reuses connections.
+    """
+    with Client(
+        token,
+        token_provider=token_provider,
+        base_url=base_url,
+        cloud=cloud,
+        api_version=api_version,
+        timeout=timeout,
+        max_retries=max_retries,
+        user_agent=user_agent,
+    ) as client:
+        return client.create(user_id, insight)

@@ -1,0 +1,62 @@
+"""Type stub for the private native module ``used_insight._native``."""
+
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, TypeVar, final
+
+from typing_extensions import Self
+
+from used_insight._models import UsedInsight
+
+_M = TypeVar("_M")
+
+__all__ = ["__version__", "Client", "to_dict", "from_dict", "reset_logging_cache"]
+
+__version__: str
+
+@final
+class Client:
+    """A Microsoft Graph client for creating usedInsights.
+
+    Safe to share between threads; the GIL is released while a request is
+    on the network. Use it as a context manager, or call close(), to drop
+    its connection pool.
+    """
+
+    def __new__(
+        cls,
+        token: str | None = None,
+        *,
+        token_provider: Callable[[], str] | None = None,
+        base_url: str | None = None,
+        cloud: str = "global",
+        api_version: str = "v1.0",
+        timeout: float = 60.0,
+        max_retries: int = 3,
+        user_agent: str | None = None,
+    ) -> Self: ...
+    def create(self, user_id: str, insight: UsedInsight | Mapping[str, Any]) -> UsedInsight:
+        """Create a usedInsight for a user (object id or user principal name)
+        and return it as Graph stored it, with its new id."""
+    def close(self) -> None:
+        """Drop the connection pool; later create() calls raise RuntimeError."""
+    @property
+    def closed(self) -> bool:
+        """Whether close() was called."""
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+def to_dict(model: object) -> dict[str, Any]:
+    """A model as a dict in Graph's wire shape."""
+
+def from_dict(cls: type[_M], data: Mapping[str, Any]) -> _M:
+    """A model of class ``cls`` read from a dict in Graph's wire shape."""
+
+def reset_logging_cache() -> None:
+    """Forget the cached Python loggers and levels: call after changing the
+    level of a ``used_insight`` logger at run time."""

@@ -1,0 +1,274 @@
+//! `used_insight.Client`: a core `Client` behind a Python class.
+
+use std::str::FromStr;
+use std::sync::RwLock;
+use std::time::Duration;
+
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::{PyMapping, PyString, PyType};
+use used_insight::{
+    validate_user_id, ApiVersion, Cloud, Error, RetryPolicy, TokenProviderResult, UsedInsight,
+};
+
+use crate::convert::{self, type_name, Problems};
+use crate::errors::{self, to_py_err};
+
+/// A Microsoft Graph client for creating usedInsights.
+///
+/// Safe to share between threads; the GIL is released while a request is
+/// on the network. Use it as a context manager, or call close(), to drop
+/// its connection pool.
+#[pyclass(frozen, module = "used_insight", name = "Client")]
+pub(crate) struct Client {
+    /// `None` once closed. Calls clone the core client out (an `Arc`), so a
+    /// close never waits for, or breaks, a request in flight.
+    inner: RwLock<Option<used_insight::Client>>,
+    /// What `repr` shows; never the token.
+    shown: Shown,
+}
+
+struct Shown {
+    base_url: String,
+    api_version: &'static str,
+    credential: &'static str,
+    timeout: f64,
+    max_retries: u32,
+    user_agent: Option<String>,
+}
+
+#[pymethods]
+impl Client {
+    #[new]
+    #[pyo3(signature = (
+        token=None,
+        *,
+        token_provider=None,
+        base_url=None,
+        cloud=String::from("global"),
+        api_version=String::from("v1.0"),
+        timeout=60.0,
+        max_retries=3,
+        user_agent=None,
+    ))]
+    #[pyo3(
+        text_signature = "(token=None, *, token_provider=None, base_url=None, cloud='global', \
+                          api_version='v1.0', timeout=60.0, max_retries=3, user_agent=None)"
+    )]
+    #[allow(clippy::too_many_arguments)] // the Python signature
+    fn new(
+        py: Python<'_>,
+        token: Option<String>,
+        token_provider: Option<Bound<'_, PyAny>>,
+        base_url: Option<String>,
+        cloud: String,
+        api_version: String,
+        timeout: f64,
+        max_retries: i64,
+        user_agent: Option<String>,
+    ) -> PyResult<Self> {
+        let config = |message: String| errors::configuration_error(py, message);
+        let cloud = Cloud::from_str(&cloud).map_err(|e| to_py_err(py, Error::InvalidConfig(e)))?;
+        let api_version = ApiVersion::from_str(&api_version)
+            .map_err(|e| to_py_err(py, Error::InvalidConfig(e)))?;
+        let timeout_duration = Duration::try_from_secs_f64(timeout)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                config(format!(
+                    "timeout must be a positive number of seconds, not {timeout}"
+                ))
+            })?;
+        let max_retries = u32::try_from(max_retries)
+            .map_err(|_| config(format!("max_retries must be 0 or more, not {max_retries}")))?;
+
+        let mut builder = used_insight::Client::builder()
+            .cloud(cloud)
+            .api_version(api_version)
+            .timeout(timeout_duration)
+            .retry_policy(RetryPolicy::default().with_max_retries(max_retries));
+        let credential = match (token, token_provider) {
+            (Some(_), Some(_)) => {
+                return Err(config("give token or token_provider, not both".into()));
+            }
+            (Some(token), None) => {
+                builder = builder.token(token);
+                "token"
+            }
+            (None, Some(provider)) => {
+                if !provider.is_callable() {
+                    return Err(PyTypeError::new_err(format!(
+                        "token_provider must be a callable returning a token str, not {}",
+                        type_name(&provider)
+                    )));
+                }
+                let provider = provider.unbind();
+                builder = builder.token_provider(move || call_provider(&provider));
+                "token_provider"
+            }
+            // Core names what is missing.
+            (None, None) => "none",
+        };
+        if let Some(url) = &base_url {
+            builder = builder.base_url(url.clone());
+        }
+        if let Some(agent) = &user_agent {
+            builder = builder.user_agent(agent.clone());
+        }
+        let client = builder.build().map_err(|e| to_py_err(py, e))?;
+        crate::logging::install(py)?;
+        Ok(Client {
+            inner: RwLock::new(Some(client)),
+            shown: Shown {
+                base_url: base_url.unwrap_or_else(|| cloud.base_url().to_owned()),
+                api_version: api_version.as_str(),
+                credential,
+                timeout,
+                max_retries,
+                user_agent,
+            },
+        })
+    }
+
+    /// Create a usedInsight for a user (object id or user principal name)
+    /// and return it as Graph stored it, with its new id.
+    ///
+    /// `insight` is a UsedInsight or a dict in Graph's camelCase wire shape.
+    /// Everything is validated before a byte is sent: ValidationError lists
+    /// every problem. Throttling (429) and unavailability (503, 504) are
+    /// retried; a request whose answer was lost is never resent.
+    fn create<'py>(
+        &self,
+        py: Python<'py>,
+        user_id: String,
+        insight: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.core()?;
+        let model_class = convert::models(py)?.used_insight.bind(py);
+        let mut problems = Problems::default();
+        if insight.is_instance(model_class)? {
+            let model = convert::insight_from_py(insight, &mut problems)?;
+            if !problems.is_empty() {
+                problems.add_core(validate_user_id(&user_id), None);
+                problems.add_core(model.validate(), None);
+                return Err(errors::validation_error(py, problems));
+            }
+            let created = py.detach(|| client.create(&user_id, &model));
+            report_logging_failure(py);
+            let created = created.map_err(|e| to_py_err(py, e))?;
+            convert::insight_to_py(py, &created, None)
+        } else if insight.is_instance_of::<PyMapping>() {
+            let body = crate::json::mapping_to_json(insight, &mut problems)?;
+            if !problems.is_empty() {
+                // Report core's verdict on the rest too, without sending.
+                problems.add_core(validate_user_id(&user_id), None);
+                match UsedInsight::from_json(&body) {
+                    Ok(model) => problems.add_core(model.validate(), None),
+                    Err(e) => problems.add_core(Err(e), None),
+                }
+                return Err(errors::validation_error(py, problems));
+            }
+            let created = py.detach(|| client.create_json(&user_id, &body));
+            report_logging_failure(py);
+            let created = created.map_err(|e| to_py_err(py, e))?;
+            let created = UsedInsight::from_json(&created).map_err(|e| {
+                errors::internal(format!("core's answer could not be read back: {e}"))
+            })?;
+            convert::insight_to_py(py, &created, None)
+        } else {
+            Err(PyTypeError::new_err(format!(
+                "insight must be a UsedInsight or a dict in Graph's wire shape, not {}",
+                type_name(insight)
+            )))
+        }
+    }
+
+    /// Drop the connection pool. Later calls to create() raise RuntimeError;
+    /// requests already in flight finish normally.
+    fn close(&self) {
+        self.inner.write().unwrap_or_else(|e| e.into_inner()).take();
+    }
+
+    /// Whether close() was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none()
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (exc_type, exc_value, traceback))]
+    fn __exit__(
+        &self,
+        exc_type: Option<&Bound<'_, PyType>>,
+        exc_value: Option<&Bound<'_, PyAny>>,
+        traceback: Option<&Bound<'_, PyAny>>,
+    ) {
+        let _ = (exc_type, exc_value, traceback);
+        self.close();
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let quote = |s: &str| -> PyResult<String> {
+            Ok(PyString::new(py, s).repr()?.to_cow()?.into_owned())
+        };
+        let s = &self.shown;
+        let mut out = format!(
+            "Client(base_url={}, api_version={}, credential={}, timeout={:?}, max_retries={}",
+            quote(&s.base_url)?,
+            quote(s.api_version)?,
+            quote(s.credential)?,
+            s.timeout,
+            s.max_retries
+        );
+        if let Some(agent) = &s.user_agent {
+            out.push_str(&format!(", user_agent={}", quote(agent)?));
+        }
+        if self.closed() {
+            out.push_str(", closed=True");
+        }
+        out.push(')');
+        Ok(out)
+    }
+}
+
+impl Client {
+    fn core(&self) -> PyResult<used_insight::Client> {
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| PyRuntimeError::new_err("this Client is closed"))
+    }
+}
+
+/// A logging handler or filter that raised while core logged leaves its
+/// exception pending (the `log` facade cannot return it). The create's own
+/// outcome stands; the logging failure goes to `sys.unraisablehook`, like
+/// an exception in a `__del__`.
+fn report_logging_failure(py: Python<'_>) {
+    if let Some(error) = PyErr::take(py) {
+        error.write_unraisable(py, None);
+    }
+}
+
+/// Calls a Python token provider from core (on the thread that called
+/// `create`, which has released the GIL, so it is taken back here).
+fn call_provider(provider: &Py<PyAny>) -> TokenProviderResult {
+    Python::attach(|py| {
+        let token = provider.bind(py).call0()?;
+        match token.cast::<PyString>() {
+            Ok(token) => Ok(token.to_cow()?.into_owned()),
+            Err(_) => Err(PyTypeError::new_err(format!(
+                "the token provider returned {}, not str",
+                type_name(&token)
+            ))),
+        }
+    })
+    .map_err(|e: PyErr| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+}

@@ -1,0 +1,71 @@
+"""The README's Python example, and the type-checked user script, run
+against the emulator."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO, TOKEN, Emulator
+
+README = REPO / "README.md"
+# The package's own page on the package index shows the same section.
+PACKAGE_README = REPO / "python" / "README-python.md"
+
+
+def example_in(readme: Path) -> str:
+    text = readme.read_text(encoding="utf-8")
+    section = text.split("## Using it from Python", 1)[1]
+    blocks = re.findall(r"^```python\n(.*?)^```", section, flags=re.S | re.M)
+    assert len(blocks) >= 1, f"{readme} should have a Python example"
+    return str(blocks[0])
+
+
+def readme_example() -> str:
+    return example_in(README)
+
+
+def test_package_readme_shows_the_same_example() -> None:
+    assert example_in(PACKAGE_README) == readme_example()
+
+
+def test_readme_example_runs(emu: Emulator, tmp_path: Path) -> None:
+    script = tmp_path / "example.py"
+    script.write_text(readme_example(), encoding="utf-8")
+    env = {**os.environ, "GRAPH_TOKEN": TOKEN, "GRAPH_BASE_URL": emu.base_url}
+    result = subprocess.run(
+        [sys.executable, "-W", "error", str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines[:2]] == ["created", "created"]
+    assert "invalid: lastUsed.lastAccessedDateTime -" in result.stdout
+    assert "invalid: resourceReference - is required" in result.stdout
+    assert len(emu.requests()) == 2
+
+
+def test_the_type_checked_user_script_also_runs(emu: Emulator) -> None:
+    script = Path(__file__).parent / "typecheck" / "user_script.py"
+    env = {**os.environ, "GRAPH_TOKEN": TOKEN, "GRAPH_BASE_URL": emu.base_url}
+    result = subprocess.run(
+        [sys.executable, "-W", "error", str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(emu.requests()) == 5
+    assert result.stdout.splitlines()[0].endswith("] False")
+
+
+if __name__ == "__main__":
+    # scripts/test-python.sh type-checks the example: print it.
+    print(readme_example(), end="")
