@@ -608,3 +608,14 @@ fn eight_threads_share_one_client() {
         .collect();
     assert_eq!(ids.len(), 80);
 }
+
+#[test]
+fn a_host_name_is_resolved_and_reused_across_creates() {
+    let emu = emulator();
+    let by_name = emu.base_url().replace("127.0.0.1", "localhost");
+    let c = builder(&emu).base_url(by_name).build().unwrap();
+    for _ in 0..3 {
+        c.create("alice", &insight()).unwrap();
+    }
+    assert_eq!(emu.stored("alice").len(), 3);
+}
