@@ -2,7 +2,7 @@
 # Python: build the abi3 wheel with maturin, install it into a fresh venv,
 # and run the pytest suite (python/tests, warnings are errors) against the
 # installed wheel and a real graph-emulator process; then mypy --strict on a
-# user script and on the README example, and mypy.stubtest on the native
+# user script and on the README examples, and mypy.stubtest on the native
 # module; finally `pip install` of the sdist into a second venv. Needs
 # CPython >= 3.9 with pip, and Rust. Any failure fails the script.
 set -euo pipefail
@@ -57,9 +57,10 @@ fi
 
 # The tests' `type: ignore` comments mark misuse the types must reject:
 # --strict fails on any that became unnecessary.
-step "mypy --strict (a user script, the README example, the tests)"
+step "mypy --strict (a user script, the README examples, the tests)"
 "$venv/bin/python" python/tests/test_readme.py > "$target/readme_example.py"
-(cd "$target" && "$venv/bin/mypy" --strict readme_example.py "$root/python/tests")
+"$venv/bin/python" python/tests/test_readme.py create_many > "$target/readme_create_many.py"
+(cd "$target" && "$venv/bin/mypy" --strict readme_example.py readme_create_many.py "$root/python/tests")
 
 step "stubtest used_insight._native"
 (cd "$target" && "$venv/bin/python" -m mypy.stubtest used_insight._native)

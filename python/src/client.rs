@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyMapping, PyString, PyType};
+use pyo3::types::{PyList, PyMapping, PyString, PyType};
 use used_insight::{
     validate_user_id, ApiVersion, Cloud, Error, RetryPolicy, TokenProviderResult, UsedInsight,
 };
@@ -144,47 +144,56 @@ impl Client {
         insight: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.core()?;
-        let model_class = convert::models(py)?.used_insight.bind(py);
         let mut problems = Problems::default();
-        if insight.is_instance(model_class)? {
-            let model = convert::insight_from_py(insight, &mut problems)?;
-            if !problems.is_empty() {
-                problems.add_core(validate_user_id(&user_id), None);
-                problems.add_core(model.validate(), None);
-                return Err(errors::validation_error(py, problems));
+        let Some(input) = read_insight(insight, "insight", &user_id, &mut problems)? else {
+            return Err(errors::validation_error(py, problems));
+        };
+        match input {
+            Input::Model(model) => {
+                let created = py.detach(|| client.create(&user_id, &model));
+                report_logging_failure(py);
+                let created = created.map_err(|e| to_py_err(py, e))?;
+                convert::insight_to_py(py, &created, None)
             }
-            let created = py.detach(|| client.create(&user_id, &model));
-            report_logging_failure(py);
-            let created = created.map_err(|e| to_py_err(py, e))?;
-            convert::insight_to_py(py, &created, None)
-        } else if insight.is_instance_of::<PyMapping>() {
-            let body = crate::json::mapping_to_json(insight, &mut problems)?;
-            if !problems.is_empty() {
-                // Report core's verdict on the rest too, without sending.
-                problems.add_core(validate_user_id(&user_id), None);
-                match UsedInsight::from_json(&body) {
-                    Ok(model) => problems.add_core(model.validate(), None),
-                    Err(e) => problems.add_core(Err(e), None),
-                }
-                return Err(errors::validation_error(py, problems));
+            Input::Json(body) => {
+                let created = py.detach(|| client.create_json(&user_id, &body));
+                report_logging_failure(py);
+                let created = created.map_err(|e| to_py_err(py, e))?;
+                crate::batch::created_to_py(py, &created)
             }
-            let created = py.detach(|| client.create_json(&user_id, &body));
-            report_logging_failure(py);
-            let created = created.map_err(|e| to_py_err(py, e))?;
-            let created = UsedInsight::from_json(&created).map_err(|e| {
-                errors::internal(format!("core's answer could not be read back: {e}"))
-            })?;
-            convert::insight_to_py(py, &created, None)
-        } else {
-            Err(PyTypeError::new_err(format!(
-                "insight must be a UsedInsight or a dict in Graph's wire shape, not {}",
-                type_name(insight)
-            )))
         }
     }
 
-    /// Drop the connection pool. Later calls to create() raise RuntimeError;
-    /// requests already in flight finish normally.
+    /// Create many usedInsights, each a (user_id, insight) pair as create()
+    /// takes them, in Graph JSON batches of up to 20. Returns one result per
+    /// input, in input order: the created UsedInsight, or the exception
+    /// create() would have raised for it (returned, not raised).
+    ///
+    /// Raises only for misuse, before anything is sent: TypeError when items
+    /// is not iterable, an item is not a 2-tuple, a user id is not a str or
+    /// an insight neither a UsedInsight nor a dict; ValueError when
+    /// concurrency < 1; TypeError when progress is not callable.
+    ///
+    /// concurrency: batches in flight at once (keep it low: Graph throttles
+    /// per user, app and tenant). progress(done, total) is called once per
+    /// input as its result is known, with the GIL held, done counting up by
+    /// one. If it raises an Exception, that goes to sys.unraisablehook, it is
+    /// not called again, and the results are returned as usual; a
+    /// KeyboardInterrupt or other BaseException is raised once every result
+    /// is in. The GIL is released for the whole network wait.
+    #[pyo3(signature = (items, *, concurrency=1, progress=None))]
+    fn create_many<'py>(
+        &self,
+        py: Python<'py>,
+        items: &Bound<'py, PyAny>,
+        concurrency: i64,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        crate::batch::create_many(py, || self.core(), items, concurrency, progress)
+    }
+
+    /// Drop the connection pool. Later calls to create() and create_many()
+    /// raise RuntimeError; requests already in flight finish normally.
     fn close(&self) {
         self.inner.write().unwrap_or_else(|e| e.into_inner()).take();
     }
@@ -247,11 +256,60 @@ impl Client {
     }
 }
 
+/// An insight read for core: a model, or a dict as JSON text.
+pub(crate) enum Input {
+    Model(Box<UsedInsight>),
+    Json(String),
+}
+
+/// Reads `insight` — a `UsedInsight` or a mapping in Graph's wire shape —
+/// for core. Values of the wrong Python type inside it go to `problems`;
+/// when `problems` is not empty afterwards, core's verdict on the user id
+/// and on the rest is added (so every problem is listed at once, as
+/// `create` raises them) and `None` is returned: nothing may be sent.
+/// `Err` is a TypeError naming `what` when `insight` is neither, or the
+/// failure of Python code run while reading it.
+pub(crate) fn read_insight(
+    insight: &Bound<'_, PyAny>,
+    what: &str,
+    user_id: &str,
+    problems: &mut Problems,
+) -> PyResult<Option<Input>> {
+    let py = insight.py();
+    let model_class = convert::models(py)?.used_insight.bind(py);
+    if insight.is_instance(model_class)? {
+        let model = convert::insight_from_py(insight, problems)?;
+        if !problems.is_empty() {
+            problems.add_core(validate_user_id(user_id), None);
+            problems.add_core(model.validate(), None);
+            return Ok(None);
+        }
+        Ok(Some(Input::Model(Box::new(model))))
+    } else if insight.is_instance_of::<PyMapping>() {
+        let body = crate::json::mapping_to_json(insight, problems)?;
+        if !problems.is_empty() {
+            // Report core's verdict on the rest too, without sending.
+            problems.add_core(validate_user_id(user_id), None);
+            match UsedInsight::from_json(&body) {
+                Ok(model) => problems.add_core(model.validate(), None),
+                Err(e) => problems.add_core(Err(e), None),
+            }
+            return Ok(None);
+        }
+        Ok(Some(Input::Json(body)))
+    } else {
+        Err(PyTypeError::new_err(format!(
+            "{what} must be a UsedInsight or a dict in Graph's wire shape, not {}",
+            type_name(insight)
+        )))
+    }
+}
+
 /// A logging handler or filter that raised while core logged leaves its
 /// exception pending (the `log` facade cannot return it). The create's own
 /// outcome stands; the logging failure goes to `sys.unraisablehook`, like
 /// an exception in a `__del__`.
-fn report_logging_failure(py: Python<'_>) {
+pub(crate) fn report_logging_failure(py: Python<'_>) {
     if let Some(error) = PyErr::take(py) {
         error.write_unraisable(py, None);
     }

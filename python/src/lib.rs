@@ -3,13 +3,15 @@
 //!
 //! This crate converts and nothing else: Python objects to core types and
 //! back (`convert`, `json`), core errors to Python exceptions (`errors`, the
-//! one mapping), and the client wrapper (`client`). Every Graph rule —
-//! validation, wire shape, date-times, retries, error parsing — lives in the
-//! core crate and is called from here.
+//! one mapping), and the client wrapper (`client`, and `batch` for its
+//! `create_many`). Every Graph rule — validation, wire shape, date-times,
+//! retries, batching, error parsing — lives in the core crate and is called
+//! from here.
 #![deny(unsafe_code)]
 
 use pyo3::prelude::*;
 
+mod batch;
 mod client;
 mod convert;
 mod errors;

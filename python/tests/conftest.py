@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import subprocess
+import urllib.parse
 import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
@@ -48,13 +49,13 @@ class Emulator:
         # Never through a proxy from the environment: this is loopback.
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
-    def _control(self, method: str, path: str, body: Any = None) -> Any:
+    def _control(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(
             self.base_url + path,
             data=data,
             method=method,
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", **(headers or {})},
         )
         with self._opener.open(request, timeout=10) as answer:
             return json.loads(answer.read())
@@ -69,6 +70,13 @@ class Emulator:
 
     def bodies(self) -> list[dict[str, Any]]:
         return [json.loads(r["body"]) for r in self.requests()]
+
+    def stored(self, user_id: str) -> list[dict[str, Any]]:
+        """The insights stored for a user, in creation order, read back as
+        from Graph (this GET is recorded: read requests() before)."""
+        path = f"/v1.0/users/{urllib.parse.quote(user_id, safe='')}/insights/used"
+        answer = self._control("GET", path, headers={"Authorization": f"Bearer {TOKEN}"})
+        return list(answer["value"])
 
     def reset(self) -> None:
         self._control("POST", "/_emulator/reset", {})

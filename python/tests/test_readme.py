@@ -16,20 +16,30 @@ README = REPO / "README.md"
 PACKAGE_README = REPO / "python" / "README-python.md"
 
 
-def example_in(readme: Path) -> str:
+def examples_in(readme: Path) -> list[str]:
     text = readme.read_text(encoding="utf-8")
     section = text.split("## Using it from Python", 1)[1]
     blocks = re.findall(r"^```python\n(.*?)^```", section, flags=re.S | re.M)
-    assert len(blocks) >= 1, f"{readme} should have a Python example"
-    return str(blocks[0])
+    assert len(blocks) >= 2, f"{readme} should have a Python example and a create_many one"
+    return [str(b) for b in blocks]
+
+
+def example_in(readme: Path) -> str:
+    return examples_in(readme)[0]
 
 
 def readme_example() -> str:
     return example_in(README)
 
 
+def create_many_example() -> str:
+    [example] = [b for b in examples_in(README) if "create_many(" in b]
+    return example
+
+
 def test_package_readme_shows_the_same_example() -> None:
     assert example_in(PACKAGE_README) == readme_example()
+    assert examples_in(PACKAGE_README) == examples_in(README)
 
 
 def test_readme_example_runs(emu: Emulator, tmp_path: Path) -> None:
@@ -51,6 +61,26 @@ def test_readme_example_runs(emu: Emulator, tmp_path: Path) -> None:
     assert len(emu.requests()) == 2
 
 
+def test_readme_create_many_example_runs(emu: Emulator, tmp_path: Path) -> None:
+    script = tmp_path / "create_many_example.py"
+    script.write_text(create_many_example(), encoding="utf-8")
+    env = {**os.environ, "GRAPH_TOKEN": TOKEN, "GRAPH_BASE_URL": emu.base_url}
+    result = subprocess.run(
+        [sys.executable, "-W", "error", str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:4] == ["1/4", "2/4", "3/4", "4/4"]
+    assert [line.split()[0] for line in lines[4:]] == ["created", "created", "created", "failed"]
+    assert lines[7].startswith("failed bob@contoso.com ValidationError(")
+    [batch] = emu.requests()
+    assert batch["path"] == "/v1.0/$batch"
+
+
 def test_the_type_checked_user_script_also_runs(emu: Emulator) -> None:
     script = Path(__file__).parent / "typecheck" / "user_script.py"
     env = {**os.environ, "GRAPH_TOKEN": TOKEN, "GRAPH_BASE_URL": emu.base_url}
@@ -62,10 +92,11 @@ def test_the_type_checked_user_script_also_runs(emu: Emulator) -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert len(emu.requests()) == 5
+    assert len(emu.requests()) == 6
     assert result.stdout.splitlines()[0].endswith("] False")
+    assert result.stdout.splitlines()[1] == "created 2 of 3"
 
 
 if __name__ == "__main__":
-    # scripts/test-python.sh type-checks the example: print it.
-    print(readme_example(), end="")
+    # scripts/test-python.sh type-checks the examples: print one.
+    print(create_many_example() if sys.argv[1:] == ["create_many"] else readme_example(), end="")

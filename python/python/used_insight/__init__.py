@@ -18,10 +18,14 @@
         )
     print(created.id)
 
+``client.create_many(items, concurrency=1, progress=None)`` creates many
+``(user_id, insight)`` pairs in Graph JSON batches and returns one result per
+input, in order: the created ``UsedInsight`` or the exception for that input.
+
 Log records go to the ``logging`` logger ``used_insight`` (and its children).
 """
 
-from ._api import used_insight_create
+from ._api import used_insight_create, used_insight_create_many
 from ._errors import (
     ConfigurationError,
     GraphApiError,
@@ -38,6 +42,7 @@ from ._native import Client, __version__, reset_logging_cache
 __all__ = [
     "Client",
     "used_insight_create",
+    "used_insight_create_many",
     "UsedInsight",
     "UsageDetails",
     "ResourceVisualization",

@@ -1,4 +1,4 @@
-"""The one-shot function."""
+"""The one-shot functions."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from ._native import Client
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
     from typing import Any
 
+    from ._errors import UsedInsightError
     from ._models import UsedInsight
 
-__all__ = ["used_insight_create"]
+__all__ = ["used_insight_create", "used_insight_create_many"]
 
 
 def used_insight_create(
@@ -43,3 +44,37 @@ def used_insight_create(
         user_agent=user_agent,
     ) as client:
         return client.create(user_id, insight)
+
+
+def used_insight_create_many(
+    items: Iterable[tuple[str, UsedInsight | Mapping[str, Any]]],
+    *,
+    concurrency: int = 1,
+    progress: Callable[[int, int], object] | None = None,
+    token: str | None = None,
+    token_provider: Callable[[], str] | None = None,
+    base_url: str | None = None,
+    cloud: str = "global",
+    api_version: str = "v1.0",
+    timeout: float = 60.0,
+    max_retries: int = 3,
+    user_agent: str | None = None,
+) -> list[UsedInsight | UsedInsightError]:
+    """Create many usedInsights with a client made for this call alone.
+
+    Takes the arguments of ``Client`` and ``Client.create_many``, and
+    returns what ``Client.create_many`` returns: one result per input, in
+    input order, each the created ``UsedInsight`` or the exception for that
+    input.
+    """
+    with Client(
+        token,
+        token_provider=token_provider,
+        base_url=base_url,
+        cloud=cloud,
+        api_version=api_version,
+        timeout=timeout,
+        max_retries=max_retries,
+        user_agent=user_agent,
+    ) as client:
+        return client.create_many(items, concurrency=concurrency, progress=progress)

@@ -1,11 +1,12 @@
 """Type stub for the private native module ``used_insight._native``."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar, final
 
 from typing_extensions import Self
 
+from used_insight._errors import UsedInsightError
 from used_insight._models import UsedInsight
 
 _M = TypeVar("_M")
@@ -38,8 +39,20 @@ class Client:
     def create(self, user_id: str, insight: UsedInsight | Mapping[str, Any]) -> UsedInsight:
         """Create a usedInsight for a user (object id or user principal name)
         and return it as Graph stored it, with its new id."""
+    def create_many(
+        self,
+        items: Iterable[tuple[str, UsedInsight | Mapping[str, Any]]],
+        *,
+        concurrency: int = 1,
+        progress: Callable[[int, int], object] | None = None,
+    ) -> list[UsedInsight | UsedInsightError]:
+        """Create many usedInsights, each a (user_id, insight) pair, in Graph
+        JSON batches of up to 20; one result per input, in input order: the
+        created UsedInsight, or the exception create() would have raised
+        for it (returned, not raised)."""
     def close(self) -> None:
-        """Drop the connection pool; later create() calls raise RuntimeError."""
+        """Drop the connection pool; later create() and create_many() calls
+        raise RuntimeError."""
     @property
     def closed(self) -> bool:
         """Whether close() was called."""

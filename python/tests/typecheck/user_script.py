@@ -26,6 +26,7 @@ from used_insight import (
     UsedInsightError,
     ValidationError,
     used_insight_create,
+    used_insight_create_many,
 )
 
 log = logging.getLogger("user_script")
@@ -75,6 +76,35 @@ def record(client: Client, user: str, insight: UsedInsight | dict[str, Any]) -> 
     return created.id
 
 
+def report(client: Client) -> None:
+    items: list[tuple[str, UsedInsight | dict[str, Any]]] = [
+        ("alice@contoso.com", document("Plan", "https://contoso.com/plan.docx")),
+        ("bob@contoso.com", document("Notes", "https://contoso.com/notes.docx").to_dict()),
+        ("carol@contoso.com", {"lastUsed": {}}),
+    ]
+    done_so_far: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        done_so_far.append(done * 100 // total)
+
+    results: list[UsedInsight | UsedInsightError] = client.create_many(
+        items, concurrency=2, progress=progress
+    )
+    created = 0
+    for (user, _), result in zip(items, results):
+        if isinstance(result, UsedInsight):
+            created += result.id is not None
+        elif isinstance(result, ValidationError):
+            log.error("%s: %s", user, result.problems)
+        elif result.request_may_have_been_processed:
+            log.warning("%s may exist already: %s", user, result.client_request_id)
+    print(f"created {created} of {len(results)}")
+    again: list[UsedInsight | UsedInsightError] = used_insight_create_many(
+        [], token=token(), progress=lambda done, total: None
+    )
+    assert again == [] and done_so_far[-1] == 100
+
+
 def main() -> None:
     base_url = os.environ.get("GRAPH_BASE_URL")
     with Client(token_provider=token, base_url=base_url, timeout=10.0, max_retries=2) as client:
@@ -82,6 +112,7 @@ def main() -> None:
         with ThreadPoolExecutor(max_workers=4) as pool:
             ids = list(pool.map(lambda d: record(client, "alice@contoso.com", d), docs))
         print(ids, client.closed)
+        report(client)
     one = used_insight_create(
         "bob@contoso.com",
         {"lastUsed": {}, "resourceVisualization": {}, "resourceReference": {}},

@@ -1,0 +1,207 @@
+//! `Client.create_many`: many creates through core's JSON batching.
+//!
+//! The inputs are read here, with the GIL, into JSON text (models and dicts
+//! alike, so they mix); core validates, batches, retries and returns one
+//! result per input, with the GIL released. An input this layer already
+//! found invalid (a naive datetime, a lone surrogate…) is handed to core as
+//! `None`: not sent, but counted for progress, so batch request ids stay the
+//! caller's indexes.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyString, PyTuple};
+use used_insight::{BatchOptions, UsedInsight};
+
+use crate::client::{read_insight, report_logging_failure, Input};
+use crate::convert::{self, type_name, Problems};
+use crate::errors::{self, to_py_err};
+
+/// The created usedInsight, as core returns it in JSON, as a model.
+pub(crate) fn created_to_py<'py>(py: Python<'py>, created: &str) -> PyResult<Bound<'py, PyAny>> {
+    let created = UsedInsight::from_json(created)
+        .map_err(|e| errors::internal(format!("core's answer could not be read back: {e}")))?;
+    convert::insight_to_py(py, &created, None)
+}
+
+/// One input read: what core is to send, or why it must not be.
+type Read = Result<(String, String), PyErr>;
+
+pub(crate) fn create_many<'py>(
+    py: Python<'py>,
+    core: impl FnOnce() -> PyResult<used_insight::Client>,
+    items: &Bound<'py, PyAny>,
+    concurrency: i64,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyList>> {
+    if concurrency < 1 {
+        return Err(PyValueError::new_err(format!(
+            "concurrency must be 1 or more, not {concurrency}"
+        )));
+    }
+    let concurrency = usize::try_from(concurrency).unwrap_or(usize::MAX);
+    if let Some(p) = progress.as_ref().filter(|p| !p.is_callable()) {
+        return Err(PyTypeError::new_err(format!(
+            "progress must be a callable taking (done, total), not {}",
+            type_name(p)
+        )));
+    }
+    let client = core()?;
+
+    // Every input is read before anything is sent: misuse raises with
+    // nothing done.
+    let iter = items.try_iter().map_err(|e| {
+        if e.is_instance_of::<PyTypeError>(py) {
+            PyTypeError::new_err(format!(
+                "items must be an iterable of (user_id, insight) tuples, not {}",
+                type_name(items)
+            ))
+        } else {
+            e
+        }
+    })?;
+    let mut read: Vec<Read> = Vec::new();
+    for (index, item) in iter.enumerate() {
+        read.push(read_item(&item?, index)?);
+    }
+    if read.is_empty() {
+        return Ok(PyList::empty(py));
+    }
+
+    let inputs: Vec<Option<&(String, String)>> = read.iter().map(|r| r.as_ref().ok()).collect();
+    let progress = progress.map(Bound::unbind);
+    let calls = Progress {
+        callable: progress.as_ref(),
+        done: AtomicUsize::new(0),
+        stopped: AtomicBool::new(false),
+        interrupt: Mutex::new(None),
+    };
+    let report = |_done: usize, total: usize| calls.report(total);
+    let mut options = BatchOptions::default().with_concurrency(concurrency);
+    if progress.is_some() {
+        options = options.with_progress(&report);
+    }
+    let created = py.detach(|| client.create_many_json_partial(&inputs, &options));
+    report_logging_failure(py);
+    if created.len() != read.len() {
+        return Err(errors::internal(format!(
+            "core returned {} results for {} inputs",
+            created.len(),
+            read.len()
+        )));
+    }
+
+    let results = PyList::empty(py);
+    for (mine, theirs) in read.into_iter().zip(created) {
+        let result = match (mine, theirs) {
+            (Err(invalid), _) => invalid.into_value(py).into_bound(py).into_any(),
+            (Ok(_), Some(Ok(json))) => created_to_py(py, &json)?,
+            (Ok(_), Some(Err(e))) => to_py_err(py, e).into_value(py).into_bound(py).into_any(),
+            (Ok(_), None) => return Err(errors::internal("core skipped an input that was sent")),
+        };
+        results.append(result)?;
+    }
+    if let Some(interrupt) = calls
+        .interrupt
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+    {
+        return Err(interrupt);
+    }
+    Ok(results)
+}
+
+/// Reads `items[index]`: a misuse is the outer `Err` (raised); an invalid
+/// input is the inner one (its result).
+fn read_item(item: &Bound<'_, PyAny>, index: usize) -> PyResult<Read> {
+    let pair = item
+        .cast::<PyTuple>()
+        .ok()
+        .filter(|t| t.len() == 2)
+        .ok_or_else(|| {
+            let found = match item.cast::<PyTuple>() {
+                Ok(t) => format!("a tuple of {}", t.len()),
+                Err(_) => type_name(item),
+            };
+            PyTypeError::new_err(format!(
+                "items[{index}] must be a (user_id, insight) tuple, not {found}"
+            ))
+        })?;
+    let (user_id, insight) = (pair.get_item(0)?, pair.get_item(1)?);
+    let Ok(user_id) = user_id.cast::<PyString>() else {
+        return Err(PyTypeError::new_err(format!(
+            "items[{index}][0] (the user id) must be a str, not {}",
+            type_name(&user_id)
+        )));
+    };
+    let mut problems = Problems::default();
+    let user_id = match user_id.to_cow() {
+        Ok(text) => text.into_owned(),
+        Err(_) => {
+            problems.push(
+                "usersId",
+                "is not valid Unicode text (it holds a lone surrogate)",
+            );
+            String::new()
+        }
+    };
+    let what = format!("items[{index}][1] (the insight)");
+    let body = match read_insight(&insight, &what, &user_id, &mut problems)? {
+        Some(Input::Model(model)) => Some(model.to_json()),
+        Some(Input::Json(body)) => Some(body),
+        None => None,
+    };
+    Ok(match body {
+        Some(body) => Ok((user_id, body)),
+        None => Err(errors::validation_error(item.py(), problems)),
+    })
+}
+
+/// The caller's progress callable, called from core (the calling thread or
+/// core's workers, the GIL released), each time with the GIL taken back.
+struct Progress<'a> {
+    callable: Option<&'a Py<PyAny>>,
+    /// Calls made; counted under the GIL, so `done` only goes up.
+    done: AtomicUsize,
+    /// Set once the callable raised: it is not called again.
+    stopped: AtomicBool,
+    /// A BaseException that is not an Exception (KeyboardInterrupt,
+    /// SystemExit) it raised, to raise once every result is in.
+    interrupt: Mutex<Option<PyErr>>,
+}
+
+impl Progress<'_> {
+    fn report(&self, total: usize) {
+        let Some(callable) = self.callable else {
+            return;
+        };
+        if self.stopped.load(Ordering::SeqCst) {
+            return;
+        }
+        Python::attach(|py| {
+            // Another thread may have stopped it while this one waited.
+            if self.stopped.load(Ordering::SeqCst) {
+                return;
+            }
+            let done = self.done.fetch_add(1, Ordering::SeqCst) + 1;
+            let callable = callable.bind(py);
+            // A logging handler that raised earlier on this thread left its
+            // exception pending (see `report_logging_failure`): keep it
+            // aside, so the call starts clean, and put it back after.
+            let pending = PyErr::take(py);
+            if let Err(error) = callable.call1((done, total)) {
+                self.stopped.store(true, Ordering::SeqCst);
+                if error.is_instance_of::<PyException>(py) {
+                    error.write_unraisable(py, Some(callable));
+                } else {
+                    *self.interrupt.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
+                }
+            }
+            if let Some(pending) = pending {
+                pending.restore(py);
+            }
+        });
+    }
+}
