@@ -1,0 +1,760 @@
+#!/usr/bin/env python3
+"""The used-insight benchmark: every layer against the peers, in one run.
+
+Started by bench/run.sh after it has installed nginx and wrk and built
+everything; see bench/README.md. Progress goes to stderr; the result is one
+markdown table on stdout, also written to bench/results/latest.md.
+"""
+
+import argparse
+import datetime
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+WORK = os.path.join(TARGET, "bench")
+RELEASE = os.path.join(TARGET, "release")
+
+TOKEN = "bench-token"
+USER = "alice@contoso.com"
+# Header values that differ per request or per server; every other header is
+# sent byte for byte as the core sends it.
+PER_TARGET_HEADERS = {"host", "content-length"}
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- processes
+
+def run_child(cmd, timeout=600, env=None):
+    """Runs a command to completion; returns (stdout, wall seconds, rusage)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    out, err = p.communicate(timeout=timeout)
+    wall = time.perf_counter() - t0
+    # Popen has reaped the child; its rusage is in RUSAGE_CHILDREN. Take a
+    # per-child figure by running each child alone (we never run two at once).
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}):\n"
+                           f"{err.decode(errors='replace')}{out.decode(errors='replace')}")
+    return out.decode(), wall, err.decode()
+
+
+def run_measured(cmd):
+    """Runs a fresh process to completion; returns (wall seconds, the peak
+    RSS in KiB it reported, or None)."""
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}):\n"
+                           f"{p.stderr.decode(errors='replace')}")
+    rss = None
+    for line in p.stdout.decode().splitlines():
+        if line.startswith("{") and "peak_rss_kib" in line:
+            rss = json.loads(line)["peak_rss_kib"]
+    return wall, rss
+
+
+def json_line(out):
+    lines = [l for l in out.splitlines() if l.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"no result line in: {out!r}")
+    return [json.loads(l) for l in lines]
+
+
+def cpu_busy(seconds=1.0):
+    """Share of all CPUs busy over `seconds` (from /proc/stat): other work on
+    the machine, when nothing of ours is running."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return sum(v), v[3] + v[4]  # total, idle + iowait
+    t0, i0 = sample()
+    time.sleep(seconds)
+    t1, i1 = sample()
+    return 1 - (i1 - i0) / max(1, t1 - t0)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port, proc, what):
+    for _ in range(200):
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"{what} is not listening on {port}")
+
+
+# ---------------------------------------------------------------- servers
+
+class Emulator:
+    def __init__(self):
+        exe = os.path.join(RELEASE, "graph-emulator")
+        self.proc = subprocess.Popen([exe, "--port", "0"], stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("listening on "):
+            raise RuntimeError(f"graph-emulator said {line!r}")
+        self.url = line[len("listening on "):]
+
+    def control(self, method, path):
+        req = urllib.request.Request(self.url + path, method=method,
+                                     data=b"" if method == "POST" else None)
+        with urllib.request.urlopen(req) as r:
+            return json.load(r)
+
+    def reset(self):
+        self.control("POST", "/_emulator/reset")
+
+    def requests(self):
+        return self.control("GET", "/_emulator/requests")["requests"]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+class Nginx:
+    """nginx from Debian's package with a generated config in a temp dir:
+    one worker, keep-alive, access log off, a fixed 201 usedInsight body."""
+
+    def __init__(self, tmp, body):
+        self.port = free_port()
+        self.dir = os.path.join(tmp, "nginx")
+        os.makedirs(os.path.join(self.dir, "logs"), exist_ok=True)
+        if "'" in body or "$" in body:
+            raise RuntimeError("the fixed body must not contain ' or $ (nginx quoting)")
+        conf = f"""
+daemon off;
+master_process on;
+worker_processes 1;
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/logs/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    keepalive_timeout 65;
+    keepalive_requests 100000000;
+    client_body_temp_path {self.dir}/body;
+    proxy_temp_path {self.dir}/proxy;
+    fastcgi_temp_path {self.dir}/fastcgi;
+    uwsgi_temp_path {self.dir}/uwsgi;
+    scgi_temp_path {self.dir}/scgi;
+    client_body_buffer_size 64k;
+    server {{
+        listen 127.0.0.1:{self.port};
+        location ~ ^/v1\\.0/users/[^/]+/insights/used$ {{
+            limit_except POST {{ deny all; }}
+            default_type application/json;
+            return 201 '{body}';
+        }}
+        location / {{ return 404; }}
+    }}
+}}
+"""
+        self.conf = os.path.join(self.dir, "nginx.conf")
+        with open(self.conf, "w") as f:
+            f.write(conf)
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.proc = subprocess.Popen([nginx, "-p", self.dir, "-c", self.conf],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_listening(self.port, self.proc, "nginx")
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM: fast shutdown of master and worker
+            self.proc.wait(10)
+
+
+# ---------------------------------------------------------------- the request
+
+def capture_request(emu, insight_path):
+    """What the core sends, as seen by the emulator: the template every
+    fixed-bytes contestant (wrk, bare ureq, requests) replays."""
+    emu.reset()
+    run_child([BIN, "core", "--base", emu.url, "--insight", insight_path, "--count", "1"])
+    sent = emu.requests()[0]
+    headers = [[k, v] for k, v in sorted(sent["headers"].items()) if k not in PER_TARGET_HEADERS]
+    return {"method": sent["method"], "path": sent["path"], "headers": headers,
+            "body": sent["body"]}
+
+
+def request_file(template, base, name):
+    path = os.path.join(WORK, f"request-{name}.json")
+    with open(path, "w") as f:
+        json.dump({"url": base + template["path"], "headers": template["headers"],
+                   "body": template["body"]}, f)
+    return path
+
+
+def wrk_script(template, name):
+    def lua(s):
+        # Printable ASCII as is, every other byte (and " and \\) as \\ddd.
+        return '"' + "".join(chr(b) if 32 <= b < 127 and b not in b'"\\' else f"\\{b:03d}"
+                             for b in s.encode()) + '"'
+
+    lines = ['wrk.method = "POST"', f"wrk.body = {lua(template['body'])}"]
+    lines += [f"wrk.headers[{lua(k)}] = {lua(v)}" for k, v in template["headers"]]
+    path = os.path.join(WORK, f"wrk-{name}.lua")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+# ---------------------------------------------------------------- contestants
+
+class Contestants:
+    def __init__(self, opts, template, base, insight):
+        self.opts = opts
+        self.base = base
+        self.insight = insight
+        self.request = request_file(template, base, "nginx")
+        self.url = base + template["path"]
+        self.wrk_lua = wrk_script(template, "nginx")
+
+    def wrk(self, seconds):
+        secs = max(1, round(seconds))
+        cmd = ["wrk", "-t1", "-c1", f"-d{secs}s", "-s", self.wrk_lua, self.url]
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        _, status, ru = os.wait4(p.pid, 0)
+        out = p.stdout.read().decode()
+        err = p.stderr.read().decode()
+        p.stdout.close()
+        p.stderr.close()
+        wall = time.perf_counter() - t0
+        m = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)
+        if os.waitstatus_to_exitcode(status) != 0 or not m or "Non-2xx" in out or err:
+            raise RuntimeError(f"wrk failed:\n{out}{err}")
+        n, dur = int(m.group(1)), float(m.group(2)) / (1000 if m.group(3) == "ms" else 1)
+        # wrk's CPU is its whole process (start-up is ~1 ms of it).
+        return {"creates": n, "wall_s": dur, "cpu_s": ru.ru_utime + ru.ru_stime,
+                "process_wall_s": wall}
+
+    def _one(self, cmd):
+        out, _, _ = run_child(cmd)
+        return json_line(out)[-1]
+
+    def ureq(self, seconds, *flags):
+        return self._one([BIN, "ureq", "--request", self.request, "--seconds", str(seconds),
+                          *flags])
+
+    def core(self, seconds, threads=1):
+        return self._one([BIN, "core", "--base", self.base, "--insight", self.insight,
+                          "--seconds", str(seconds), "--threads", str(threads)])
+
+    def c(self, seconds):
+        return self._one([C_DRIVER, "loop", self.base, TOKEN, USER, self.insight, str(seconds)])
+
+    def python(self, seconds, threads=1):
+        return self._one([self.opts.python, PY_DRIVER, "layer", "--base", self.base,
+                          "--insight", self.insight, "--seconds", str(seconds),
+                          "--threads", str(threads)])
+
+    def requests(self, seconds):
+        return self._one([self.opts.python, PY_DRIVER, "requests", "--request", self.request,
+                          "--seconds", str(seconds)])
+
+    def msgraph(self, count):
+        return self._one([self.opts.msgraph_python, PY_DRIVER, "msgraph", "--base", self.base,
+                          "--insight", self.insight, "--count", str(count)])
+
+
+def wire_check(opts, emu, template, insight):
+    """Sends one round of every contestant to the emulator and compares what
+    arrived with the template: same method, path, body bytes and headers."""
+    c = Contestants(opts, template, emu.url, insight)
+    runs = {
+        "wrk": lambda: subprocess.run(["wrk", "-t1", "-c1", "-d1s", "-s", c.wrk_lua, c.url],
+                                      check=True, capture_output=True),
+        "ureq": lambda: c.ureq(0),
+        "core": lambda: c.core(0),
+        "C": lambda: c.c(0),
+        "Python": lambda: c.python(0),
+        "requests": lambda: c.requests(0),
+    }
+    if opts.msgraph_python:
+        runs["msgraph-sdk"] = lambda: c.msgraph(1)
+    expected = dict(template["headers"])
+    report = {}
+    for name, run in runs.items():
+        emu.reset()
+        run()
+        got = emu.requests()[0]
+        diffs = []
+        if got["method"] != template["method"] or got["path"] != template["path"]:
+            diffs.append(f"{got['method']} {got['path']}")
+        if got["body"] != template["body"]:
+            diffs.append(f"a body of {len(got['body'])} bytes, formatted its own way")
+        headers = {k: v for k, v in got["headers"].items() if k not in PER_TARGET_HEADERS}
+        for k in sorted(set(headers) | set(expected)):
+            if k == "client-request-id" and k in headers:
+                continue  # a fresh UUID per call by design; same length
+            if k not in headers:
+                diffs.append(f"no {k}")
+            elif headers.get(k) != expected.get(k):
+                diffs.append(f"{k}: {headers[k]}")
+        report[name] = diffs
+    emu.reset()
+    return report
+
+
+# ---------------------------------------------------------------- phases
+
+def stats(values):
+    return min(values), statistics.median(values), max(values)
+
+
+def sequential(opts, c):
+    names = ["wrk", "ureq", "ureq-timeouts", "core", "C", "Python", "requests"]
+    if opts.msgraph_python:
+        names.append("msgraph-sdk")
+    runs = {n: [] for n in names}
+    per_round_msgraph = max(1, opts.msgraph_creates // opts.rounds)
+    for r in range(opts.rounds):
+        order = names[r % len(names):] + names[:r % len(names)]
+        log(f"sequential round {r + 1}/{opts.rounds}: {' '.join(order)}")
+        for n in order:
+            if n == "wrk":
+                res = c.wrk(opts.seconds)
+            elif n == "ureq":
+                res = c.ureq(opts.seconds)
+            elif n == "ureq-timeouts":
+                res = c.ureq(opts.seconds, "--timeouts")
+            elif n == "core":
+                res = c.core(opts.seconds)
+            elif n == "C":
+                res = c.c(opts.seconds)
+            elif n == "Python":
+                res = c.python(opts.seconds)
+            elif n == "requests":
+                res = c.requests(opts.seconds)
+            else:
+                res = c.msgraph(per_round_msgraph)
+            runs[n].append(res)
+    return runs
+
+
+def threaded(opts, c):
+    kinds = [(layer, n) for layer in ("core", "Python") for n in (1, 2, 4)]
+    runs = {k: [] for k in kinds}
+    for r in range(opts.rounds):
+        order = kinds[r % len(kinds):] + kinds[:r % len(kinds)]
+        log(f"threads round {r + 1}/{opts.rounds}")
+        for layer, n in order:
+            f = c.core if layer == "core" else c.python
+            runs[(layer, n)].append(f(opts.thread_seconds, threads=n))
+    return runs
+
+
+def startup(opts, base, insight):
+    """Fresh processes, alternated: interpreter start, import, first create."""
+    py = opts.python
+    kinds = {
+        "python -c pass": [py, "-c", "pass"],
+        "import used_insight": [py, "-c", "import used_insight"],
+        "first create: core": [BIN, "first-create", "--base", base, "--insight", insight],
+        "first create: C": [C_DRIVER, "first", base, TOKEN, USER, insight],
+        # A minimal program, so the figure is the library's, not argparse's.
+        "first create: Python": [py, "-c", FIRST_CREATE_PY, base, insight],
+    }
+    slow = {}
+    if opts.msgraph_python:
+        slow["import msgraph"] = [opts.msgraph_python, "-c", "import msgraph"]
+        slow["first create: msgraph-sdk"] = [opts.msgraph_python, PY_DRIVER, "first-msgraph",
+                                             "--base", base, "--insight", insight]
+    # Peak RSS of the bare interpreter, for comparison (VmHWM, as the
+    # drivers report theirs).
+    hwm = ("import json; print(json.dumps({'peak_rss_kib': int(next(l.split()[1] "
+           "for l in open('/proc/self/status') if l.startswith('VmHWM:')))}))")
+    slow["rss: python"] = [py, "-c", hwm]
+    results = {k: [] for k in list(kinds) + list(slow)}
+    # Warm the page cache once so the first round is not an outlier.
+    for cmd in list(kinds.values()) + list(slow.values()):
+        run_measured(cmd)
+    for r in range(opts.startup_runs):
+        for name, cmd in kinds.items():
+            results[name].append(run_measured(cmd))
+        if r < opts.msgraph_startup_runs:
+            for name, cmd in slow.items():
+                results[name].append(run_measured(cmd))
+    return results
+
+
+def many(opts, emu, insight):
+    out, _, _ = run_child([BIN, "many", "--base", emu.url, "--insight", insight,
+                           "--count", str(opts.many_count), "--rounds", str(opts.many_rounds),
+                           "--concurrency", "1", "--concurrency", "4", "--reset"])
+    lines = json_line(out)
+    has_many = subprocess.run([opts.python, "-c", "import sys, used_insight; "
+                               "sys.exit(not hasattr(used_insight.Client, 'create_many'))"])
+    if has_many.returncode == 0:
+        out, _, _ = run_child([opts.python, PY_DRIVER, "many", "--base", emu.url, "--insight",
+                               insight, "--count", str(opts.many_count),
+                               "--rounds", str(opts.many_rounds)])
+        lines += json_line(out)
+    else:
+        log("the Python layer has no Client.create_many: its rows are left out")
+    runs = {}
+    for line in lines:
+        runs.setdefault(line["contestant"], []).append(line)
+    return runs
+
+
+def micro(opts):
+    out, _, _ = run_child(["cargo", "bench", "-j2", "-q", "-p", "used-insight-bench",
+                           "--bench", "model"], timeout=900)
+    found = {}
+    units = {"ns": 1e-3, "µs": 1.0, "us": 1.0, "ms": 1e3, "s": 1e6}
+    for line in out.splitlines():
+        m = re.match(r"^[├╰│ ─]*\s*(\w+)\s+([\d.]+) (ns|µs|us|ms|s)\s+│\s+([\d.]+) (ns|µs|us|ms|s)"
+                     r"\s+│\s+([\d.]+) (ns|µs|us|ms|s)", line)
+        if m:
+            name = m.group(1)
+            fastest = float(m.group(2)) * units[m.group(3)]
+            slowest = float(m.group(4)) * units[m.group(5)]
+            median = float(m.group(6)) * units[m.group(7)]
+            found[name] = (fastest, median, slowest)
+    if not found:
+        raise RuntimeError(f"could not read divan's output:\n{out}")
+    return found
+
+
+# ---------------------------------------------------------------- the table
+
+def machine():
+    info = {}
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            key, _, value = line.partition(":")
+            info[key.strip()] = value.strip()
+    except OSError:
+        pass
+    cpu = info.get("Model name", "unknown CPU")
+    if "CPU family" in info and "Model" in info:
+        cpu += f" (family {info['CPU family']}, model {info['Model']})"
+    if info.get("Hypervisor vendor"):
+        cpu += f", {info['Hypervisor vendor']} guest"
+    return f"{cpu}, {os.cpu_count()} cores, Linux {platform.release()}"
+
+
+def versions(opts):
+    def first_line(cmd):
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            return (p.stdout or p.stderr).strip().splitlines()[0]
+        except (OSError, IndexError):
+            return "?"
+    v = {
+        "nginx": first_line(["nginx", "-v"]).replace("nginx version: ", ""),
+        "wrk": first_line(["wrk", "-v"]).split(" [")[0],
+        "rustc": first_line(["rustc", "--version"]),
+        "python": first_line([opts.python, "--version"]),
+        "requests": first_line([opts.python, "-c", "import requests; print(requests.__version__)"]),
+    }
+    if opts.msgraph_python:
+        v["msgraph-sdk"] = first_line([opts.msgraph_python, "-c",
+                                       "import importlib.metadata as m; print(m.version('msgraph-sdk'))"])
+    return v
+
+
+def fmt_rate(x):
+    return f"{x:,.0f}"
+
+
+def fmt_ratio(x):
+    return f"{x:.2f}×"
+
+
+def verdict(ok, text):
+    return f"{'✅' if ok else '❌'} {text}"
+
+
+def build_table(opts, seq, thr, start, mny, mic, wire, sizes, load):
+    rows = []
+
+    def row(measure, unit, values=None, med_s=None, vs_wrk="", vs_core="", cpu="", target=""):
+        if values is not None:
+            lo, med, hi = stats(values)
+            med_s = med_s or unit(med)
+            rng = f"{unit(lo)} – {unit(hi)}"
+        else:
+            rng = ""
+        rows.append(f"| {measure} | {med_s} | {rng} | {vs_wrk} | {vs_core} | {cpu} | {target} |")
+
+    def section(title):
+        rows.append(f"| **{title}** | | | | | | |")
+
+    rate = {n: [r["creates"] / r["wall_s"] for r in runs] for n, runs in seq.items()}
+    cpu_us = {n: statistics.median(r["cpu_s"] / r["creates"] * 1e6 for r in runs)
+              for n, runs in seq.items()}
+    med = {n: statistics.median(v) for n, v in rate.items()}
+    wrk, core = med["wrk"], med["core"]
+
+    section(f"Sequential creates/s against nginx (1 connection, {opts.rounds} rounds × "
+            f"{opts.seconds:g} s, alternated)")
+    labels = {
+        "wrk": "wrk -t1 -c1 (the limit)", "ureq": "bare ureq loop, fixed bytes",
+        "ureq-timeouts": "bare ureq loop + the core's timeouts (diagnostic)",
+        "core": "core `Client::create`", "C": "C `used_insight_create`",
+        "Python": "Python `Client.create` (wheel)", "requests": "requests.Session, fixed bytes",
+        "msgraph-sdk": f"msgraph-sdk ({opts.msgraph_creates} creates in all)",
+    }
+    targets = {
+        "core": (med["core"] >= 0.95 * med["ureq"], f"≥ 0.95× ureq: {med['core'] / med['ureq']:.2f}×"),
+        "C": (med["C"] >= 0.95 * core, f"≥ 0.95× core: {med['C'] / core:.2f}×"),
+        "Python": (med["Python"] >= 0.5 * wrk, f"≥ 0.5× wrk: {med['Python'] / wrk:.2f}×"),
+    }
+    for n in seq:
+        t = verdict(*targets[n]) if n in targets else ""
+        row(labels[n], fmt_rate, rate[n], vs_wrk=fmt_ratio(med[n] / wrk),
+            vs_core=fmt_ratio(med[n] / core), cpu=f"{cpu_us[n]:,.0f}", target=t)
+
+    section(f"Threads sharing one client, creates/s against nginx ({opts.rounds} rounds × "
+            f"{opts.thread_seconds:g} s)")
+    for (layer, n), runs in thr.items():
+        r = [x["creates"] / x["wall_s"] for x in runs]
+        c = statistics.median(x["cpu_s"] / x["creates"] * 1e6 for x in runs)
+        name = "core" if layer == "core" else "Python"
+        row(f"{name}, {n} thread{'s' if n > 1 else ''}", fmt_rate, r,
+            vs_wrk=fmt_ratio(statistics.median(r) / wrk),
+            vs_core=fmt_ratio(statistics.median(r) / core), cpu=f"{c:,.0f}")
+
+    section(f"Start-up and footprint (fresh processes, {opts.startup_runs} runs each, alternated)")
+    ms = lambda x: f"{x * 1e3:.1f} ms"
+    walls = {k: [w for w, _ in v] for k, v in start.items()}
+    rss = {k: [r / 1024 for _, r in v] for k, v in start.items() if v and v[0][1] is not None}
+    base_py = statistics.median(walls["python -c pass"])
+    row("`python -c pass`", ms, walls["python -c pass"])
+    imp = statistics.median(walls["import used_insight"])
+    row("`python -c 'import used_insight'`", ms, walls["import used_insight"],
+        target=verdict(imp <= 1.5 * base_py, f"≤ 1.5× pass: {imp / base_py:.2f}×"))
+    if "import msgraph" in walls:
+        m = statistics.median(walls["import msgraph"])
+        row("`python -c 'import msgraph'`", ms, walls["import msgraph"],
+            target=f"{m / base_py:.1f}× pass")
+    for layer in ("core", "C", "Python", "msgraph-sdk"):
+        k = f"first create: {layer}"
+        if k in walls:
+            v = statistics.median(walls[k])
+            row(f"first create in a fresh process: {layer}", ms, walls[k],
+                target=verdict(v <= 0.060, "≤ 60 ms") if layer != "msgraph-sdk" else "")
+    mib = lambda x: f"{x:.1f} MiB"
+    for layer in ("core", "C", "Python", "msgraph-sdk"):
+        k = f"first create: {layer}"
+        if k in rss:
+            v = statistics.median(rss[k])
+            row(f"peak RSS after one create: {layer}", mib, rss[k],
+                target=verdict(v <= 20, "≤ 20 MiB") if layer != "msgraph-sdk" else "")
+    row("peak RSS of a bare `python -c`", mib, rss["rss: python"])
+    wheel = sizes["wheel"]
+    row("wheel size", None, med_s=f"{wheel / 1e6:.2f} MB",
+        target=verdict(wheel <= 3e6, "≤ 3 MB"))
+    row("libused_insight.so size (as built; stripped)", None,
+        med_s=f"{sizes['so'] / 1e6:.2f} MB; {sizes['so_stripped'] / 1e6:.2f} MB")
+
+    section(f"create_many vs a create loop, {opts.many_count:,} creates against graph-emulator "
+            f"({opts.many_rounds} rounds)")
+    for name, runs in mny.items():
+        py = name.startswith("py-")
+        loop = mny["py-single-loop" if py else "single-loop"]
+        single = statistics.median(r["creates"] / r["wall_s"] for r in loop)
+        r = [x["creates"] / x["wall_s"] for x in runs]
+        c = statistics.median(x["cpu_s"] / x["creates"] * 1e6 for x in runs)
+        is_loop = name.endswith("single-loop")
+        layer = "Python" if py else "core"
+        fn = "create_many" if py else "create_many_with"
+        label = (f"{layer}: `create` loop" if is_loop
+                 else f"{layer}: `{fn}`, concurrency {name.split('-c')[-1]}")
+        row(label, fmt_rate, r, cpu=f"{c:,.0f}",
+            target="" if is_loop else f"{statistics.median(r) / single:.1f}× the loop")
+
+    section("Micro (divan): model work on the full insight, per call")
+    us = lambda x: f"{x:.2f} µs"
+    for name in ("parse", "validate", "serialize", "serialize_validate_parse"):
+        if name in mic:
+            lo, m, hi = mic[name]
+            label = {"serialize_validate_parse": "serialize + validate + parse",
+                     "parse": "parse (`UsedInsight::from_json`)",
+                     "validate": "validate (`.validate()`)",
+                     "serialize": "serialize (`.to_json()`)"}[name]
+            rows.append(f"| {label} | {us(m)} | {us(lo)} – {us(hi)} | | | | |")
+
+    head = [
+        "| measure | median | min – max | vs wrk -c1 | vs core | client CPU µs/create | target |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    wire_ok = [n for n, d in wire.items() if not d]
+    wire_diff = {n: d for n, d in wire.items() if d}
+    notes = [
+        f"Machine: {machine()}. Other work on it: CPUs {load[0]:.0%} busy in the second "
+        f"before the run, {load[1]:.0%} in the second after.",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in versions(opts).items()) + ".",
+        f"Date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; "
+        f"command: `bench/run.sh{' --with-msgraph' if opts.msgraph_python else ''}"
+        f"{' --quick' if opts.quick else ''}`.",
+    ]
+    foot = [
+        "",
+        "Same request for everyone: " + ", ".join(wire_ok) +
+        f" sent the same method, path, body bytes ({sizes['body']} bytes) and headers "
+        "(the core's `client-request-id` is a fresh UUID per call) — checked against "
+        "graph-emulator before the run." +
+        "".join(f" {n} differs: {'; '.join(d)}." for n, d in wire_diff.items()),
+        "Client CPU is user + system time of the client process around its request loop "
+        "(wrk: its whole process); the server (nginx, one worker) shares the same 2 cores.",
+        "Peak RSS is VmHWM of the program itself (getrusage's ru_maxrss would carry over the "
+        "forked parent's peak).",
+    ]
+    return "\n".join(notes + [""] + head + rows + foot) + "\n"
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    # SIGTERM (and SIGINT) end the run through the finally below, which stops
+    # nginx and the emulator.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--python", required=True, help="the bench venv's python (wheel installed)")
+    p.add_argument("--msgraph-python", help="the msgraph-sdk venv's python (--with-msgraph)")
+    p.add_argument("--wheel", required=True)
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--rounds", type=int)
+    p.add_argument("--seconds", type=float)
+    args = p.parse_args()
+    quick = args.quick
+    args.rounds = args.rounds or 5
+    args.seconds = args.seconds or (1.0 if quick else 2.0)
+    args.thread_seconds = 1.0 if quick else 1.5
+    args.startup_runs = 10 if quick else 20
+    args.msgraph_startup_runs = 3
+    args.msgraph_creates = 300
+    args.many_count = 10_000
+    args.many_rounds = 2 if quick else 3
+
+    os.makedirs(WORK, exist_ok=True)
+    busy0 = cpu_busy()
+    if busy0 > 0.05:
+        log(f"the CPUs were {busy0:.0%} busy before the run: other work on this machine "
+            "will make the figures noisy")
+    tmp = tempfile.mkdtemp(prefix="used-insight-bench-")
+    emu = nginx = None
+    try:
+        emu = Emulator()
+        with open(os.path.join(BENCH, "fixtures", "fixed_201_body.json")) as f:
+            fixed_body = f.read().strip()
+        # The insight every contestant creates: the fixed body without the
+        # id Graph assigns, in the core's own serialization.
+        insight = os.path.join(WORK, "insight.json")
+        doc = json.loads(fixed_body)
+        doc.pop("id")
+        with open(insight, "w") as f:
+            json.dump(doc, f, separators=(",", ":"))
+        template = capture_request(emu, insight)
+        with open(insight, "w") as f:
+            f.write(template["body"])
+        log(f"request: POST {template['path']}, {len(template['body'])} body bytes, "
+            f"headers {', '.join(k for k, _ in template['headers'])}")
+
+        log("wire check against graph-emulator")
+        wire = wire_check(args, emu, template, insight)
+        for n, d in wire.items():
+            log(f"  {n}: {'same request' if not d else '; '.join(d)}")
+        # A fresh emulator for create_many later; this one has served its turn.
+        emu.stop()
+        emu = None
+
+        nginx = Nginx(tmp, fixed_body)
+        conn = http.client.HTTPConnection("127.0.0.1", nginx.port)
+        conn.request("POST", template["path"], body=template["body"],
+                     headers=dict(template["headers"]))
+        r = conn.getresponse()
+        if r.status != 201 or r.read().decode() != fixed_body:
+            raise RuntimeError(f"nginx answered {r.status}")
+        conn.close()
+        log(f"nginx on {nginx.base}")
+
+        c = Contestants(args, template, nginx.base, insight)
+        seq = sequential(args, c)
+        thr = threaded(args, c)
+        log("start-up and footprint")
+        start = startup(args, nginx.base, insight)
+        nginx.stop()
+        nginx = None
+        log(f"create_many: {args.many_count} creates against graph-emulator")
+        emu = Emulator()
+        mny = many(args, emu, insight)
+        emu.stop()
+        emu = None
+        log("micro-benchmark (divan)")
+        mic = micro(args)
+
+        so = os.path.join(RELEASE, "libused_insight.so")
+        stripped = os.path.join(tmp, "libused_insight.stripped.so")
+        subprocess.run(["strip", "-o", stripped, so], check=True)
+        sizes = {"wheel": os.path.getsize(args.wheel), "so": os.path.getsize(so),
+                 "so_stripped": os.path.getsize(stripped), "body": len(template["body"])}
+        busy1 = cpu_busy()
+        table = build_table(args, seq, thr, start, mny, mic, wire, sizes, (busy0, busy1))
+        os.makedirs(os.path.join(BENCH, "results"), exist_ok=True)
+        with open(os.path.join(BENCH, "results", "latest.md"), "w") as f:
+            f.write(table)
+        with open(os.path.join(WORK, "raw.json"), "w") as f:
+            json.dump({"sequential": seq, "threads": {f"{k[0]}-{k[1]}": v for k, v in thr.items()},
+                       "startup": start,
+                       "many": mny, "micro": mic, "wire": wire}, f, indent=1)
+        print(table, end="")
+    finally:
+        if nginx:
+            nginx.stop()
+        if emu:
+            emu.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+BIN = os.path.join(RELEASE, "used-insight-bench")
+FIRST_CREATE_PY = f"""
+import json, sys
+from used_insight import Client
+with open(sys.argv[2]) as f:
+    insight = json.load(f)
+created = Client(token={TOKEN!r}, base_url=sys.argv[1]).create({USER!r}, insight)
+assert created.id
+with open("/proc/self/status") as f:
+    hwm = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+print(json.dumps({{"peak_rss_kib": hwm}}))
+"""
+C_DRIVER = os.path.join(WORK, "c-driver")
+PY_DRIVER = os.path.join(BENCH, "py", "driver.py")
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,418 @@
+//! Benchmark drivers run by `bench/run.py`. Each run prints one JSON line:
+//! how many creates succeeded, the wall time and the CPU time of this
+//! process, both measured around the request loop only (start-up, client
+//! construction and the first connection are outside the window, as they
+//! are for every other contestant).
+//!
+//! ```text
+//! used-insight-bench ureq  --request FILE            [--seconds S | --count N] [--timeouts] [--literal-resolver]
+//! used-insight-bench core  --base URL --insight FILE [--seconds S | --count N] [--threads N]
+//! used-insight-bench first-create --base URL --insight FILE
+//! used-insight-bench many  --base URL --insight FILE --count N [--rounds R] [--concurrency C]... [--reset]
+//! ```
+//!
+//! `ureq` is the bare loop: a ureq agent posting the fixed request bytes
+//! (URL, headers and body from `--request`, written by run.py from what the
+//! core itself sent to the emulator), no model, no validation. `core` is
+//! `Client::create` with the same insight, on `--threads` threads sharing
+//! one client.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use used_insight::{BatchOptions, Client, UsedInsight};
+
+/// Token every contestant sends (nginx ignores it; the emulator accepts any).
+const DEFAULT_TOKEN: &str = "bench-token";
+const DEFAULT_USER: &str = "alice@contoso.com";
+
+/// CPU time (user + system) of this whole process so far.
+fn process_cpu() -> Duration {
+    // SAFETY: getrusage only writes into the zeroed struct we pass.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// Peak resident set size of this program, KiB: `VmHWM`, which starts
+/// afresh at exec (getrusage's `ru_maxrss` carries over the peak of the
+/// forked parent, so it is useless for a small child of a large one).
+fn peak_rss_kib() -> i64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(-1)
+}
+
+/// When a timed loop stops: after a duration or after a number of creates.
+#[derive(Clone, Copy, Debug)]
+enum Limit {
+    Seconds(f64),
+    Count(u64),
+}
+
+impl Limit {
+    fn deadline(self, start: Instant) -> Option<Instant> {
+        match self {
+            Limit::Seconds(s) => Some(start + Duration::from_secs_f64(s)),
+            Limit::Count(_) => None,
+        }
+    }
+
+    fn max_count(self) -> u64 {
+        match self {
+            Limit::Seconds(_) => u64::MAX,
+            Limit::Count(n) => n,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Args {
+    mode: String,
+    request: Option<String>,
+    base: Option<String>,
+    insight: Option<String>,
+    token: String,
+    user: String,
+    limit: Limit,
+    threads: usize,
+    rounds: usize,
+    concurrency: Vec<usize>,
+    /// `many`: empty graph-emulator's store before each round.
+    reset: bool,
+    /// `ureq`: also set the core's timeouts (connect 10 s, global 60 s), to
+    /// tell ureq's own per-request cost with timeouts from the core's.
+    timeouts: bool,
+    /// `ureq`: resolve IP-literal hosts without ureq's resolver thread (the
+    /// fix this benchmark suggests for the core; see bench/README.md).
+    literal_resolver: bool,
+}
+
+fn parse_args() -> Result<Args, lexopt::Error> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_env();
+    let mut args = Args {
+        mode: String::new(),
+        request: None,
+        base: None,
+        insight: None,
+        token: DEFAULT_TOKEN.to_owned(),
+        user: DEFAULT_USER.to_owned(),
+        limit: Limit::Seconds(2.0),
+        threads: 1,
+        rounds: 1,
+        concurrency: Vec::new(),
+        reset: false,
+        timeouts: false,
+        literal_resolver: false,
+    };
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Value(mode) if args.mode.is_empty() => args.mode = mode.string()?,
+            Long("request") => args.request = Some(parser.value()?.string()?),
+            Long("base") => args.base = Some(parser.value()?.string()?),
+            Long("insight") => args.insight = Some(parser.value()?.string()?),
+            Long("token") => args.token = parser.value()?.string()?,
+            Long("user") => args.user = parser.value()?.string()?,
+            Long("seconds") => args.limit = Limit::Seconds(parser.value()?.parse()?),
+            Long("count") => args.limit = Limit::Count(parser.value()?.parse()?),
+            Long("threads") => args.threads = parser.value()?.parse()?,
+            Long("rounds") => args.rounds = parser.value()?.parse()?,
+            Long("concurrency") => args.concurrency.push(parser.value()?.parse()?),
+            Long("reset") => args.reset = true,
+            Long("timeouts") => args.timeouts = true,
+            Long("literal-resolver") => args.literal_resolver = true,
+            _ => return Err(arg.unexpected()),
+        }
+    }
+    Ok(args)
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str, BoxError> {
+    value
+        .as_deref()
+        .ok_or_else(|| format!("--{name} is required").into())
+}
+
+/// One timed run's result, as one JSON line on stdout.
+fn report(contestant: &str, threads: usize, creates: u64, wall: Duration, cpu: Duration) {
+    let line = serde_json::json!({
+        "contestant": contestant,
+        "threads": threads,
+        "creates": creates,
+        "wall_s": wall.as_secs_f64(),
+        "cpu_s": cpu.as_secs_f64(),
+        "peak_rss_kib": peak_rss_kib(),
+    });
+    println!("{line}");
+}
+
+/// The fixed request the bare loop and every non-library contestant sends.
+struct FixedRequest {
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+fn read_request(path: &str) -> Result<FixedRequest, BoxError> {
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    let url = v["url"].as_str().ok_or("request: no url")?.to_owned();
+    let body = v["body"]
+        .as_str()
+        .ok_or("request: no body")?
+        .as_bytes()
+        .to_vec();
+    let mut headers = Vec::new();
+    for pair in v["headers"].as_array().ok_or("request: no headers")? {
+        let name = pair[0].as_str().ok_or("request: bad header")?;
+        let value = pair[1].as_str().ok_or("request: bad header")?;
+        headers.push((name.to_owned(), value.to_owned()));
+    }
+    Ok(FixedRequest { url, headers, body })
+}
+
+/// The bare loop: the same bytes through a ureq agent configured as the
+/// core configures its own, the answer read in full, its status checked.
+fn run_ureq(args: &Args) -> Result<(), BoxError> {
+    let request = read_request(required(&args.request, "request")?)?;
+    let mut config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .user_agent(ureq::config::AutoHeaderValue::None);
+    if args.timeouts {
+        config = config
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_global(Some(Duration::from_secs(60)));
+    }
+    let agent = if args.literal_resolver {
+        ureq::Agent::with_parts(
+            config.build(),
+            ureq::unversioned::transport::DefaultConnector::default(),
+            LiteralFirst::default(),
+        )
+    } else {
+        config.build().into()
+    };
+    let post = || -> Result<(), BoxError> {
+        let mut builder = agent.post(&request.url);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        let mut response = builder.send(&request.body[..])?;
+        let body = response.body_mut().read_to_vec()?;
+        if response.status().as_u16() != 201 || body.is_empty() {
+            return Err(format!("unexpected answer: HTTP {}", response.status()).into());
+        }
+        Ok(())
+    };
+    // Connect outside the timed window, as every contestant does.
+    post()?;
+    let (creates, wall, cpu) = timed_loop(args.limit, post)?;
+    let name = match (args.timeouts, args.literal_resolver) {
+        (false, false) => "ureq",
+        (true, false) => "ureq-timeouts",
+        (false, true) => "ureq-literal-resolver",
+        (true, true) => "ureq-timeouts-literal-resolver",
+    };
+    report(name, 1, creates, wall, cpu);
+    Ok(())
+}
+
+/// ureq's `DefaultResolver` runs every lookup, IP literals included, on a
+/// new thread whenever a timeout is configured (ureq 3.5, resolver.rs), and
+/// ureq resolves before it looks in its connection pool: one thread per
+/// request. This resolver answers IP literals itself and hands names on.
+#[derive(Debug, Default)]
+struct LiteralFirst(ureq::unversioned::resolver::DefaultResolver);
+
+impl ureq::unversioned::resolver::Resolver for LiteralFirst {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let default_port = match uri.scheme_str() {
+            Some("https") => Some(443),
+            Some("http") => Some(80),
+            _ => None,
+        };
+        if let (Some(host), Some(port)) = (uri.host(), uri.port_u16().or(default_port)) {
+            let bare = host.trim_start_matches('[').trim_end_matches(']');
+            if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
+                let mut addrs = self.empty();
+                addrs.push(std::net::SocketAddr::new(ip, port));
+                return Ok(addrs);
+            }
+        }
+        self.0.resolve(uri, config, timeout)
+    }
+}
+
+/// Runs `one` until the limit; returns (creates, wall, process CPU).
+fn timed_loop(
+    limit: Limit,
+    mut one: impl FnMut() -> Result<(), BoxError>,
+) -> Result<(u64, Duration, Duration), BoxError> {
+    let cpu0 = process_cpu();
+    let start = Instant::now();
+    let deadline = limit.deadline(start);
+    let max = limit.max_count();
+    let mut creates = 0u64;
+    while creates < max && deadline.map_or(true, |d| Instant::now() < d) {
+        one()?;
+        creates += 1;
+    }
+    Ok((creates, start.elapsed(), process_cpu() - cpu0))
+}
+
+fn build_client(args: &Args) -> Result<(Client, UsedInsight), BoxError> {
+    let client = Client::builder()
+        .token(args.token.clone())
+        .base_url(required(&args.base, "base")?)
+        .build()?;
+    let insight = UsedInsight::from_json(&std::fs::read_to_string(required(
+        &args.insight,
+        "insight",
+    )?)?)?;
+    Ok((client, insight))
+}
+
+/// `Client::create` in a loop, on `threads` threads sharing one client.
+fn run_core(args: &Args) -> Result<(), BoxError> {
+    let (client, insight) = build_client(args)?;
+    let threads = args.threads.max(1);
+    // Warm up: one connection per thread, outside the timed window.
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| client.create(&args.user, &insight));
+        }
+    });
+    let per_thread = match args.limit {
+        Limit::Count(n) => Limit::Count(n.div_ceil(threads as u64)),
+        seconds => seconds,
+    };
+    let cpu0 = process_cpu();
+    let start = Instant::now();
+    let creates: Result<Vec<u64>, BoxError> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    timed_loop(per_thread, || {
+                        client.create(&args.user, &insight)?;
+                        Ok(())
+                    })
+                    .map(|(n, ..)| n)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().map_err(|_| BoxError::from("worker panicked"))?)
+            .collect()
+    });
+    let (wall, cpu) = (start.elapsed(), process_cpu() - cpu0);
+    report("core", threads, creates?.iter().sum(), wall, cpu);
+    Ok(())
+}
+
+/// A fresh process's first create: what a short-lived program pays.
+fn run_first_create(args: &Args) -> Result<(), BoxError> {
+    let (client, insight) = build_client(args)?;
+    let created = client.create(&args.user, &insight)?;
+    if created.id.is_none() {
+        return Err("the created usedInsight has no id".into());
+    }
+    println!("{}", serde_json::json!({ "peak_rss_kib": peak_rss_kib() }));
+    Ok(())
+}
+
+/// `create_many_with` vs a loop of `create`, `count` creates each, rounds
+/// alternating so drift hits both alike.
+fn run_many(args: &Args) -> Result<(), BoxError> {
+    let (client, insight) = build_client(args)?;
+    let Limit::Count(count) = args.limit else {
+        return Err("many needs --count".into());
+    };
+    let items: Vec<(&str, UsedInsight)> = (0..count)
+        .map(|_| (args.user.as_str(), insight.clone()))
+        .collect();
+    let concurrency = if args.concurrency.is_empty() {
+        vec![1]
+    } else {
+        args.concurrency.clone()
+    };
+    let base = required(&args.base, "base")?.trim_end_matches('/');
+    let reset = || -> Result<(), BoxError> {
+        if args.reset {
+            ureq::post(format!("{base}/_emulator/reset")).send_empty()?;
+        }
+        Ok(())
+    };
+    client.create(&args.user, &insight)?; // connect
+    for _ in 0..args.rounds.max(1) {
+        reset()?;
+        let (creates, wall, cpu) = timed_loop(args.limit, || {
+            client.create(&args.user, &insight)?;
+            Ok(())
+        })?;
+        report("single-loop", 1, creates, wall, cpu);
+        for &c in &concurrency {
+            reset()?;
+            let options = BatchOptions::default().with_concurrency(c);
+            let cpu0 = process_cpu();
+            let start = Instant::now();
+            let results = client.create_many_with(&items, &options);
+            let (wall, cpu) = (start.elapsed(), process_cpu() - cpu0);
+            let ok = results.iter().filter(|r| r.is_ok()).count();
+            if ok != items.len() {
+                let first = results.into_iter().find_map(Result::err);
+                return Err(format!(
+                    "create_many: {ok} of {} succeeded; first error: {first:?}",
+                    items.len()
+                )
+                .into());
+            }
+            report(&format!("create_many-c{c}"), c, ok as u64, wall, cpu);
+        }
+        std::io::stdout().flush()?;
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("used-insight-bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match args.mode.as_str() {
+        "ureq" => run_ureq(&args),
+        "core" => run_core(&args),
+        "first-create" => run_first_create(&args),
+        "many" => run_many(&args),
+        other => Err(format!("unknown mode `{other}` (ureq, core, first-create, many)").into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("used-insight-bench {}: {e}", args.mode);
+            ExitCode::FAILURE
+        }
+    }
+}
