@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use crate::client::{prepare, Input};
-use crate::model::decode_document;
+use crate::decode::decode_document;
 use crate::response::Answer;
 use crate::retry::{is_retryable_status, parse_retry_after, RetryBudget};
 use crate::validation::Problems;
@@ -344,7 +344,7 @@ fn single_problem(reason: String) -> crate::ValidationErrors {
 
 fn decode_created(reply: &Answer, client_request_id: &str) -> Result<UsedInsight, Error> {
     let mut problems = Problems::default();
-    let created = decode_document(&reply.body, &mut problems);
+    let created = decode_document::<UsedInsight>(&reply.body, &mut problems);
     match problems.into_result() {
         Ok(()) => Ok(created.unwrap_or_default()),
         Err(detail) => {

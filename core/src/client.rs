@@ -7,8 +7,8 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::config::{ClientBuilder, Credential};
+use crate::decode::decode_document;
 use crate::error::{ConfigError, TokenProviderError, TransportError, TransportErrorKind};
-use crate::model::decode_document;
 use crate::response::Answer;
 use crate::retry::{is_retryable_status, RetryBudget};
 use crate::validation::{check_user_id, Problems, MAX_BODY_BYTES};
@@ -77,7 +77,7 @@ pub(crate) fn prepare(user_id: &str, input: Input<'_>) -> Result<String, Error> 
     let insight = match input {
         Input::Model(insight) => Some(insight),
         Input::Json(text) => {
-            decoded = decode_document(text, &mut problems);
+            decoded = decode_document::<UsedInsight>(text, &mut problems);
             decoded.as_ref()
         }
     };
@@ -161,14 +161,7 @@ impl Client {
     /// and rule violations are reported together. Returns the created
     /// usedInsight as compact JSON, unknown properties kept.
     pub fn create_json(&self, user_id: &str, insight_json: &str) -> Result<String, Error> {
-        let mut problems = Problems::default();
-        check_user_id(user_id, &mut problems);
-        let insight = decode_document(insight_json, &mut problems);
-        if let Some(insight) = &insight {
-            insight.check(&mut problems);
-        }
-        problems.into_result()?;
-        let body = insight.unwrap_or_default().to_json();
+        let body = prepare(user_id, Input::Json(insight_json))?;
         self.send_create(user_id, body)
             .map(|created| created.to_json())
     }
@@ -178,7 +171,7 @@ impl Client {
         let client_request_id = Uuid::new_v4().to_string();
         let answer = self.post_with_retries(&url, body.as_bytes(), &client_request_id)?;
         let mut problems = Problems::default();
-        let created = decode_document(&answer.body, &mut problems);
+        let created = decode_document::<UsedInsight>(&answer.body, &mut problems);
         match problems.into_result() {
             Ok(()) => Ok(created.unwrap_or_default()),
             Err(detail) => {

@@ -3,11 +3,9 @@
 
 use std::fmt;
 
-use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::de::Deserializer;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
-
-use crate::validation::Problems;
 
 /// One JSON value kept exactly as it was written: used for properties the
 /// models do not know, so they round-trip byte for byte.
@@ -87,103 +85,11 @@ impl<'de> Deserialize<'de> for RawJson {
     }
 }
 
-/// A JSON object's properties in document order, values still unparsed.
-pub(crate) struct RawObject(pub(crate) Vec<(String, Box<RawValue>)>);
-
-impl<'de> Deserialize<'de> for RawObject {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ObjectVisitor;
-        impl<'de> Visitor<'de> for ObjectVisitor {
-            type Value = RawObject;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawObject, A::Error> {
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(8));
-                while let Some(entry) = map.next_entry::<String, Box<RawValue>>()? {
-                    entries.push(entry);
-                }
-                Ok(RawObject(entries))
-            }
-        }
-        deserializer.deserialize_map(ObjectVisitor)
-    }
-}
-
 /// `parent.key`, or `key` at the top level.
 pub(crate) fn join_path(parent: &str, key: &str) -> String {
     if parent.is_empty() {
         key.to_owned()
     } else {
         format!("{parent}.{key}")
-    }
-}
-
-/// What a JSON value's first byte says it is, for error messages.
-pub(crate) fn kind_of(raw: &RawValue) -> &'static str {
-    match raw.get().as_bytes().first() {
-        Some(b'{') => "an object",
-        Some(b'[') => "an array",
-        Some(b'"') => "a string",
-        Some(b't' | b'f') => "a boolean",
-        Some(b'n') => "null",
-        _ => "a number",
-    }
-}
-
-pub(crate) fn is_null(raw: &RawValue) -> bool {
-    raw.get() == "null"
-}
-
-/// Reads an object at `path`, reporting duplicate property names (the JSON
-/// grammar allows them; which one a server takes is anybody's guess).
-pub(crate) fn read_object(
-    raw: &RawValue,
-    path: &str,
-    problems: &mut Problems,
-) -> Option<RawObject> {
-    match serde_json::from_str::<RawObject>(raw.get()) {
-        Ok(object) => {
-            let mut names: Vec<&str> = object.0.iter().map(|(k, _)| k.as_str()).collect();
-            names.sort_unstable();
-            for pair in names.windows(2) {
-                if pair[0] == pair[1] {
-                    problems.push(
-                        join_path(path, pair[0]),
-                        "the property appears more than once",
-                    );
-                }
-            }
-            Some(object)
-        }
-        Err(_) => {
-            problems.push(path, format!("expected an object, found {}", kind_of(raw)));
-            None
-        }
-    }
-}
-
-/// Reads an optional string property; `null` means absent.
-pub(crate) fn read_string(raw: &RawValue, path: &str, problems: &mut Problems) -> Option<String> {
-    if is_null(raw) {
-        return None;
-    }
-    match serde_json::from_str::<String>(raw.get()) {
-        Ok(s) => Some(s),
-        Err(_) => {
-            problems.push(path, format!("expected a string, found {}", kind_of(raw)));
-            None
-        }
-    }
-}
-
-/// Parses a whole document as a JSON object, naming the syntax error if any.
-pub(crate) fn parse_document(text: &str, problems: &mut Problems) -> Option<Box<RawValue>> {
-    match serde_json::from_str::<Box<RawValue>>(text) {
-        Ok(raw) => Some(raw),
-        Err(e) => {
-            problems.push("", format!("the body is not valid JSON: {e}"));
-            None
-        }
     }
 }

@@ -37,6 +37,7 @@ mod batch;
 mod client;
 mod config;
 mod datetime;
+mod decode;
 mod error;
 mod json;
 mod model;

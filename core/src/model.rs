@@ -3,12 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use serde::de::{DeserializeSeed, MapAccess};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::value::RawValue;
 
-use crate::json::{join_path, read_object, read_string, RawObject};
-use crate::validation::{Problems, ValidationErrors, MAX_BODY_BYTES};
+use crate::decode::{
+    decode_document, read_datetime, read_nested, read_string, At, ObjectSeed, WireObject,
+};
+use crate::validation::{Problems, ValidationErrors};
 use crate::{DateTimeOffset, RawJson};
 
 /// A document a user used: when (`last_used`), what it looks like
@@ -109,20 +111,13 @@ const RESOURCE_VISUALIZATION_TYPE: &str = "microsoft.graph.resourceVisualization
 const RESOURCE_REFERENCE_TYPE: &str = "microsoft.graph.resourceReference";
 
 impl UsedInsight {
-    pub(crate) const PROPERTIES: &'static [&'static str] = &[
-        "id",
-        "lastUsed",
-        "resourceVisualization",
-        "resourceReference",
-    ];
-
     /// Reads a usedInsight from JSON, reporting every problem of shape (wrong
     /// JSON types, bad date-times, a foreign `@odata.type`, duplicate
     /// properties) with its path. Does not check what only a create needs —
     /// see [`UsedInsight::validate`].
     pub fn from_json(json: &str) -> Result<Self, ValidationErrors> {
         let mut problems = Problems::default();
-        let insight = decode_document(json, &mut problems);
+        let insight = decode_document::<Self>(json, &mut problems);
         problems.into_result().map(|()| insight.unwrap_or_default())
     }
 
@@ -134,117 +129,63 @@ impl UsedInsight {
     }
 }
 
-/// Reads a whole request or response body. `None` when it is not an object.
-pub(crate) fn decode_document(json: &str, problems: &mut Problems) -> Option<UsedInsight> {
-    if json.len() > MAX_BODY_BYTES {
-        problems.push(
-            "",
-            format!(
-                "the body is {} bytes; at most {MAX_BODY_BYTES} allowed",
-                json.len()
-            ),
-        );
-        return None;
-    }
-    let raw = crate::json::parse_document(json, problems)?;
-    let object = read_object(&raw, "", problems)?;
-    Some(UsedInsight::decode(object, "", problems))
-}
+impl WireObject for UsedInsight {
+    const ODATA_TYPE: &'static str = USED_INSIGHT_TYPE;
+    const PROPERTIES: &'static [&'static str] = &[
+        "id",
+        "lastUsed",
+        "resourceVisualization",
+        "resourceReference",
+    ];
 
-/// `@odata.type` is optional on input; when present it must name this type,
-/// with or without the leading `#`.
-fn check_odata_type(raw: &RawValue, path: &str, expected: &str, problems: &mut Problems) {
-    let path = join_path(path, "@odata.type");
-    let Some(value) = read_string(raw, &path, problems) else {
-        return;
-    };
-    let bare = expected.trim_start_matches('#');
-    if value.strip_prefix('#').unwrap_or(&value) != bare {
-        problems.push(path, format!("must be `#{bare}`, not `{value}`"));
+    fn additional_data(&mut self) -> &mut BTreeMap<String, RawJson> {
+        &mut self.additional_data
     }
-}
 
-fn read_datetime(raw: &RawValue, path: &str, problems: &mut Problems) -> Option<DateTimeOffset> {
-    let text = read_string(raw, path, problems)?;
-    match DateTimeOffset::parse(&text) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            problems.push(path, e.to_string());
-            None
+    fn read_known<'de, A: MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+        at: At<'_>,
+        problems: &mut Problems,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.id = read_string(map, at, problems)?,
+            1 => self.last_used = read_nested(map, at, problems)?,
+            2 => self.resource_visualization = read_nested(map, at, problems)?,
+            _ => self.resource_reference = read_nested(map, at, problems)?,
         }
+        Ok(())
     }
 }
 
-impl UsedInsight {
-    /// The top level: `parent` is always empty, and each property's path is its name.
-    fn decode(object: RawObject, parent: &str, problems: &mut Problems) -> Self {
-        let mut out = Self::default();
-        for (key, raw) in object.0 {
-            let path = key.as_str();
-            match path {
-                "@odata.type" => check_odata_type(&raw, parent, USED_INSIGHT_TYPE, problems),
-                "id" => out.id = read_string(&raw, path, problems),
-                "lastUsed" => {
-                    out.last_used = read_nested(&raw, path, problems, UsageDetails::decode)
-                }
-                "resourceVisualization" => {
-                    out.resource_visualization =
-                        read_nested(&raw, path, problems, ResourceVisualization::decode)
-                }
-                "resourceReference" => {
-                    out.resource_reference =
-                        read_nested(&raw, path, problems, ResourceReference::decode)
-                }
-                _ => {
-                    out.additional_data.insert(key, RawJson::from_raw(raw));
-                }
-            }
-        }
-        out
+impl WireObject for UsageDetails {
+    const ODATA_TYPE: &'static str = USAGE_DETAILS_TYPE;
+    const PROPERTIES: &'static [&'static str] = &["lastAccessedDateTime", "lastModifiedDateTime"];
+
+    fn additional_data(&mut self) -> &mut BTreeMap<String, RawJson> {
+        &mut self.additional_data
+    }
+
+    fn read_known<'de, A: MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+        at: At<'_>,
+        problems: &mut Problems,
+    ) -> Result<(), A::Error> {
+        let field = match index {
+            0 => &mut self.last_accessed_date_time,
+            _ => &mut self.last_modified_date_time,
+        };
+        *field = read_datetime(map, at, problems)?;
+        Ok(())
     }
 }
 
-/// A nested object property; `null` means absent.
-fn read_nested<T>(
-    raw: &RawValue,
-    path: &str,
-    problems: &mut Problems,
-    decode: fn(RawObject, &str, &mut Problems) -> T,
-) -> Option<T> {
-    if crate::json::is_null(raw) {
-        return None;
-    }
-    let object = read_object(raw, path, problems)?;
-    Some(decode(object, path, problems))
-}
-
-impl UsageDetails {
-    pub(crate) const PROPERTIES: &'static [&'static str] =
-        &["lastAccessedDateTime", "lastModifiedDateTime"];
-
-    fn decode(object: RawObject, path: &str, problems: &mut Problems) -> Self {
-        let mut out = Self::default();
-        for (key, raw) in object.0 {
-            let at = join_path(path, &key);
-            match key.as_str() {
-                "@odata.type" => check_odata_type(&raw, path, USAGE_DETAILS_TYPE, problems),
-                "lastAccessedDateTime" => {
-                    out.last_accessed_date_time = read_datetime(&raw, &at, problems)
-                }
-                "lastModifiedDateTime" => {
-                    out.last_modified_date_time = read_datetime(&raw, &at, problems)
-                }
-                _ => {
-                    out.additional_data.insert(key, RawJson::from_raw(raw));
-                }
-            }
-        }
-        out
-    }
-}
-
-impl ResourceVisualization {
-    pub(crate) const PROPERTIES: &'static [&'static str] = &[
+impl WireObject for ResourceVisualization {
+    const ODATA_TYPE: &'static str = RESOURCE_VISUALIZATION_TYPE;
+    const PROPERTIES: &'static [&'static str] = &[
         "title",
         "type",
         "mediaType",
@@ -255,57 +196,54 @@ impl ResourceVisualization {
         "containerType",
     ];
 
-    fn decode(object: RawObject, path: &str, problems: &mut Problems) -> Self {
-        let mut out = Self::default();
-        for (key, raw) in object.0 {
-            let at = join_path(path, &key);
-            let field = match key.as_str() {
-                "@odata.type" => {
-                    check_odata_type(&raw, path, RESOURCE_VISUALIZATION_TYPE, problems);
-                    continue;
-                }
-                "title" => &mut out.title,
-                "type" => &mut out.r#type,
-                "mediaType" => &mut out.media_type,
-                "previewImageUrl" => &mut out.preview_image_url,
-                "previewText" => &mut out.preview_text,
-                "containerWebUrl" => &mut out.container_web_url,
-                "containerDisplayName" => &mut out.container_display_name,
-                "containerType" => &mut out.container_type,
-                _ => {
-                    out.additional_data.insert(key, RawJson::from_raw(raw));
-                    continue;
-                }
-            };
-            *field = read_string(&raw, &at, problems);
-        }
-        out
+    fn additional_data(&mut self) -> &mut BTreeMap<String, RawJson> {
+        &mut self.additional_data
+    }
+
+    fn read_known<'de, A: MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+        at: At<'_>,
+        problems: &mut Problems,
+    ) -> Result<(), A::Error> {
+        let field = match index {
+            0 => &mut self.title,
+            1 => &mut self.r#type,
+            2 => &mut self.media_type,
+            3 => &mut self.preview_image_url,
+            4 => &mut self.preview_text,
+            5 => &mut self.container_web_url,
+            6 => &mut self.container_display_name,
+            _ => &mut self.container_type,
+        };
+        *field = read_string(map, at, problems)?;
+        Ok(())
     }
 }
 
-impl ResourceReference {
-    pub(crate) const PROPERTIES: &'static [&'static str] = &["webUrl", "id", "type"];
+impl WireObject for ResourceReference {
+    const ODATA_TYPE: &'static str = RESOURCE_REFERENCE_TYPE;
+    const PROPERTIES: &'static [&'static str] = &["webUrl", "id", "type"];
 
-    fn decode(object: RawObject, path: &str, problems: &mut Problems) -> Self {
-        let mut out = Self::default();
-        for (key, raw) in object.0 {
-            let at = join_path(path, &key);
-            let field = match key.as_str() {
-                "@odata.type" => {
-                    check_odata_type(&raw, path, RESOURCE_REFERENCE_TYPE, problems);
-                    continue;
-                }
-                "webUrl" => &mut out.web_url,
-                "id" => &mut out.id,
-                "type" => &mut out.r#type,
-                _ => {
-                    out.additional_data.insert(key, RawJson::from_raw(raw));
-                    continue;
-                }
-            };
-            *field = read_string(&raw, &at, problems);
-        }
-        out
+    fn additional_data(&mut self) -> &mut BTreeMap<String, RawJson> {
+        &mut self.additional_data
+    }
+
+    fn read_known<'de, A: MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+        at: At<'_>,
+        problems: &mut Problems,
+    ) -> Result<(), A::Error> {
+        let field = match index {
+            0 => &mut self.web_url,
+            1 => &mut self.id,
+            _ => &mut self.r#type,
+        };
+        *field = read_string(map, at, problems)?;
+        Ok(())
     }
 }
 
@@ -390,12 +328,15 @@ macro_rules! deserialize_via_decode {
     ($ty:ty) => {
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let object = RawObject::deserialize(deserializer)?;
                 let mut problems = Problems::default();
-                let value = <$ty>::decode(object, "", &mut problems);
+                let at = At {
+                    parent: "",
+                    key: "",
+                };
+                let value = ObjectSeed::<$ty>::new(at, &mut problems).deserialize(deserializer)?;
                 problems
                     .into_result()
-                    .map(|()| value)
+                    .map(|()| value.unwrap_or_default())
                     .map_err(serde::de::Error::custom)
             }
         }

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::decode::{At, WireObject};
 use crate::error::snippet;
 use crate::model::{ResourceReference, ResourceVisualization, UsageDetails, UsedInsight};
 
@@ -95,6 +96,10 @@ impl Problems {
         }
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub(crate) fn into_result(self) -> Result<(), ValidationErrors> {
         if self.0.is_empty() {
             Ok(())
@@ -155,7 +160,14 @@ impl UsedInsight {
     }
 
     pub(crate) fn check(&self, problems: &mut Problems) {
-        check_text(self.id.as_deref(), "id", problems);
+        check_text(
+            self.id.as_deref(),
+            At {
+                parent: "",
+                key: "id",
+            },
+            problems,
+        );
         if let Some(id) = &self.id {
             if id.chars().any(char::is_control) {
                 problems.push("id", "must not contain control characters");
@@ -190,29 +202,68 @@ impl UsageDetails {
 
 impl ResourceVisualization {
     fn check(&self, path: &str, problems: &mut Problems) {
-        let at = |key: &str| format!("{path}.{key}");
-        check_text(self.title.as_deref(), &at("title"), problems);
-        check_text(self.r#type.as_deref(), &at("type"), problems);
-        check_text(self.media_type.as_deref(), &at("mediaType"), problems);
-        check_url(
-            self.preview_image_url.as_deref(),
-            &at("previewImageUrl"),
+        check_text(
+            self.title.as_deref(),
+            At {
+                parent: path,
+                key: "title",
+            },
             problems,
         );
-        check_text(self.preview_text.as_deref(), &at("previewText"), problems);
+        check_text(
+            self.r#type.as_deref(),
+            At {
+                parent: path,
+                key: "type",
+            },
+            problems,
+        );
+        check_text(
+            self.media_type.as_deref(),
+            At {
+                parent: path,
+                key: "mediaType",
+            },
+            problems,
+        );
+        check_url(
+            self.preview_image_url.as_deref(),
+            At {
+                parent: path,
+                key: "previewImageUrl",
+            },
+            problems,
+        );
+        check_text(
+            self.preview_text.as_deref(),
+            At {
+                parent: path,
+                key: "previewText",
+            },
+            problems,
+        );
         check_url(
             self.container_web_url.as_deref(),
-            &at("containerWebUrl"),
+            At {
+                parent: path,
+                key: "containerWebUrl",
+            },
             problems,
         );
         check_text(
             self.container_display_name.as_deref(),
-            &at("containerDisplayName"),
+            At {
+                parent: path,
+                key: "containerDisplayName",
+            },
             problems,
         );
         check_text(
             self.container_type.as_deref(),
-            &at("containerType"),
+            At {
+                parent: path,
+                key: "containerType",
+            },
             problems,
         );
         check_shadowing(
@@ -226,10 +277,30 @@ impl ResourceVisualization {
 
 impl ResourceReference {
     fn check(&self, path: &str, problems: &mut Problems) {
-        let at = |key: &str| format!("{path}.{key}");
-        check_url(self.web_url.as_deref(), &at("webUrl"), problems);
-        check_text(self.id.as_deref(), &at("id"), problems);
-        check_text(self.r#type.as_deref(), &at("type"), problems);
+        check_url(
+            self.web_url.as_deref(),
+            At {
+                parent: path,
+                key: "webUrl",
+            },
+            problems,
+        );
+        check_text(
+            self.id.as_deref(),
+            At {
+                parent: path,
+                key: "id",
+            },
+            problems,
+        );
+        check_text(
+            self.r#type.as_deref(),
+            At {
+                parent: path,
+                key: "type",
+            },
+            problems,
+        );
         check_shadowing(
             &self.additional_data,
             path,
@@ -239,11 +310,13 @@ impl ResourceReference {
     }
 }
 
-fn check_text(value: Option<&str>, path: &str, problems: &mut Problems) {
+/// Paths are written out only for a problem: validation of a good insight
+/// allocates nothing.
+fn check_text(value: Option<&str>, at: At<'_>, problems: &mut Problems) {
     if let Some(v) = value {
         if v.len() > MAX_TEXT_BYTES {
             problems.push(
-                path,
+                at.path(),
                 format!(
                     "is {} bytes long; at most {MAX_TEXT_BYTES} allowed",
                     v.len()
@@ -253,11 +326,11 @@ fn check_text(value: Option<&str>, path: &str, problems: &mut Problems) {
     }
 }
 
-fn check_url(value: Option<&str>, path: &str, problems: &mut Problems) {
+fn check_url(value: Option<&str>, at: At<'_>, problems: &mut Problems) {
     let Some(url) = value else { return };
     if url.len() > MAX_URL_BYTES {
         problems.push(
-            path,
+            at.path(),
             format!(
                 "is {} bytes long; at most {MAX_URL_BYTES} allowed",
                 url.len()
@@ -266,7 +339,7 @@ fn check_url(value: Option<&str>, path: &str, problems: &mut Problems) {
         return;
     }
     if let Err(reason) = absolute_http_url(url) {
-        problems.push(path, reason);
+        problems.push(at.path(), reason);
     }
 }
 
