@@ -1,10 +1,15 @@
 //! `Client.create_many`: many creates through core's JSON batching.
 //!
-//! The inputs are read here, with the GIL, into JSON text (models and dicts
-//! alike, so they mix); core validates, batches, retries and returns one
-//! result per input, with the GIL released. An input this layer already
-//! found invalid (a naive datetime, a lone surrogate…) is handed to core as
-//! `None`: not sent, but counted for progress, so batch request ids stay the
+//! The inputs are read here, with the GIL, into core's model (models and
+//! dicts alike, so they mix); core validates, batches, retries and returns
+//! one result per input, with the GIL released, and the created models
+//! become Python models with no JSON text in between.
+//!
+//! An input this layer already found invalid (a naive datetime, a lone
+//! surrogate…) has no place in core's model entry point, whose batch request
+//! ids are the indexes of what it is given. So when there is one, the inputs
+//! go through core's JSON entry point instead, the refused ones as `None`:
+//! not sent, but counted for progress, so batch request ids stay the
 //! caller's indexes.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -13,21 +18,20 @@ use std::sync::Mutex;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyTuple};
-use used_insight::{BatchOptions, UsedInsight};
+use used_insight::{BatchOptions, Error, UsedInsight};
 
-use crate::client::{read_insight, report_logging_failure, Input};
+use crate::client::{read_insight, report_logging_failure};
 use crate::convert::{self, type_name, Problems};
 use crate::errors::{self, to_py_err};
 
-/// The created usedInsight, as core returns it in JSON, as a model.
-pub(crate) fn created_to_py<'py>(py: Python<'py>, created: &str) -> PyResult<Bound<'py, PyAny>> {
-    let created = UsedInsight::from_json(created)
-        .map_err(|e| errors::internal(format!("core's answer could not be read back: {e}")))?;
-    convert::insight_to_py(py, &created, None)
+/// The created usedInsight, as core's JSON entry points return it.
+fn created_from_json(created: &str) -> PyResult<UsedInsight> {
+    UsedInsight::from_json(created)
+        .map_err(|e| errors::internal(format!("core's answer could not be read back: {e}")))
 }
 
-/// One input read: what core is to send, or why it must not be.
-type Read = Result<(String, String), PyErr>;
+/// One input read: what core is to create for whom, or why it must not be.
+type Read = Result<(String, UsedInsight), PyErr>;
 
 pub(crate) fn create_many<'py>(
     py: Python<'py>,
@@ -70,7 +74,6 @@ pub(crate) fn create_many<'py>(
         return Ok(PyList::empty(py));
     }
 
-    let inputs: Vec<Option<&(String, String)>> = read.iter().map(|r| r.as_ref().ok()).collect();
     let progress = progress.map(Bound::unbind);
     let calls = Progress {
         callable: progress.as_ref(),
@@ -83,23 +86,48 @@ pub(crate) fn create_many<'py>(
     if progress.is_some() {
         options = options.with_progress(&report);
     }
-    let created = py.detach(|| client.create_many_json_partial(&inputs, &options));
-    report_logging_failure(py);
-    if created.len() != read.len() {
+    let total = read.len();
+    // Per input: this layer's refusal, or core's result.
+    let outcomes: Vec<Result<Result<UsedInsight, Error>, PyErr>> = if read.iter().all(Result::is_ok)
+    {
+        let items: Vec<(String, UsedInsight)> = read.into_iter().flatten().collect();
+        let created = py.detach(|| client.create_many_with(&items, &options));
+        report_logging_failure(py);
+        created.into_iter().map(Ok).collect()
+    } else {
+        let read: Vec<Result<(String, String), PyErr>> = read
+            .into_iter()
+            .map(|r| r.map(|(user_id, model)| (user_id, model.to_json())))
+            .collect();
+        let inputs: Vec<Option<&(String, String)>> = read.iter().map(|r| r.as_ref().ok()).collect();
+        let created = py.detach(|| client.create_many_json_partial(&inputs, &options));
+        report_logging_failure(py);
+        let mut outcomes = Vec::with_capacity(total);
+        for (mine, theirs) in read.into_iter().zip(created) {
+            outcomes.push(match (mine, theirs) {
+                (Err(invalid), _) => Err(invalid),
+                (Ok(_), Some(Ok(json))) => Ok(Ok(created_from_json(&json)?)),
+                (Ok(_), Some(Err(e))) => Ok(Err(e)),
+                (Ok(_), None) => {
+                    return Err(errors::internal("core skipped an input that was sent"))
+                }
+            });
+        }
+        outcomes
+    };
+    if outcomes.len() != total {
         return Err(errors::internal(format!(
-            "core returned {} results for {} inputs",
-            created.len(),
-            read.len()
+            "core returned {} results for {total} inputs",
+            outcomes.len()
         )));
     }
 
     let results = PyList::empty(py);
-    for (mine, theirs) in read.into_iter().zip(created) {
-        let result = match (mine, theirs) {
-            (Err(invalid), _) => invalid.into_value(py).into_bound(py).into_any(),
-            (Ok(_), Some(Ok(json))) => created_to_py(py, &json)?,
-            (Ok(_), Some(Err(e))) => to_py_err(py, e).into_value(py).into_bound(py).into_any(),
-            (Ok(_), None) => return Err(errors::internal("core skipped an input that was sent")),
+    for outcome in outcomes {
+        let result = match outcome {
+            Err(invalid) => invalid.into_value(py).into_bound(py).into_any(),
+            Ok(Ok(created)) => convert::insight_to_py(py, &created, None)?,
+            Ok(Err(e)) => to_py_err(py, e).into_value(py).into_bound(py).into_any(),
         };
         results.append(result)?;
     }
@@ -148,15 +176,12 @@ fn read_item(item: &Bound<'_, PyAny>, index: usize) -> PyResult<Read> {
         }
     };
     let what = format!("items[{index}][1] (the insight)");
-    let body = match read_insight(&insight, &what, &user_id, &mut problems)? {
-        Some(Input::Model(model)) => Some(model.to_json()),
-        Some(Input::Json(body)) => Some(body),
-        None => None,
-    };
-    Ok(match body {
-        Some(body) => Ok((user_id, body)),
-        None => Err(errors::validation_error(item.py(), problems)),
-    })
+    Ok(
+        match read_insight(&insight, &what, &user_id, &mut problems)? {
+            Some(model) => Ok((user_id, model)),
+            None => Err(errors::validation_error(item.py(), problems)),
+        },
+    )
 }
 
 /// The caller's progress callable, called from core (the calling thread or

@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyMapping, PyString, PyType};
+use pyo3::types::{PyList, PyString, PyType};
 use used_insight::{
     validate_user_id, ApiVersion, Cloud, Error, RetryPolicy, TokenProviderResult, UsedInsight,
 };
 
 use crate::convert::{self, type_name, Problems};
 use crate::errors::{self, to_py_err};
+use crate::mapping;
 
 /// A Microsoft Graph client for creating usedInsights.
 ///
@@ -145,23 +146,13 @@ impl Client {
     ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.core()?;
         let mut problems = Problems::default();
-        let Some(input) = read_insight(insight, "insight", &user_id, &mut problems)? else {
+        let Some(model) = read_insight(insight, "insight", &user_id, &mut problems)? else {
             return Err(errors::validation_error(py, problems));
         };
-        match input {
-            Input::Model(model) => {
-                let created = py.detach(|| client.create(&user_id, &model));
-                report_logging_failure(py);
-                let created = created.map_err(|e| to_py_err(py, e))?;
-                convert::insight_to_py(py, &created, None)
-            }
-            Input::Json(body) => {
-                let created = py.detach(|| client.create_json(&user_id, &body));
-                report_logging_failure(py);
-                let created = created.map_err(|e| to_py_err(py, e))?;
-                crate::batch::created_to_py(py, &created)
-            }
-        }
+        let created = py.detach(|| client.create(&user_id, &model));
+        report_logging_failure(py);
+        let created = created.map_err(|e| to_py_err(py, e))?;
+        convert::insight_to_py(py, &created, None)
     }
 
     /// Create many usedInsights, each a (user_id, insight) pair as create()
@@ -256,17 +247,14 @@ impl Client {
     }
 }
 
-/// An insight read for core: a model, or a dict as JSON text.
-pub(crate) enum Input {
-    Model(Box<UsedInsight>),
-    Json(String),
-}
-
 /// Reads `insight` — a `UsedInsight` or a mapping in Graph's wire shape —
-/// for core. Values of the wrong Python type inside it go to `problems`;
-/// when `problems` is not empty afterwards, core's verdict on the user id
+/// into core's model, with no JSON text in between. Values of the wrong
+/// Python type inside it go to `problems`, and so do core's problems with
+/// the shape of a mapping (a number where text belongs, a bad date-time
+/// text…, see `mapping`). When there are any, core's verdict on the user id
 /// and on the rest is added (so every problem is listed at once, as
 /// `create` raises them) and `None` is returned: nothing may be sent.
+/// Otherwise the model goes to core, which validates it before sending.
 /// `Err` is a TypeError naming `what` when `insight` is neither, or the
 /// failure of Python code run while reading it.
 pub(crate) fn read_insight(
@@ -274,35 +262,28 @@ pub(crate) fn read_insight(
     what: &str,
     user_id: &str,
     problems: &mut Problems,
-) -> PyResult<Option<Input>> {
+) -> PyResult<Option<UsedInsight>> {
     let py = insight.py();
     let model_class = convert::models(py)?.used_insight.bind(py);
-    if insight.is_instance(model_class)? {
-        let model = convert::insight_from_py(insight, problems)?;
-        if !problems.is_empty() {
-            problems.add_core(validate_user_id(user_id), None);
-            problems.add_core(model.validate(), None);
-            return Ok(None);
-        }
-        Ok(Some(Input::Model(Box::new(model))))
-    } else if insight.is_instance_of::<PyMapping>() {
-        let body = crate::json::mapping_to_json(insight, problems)?;
-        if !problems.is_empty() {
-            // Report core's verdict on the rest too, without sending.
-            problems.add_core(validate_user_id(user_id), None);
-            match UsedInsight::from_json(&body) {
-                Ok(model) => problems.add_core(model.validate(), None),
-                Err(e) => problems.add_core(Err(e), None),
-            }
-            return Ok(None);
-        }
-        Ok(Some(Input::Json(body)))
+    let (model, shape) = if insight.is_instance(model_class)? {
+        (convert::insight_from_py(insight, problems)?, Ok(()))
+    } else if let Some(mapping) = mapping::as_mapping(insight) {
+        mapping::read::<UsedInsight>(mapping, problems)?
     } else {
-        Err(PyTypeError::new_err(format!(
+        return Err(PyTypeError::new_err(format!(
             "{what} must be a UsedInsight or a dict in Graph's wire shape, not {}",
             type_name(insight)
-        )))
+        )));
+    };
+    if problems.is_empty() && shape.is_ok() {
+        return Ok(Some(model));
     }
+    // Report core's verdict on the rest too, without sending: the user id,
+    // the shape, then Graph's rules on what could be read.
+    problems.add_core(validate_user_id(user_id), None);
+    problems.add_core(shape, None);
+    problems.add_core(model.validate(), None);
+    Ok(None)
 }
 
 /// A logging handler or filter that raised while core logged leaves its

@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{
     PyDateAccess, PyDateTime, PyDelta, PyDeltaAccess, PyDict, PyMapping, PyString, PyTimeAccess,
-    PyType,
+    PyType, PyTzInfo,
 };
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 use used_insight::{
@@ -22,6 +22,8 @@ use used_insight::{
 };
 
 use crate::errors;
+use crate::json::Path;
+use crate::mapping::{self, Wire};
 
 /// Problems found while converting, as (JSON path, reason), in order.
 #[derive(Debug, Default)]
@@ -138,16 +140,6 @@ impl Kind {
             Kind::UsageDetails => m.usage_details.bind(py).clone(),
             Kind::ResourceVisualization => m.resource_visualization.bind(py).clone(),
             Kind::ResourceReference => m.resource_reference.bind(py).clone(),
-        }
-    }
-
-    /// The usedInsight property that holds this nested type.
-    fn property(self) -> Option<&'static str> {
-        match self {
-            Kind::UsedInsight => None,
-            Kind::UsageDetails => Some("lastUsed"),
-            Kind::ResourceVisualization => Some("resourceVisualization"),
-            Kind::ResourceReference => Some("resourceReference"),
         }
     }
 
@@ -384,13 +376,14 @@ fn additional_from_py(
                 continue;
             }
         };
-        let at = join_path(path, &key);
-        let text = crate::json::value_to_json(&value, &at, problems)?;
+        let parent = Path::Whole(path);
+        let at = Path::Key(&parent, &key);
+        let text = crate::json::value_to_json(&value, at, 0, problems)?;
         match RawJson::new(text) {
             Ok(raw) => {
                 out.insert(key, raw);
             }
-            Err(e) => problems.push(at, e.to_string()),
+            Err(e) => problems.push(at.render(), e.to_string()),
         }
     }
     Ok(out)
@@ -611,16 +604,35 @@ fn additional_to_py<'py>(
 
 /// Core's `DateTimeOffset` → an aware `datetime` with the same UTC offset.
 /// Python keeps microseconds: a 7th to 9th fractional digit is dropped
-/// (truncated, as Graph's own SDKs do).
+/// (truncated, as Graph's own SDKs do). UTC, what Graph answers with, is
+/// `datetime.timezone.utc` itself; another offset is a fixed-offset
+/// `datetime.timezone`.
 fn datetime_to_py<'py>(py: Python<'py>, value: &DateTimeOffset) -> PyResult<Bound<'py, PyAny>> {
     let out_of_range = || PyRuntimeError::new_err(format!("date-time {value} is out of range"));
-    let offset =
-        UtcOffset::from_whole_seconds(value.offset_seconds()).map_err(|_| out_of_range())?;
+    let offset_seconds = value.offset_seconds();
+    let offset = UtcOffset::from_whole_seconds(offset_seconds).map_err(|_| out_of_range())?;
     let local = OffsetDateTime::from_unix_timestamp_nanos(value.unix_nanos())
         .ok()
         .and_then(|utc| utc.checked_to_offset(offset))
         .ok_or_else(out_of_range)?;
-    Ok(local.into_pyobject(py)?.into_any())
+    let tzinfo = if offset_seconds == 0 {
+        PyTzInfo::utc(py)?.to_owned()
+    } else {
+        PyTzInfo::fixed_offset(py, PyDelta::new(py, 0, offset_seconds, 0, true)?)?
+    };
+    let (date, time) = (local.date(), local.time());
+    Ok(PyDateTime::new(
+        py,
+        date.year(),
+        u8::from(date.month()),
+        date.day(),
+        time.hour(),
+        time.minute(),
+        time.second(),
+        time.microsecond(),
+        Some(&tzinfo),
+    )?
+    .into_any())
 }
 
 /// `json.loads`, for properties kept verbatim: Python's own reader keeps
@@ -678,50 +690,31 @@ pub(crate) fn from_dict<'py>(
             cls.name()?
         )));
     };
-    if !data.is_instance_of::<PyMapping>() {
+    let Some(data) = mapping::as_mapping(data) else {
         return Err(PyTypeError::new_err(format!(
             "from_dict() expects a dict in Graph's wire shape, found {}",
             type_name(data)
         )));
-    }
-    let mut problems = Problems::default();
-    let text = crate::json::mapping_to_json(data, &mut problems)?;
-    // A nested type is read as that property of a usedInsight, so core's
-    // reader (and its paths) serve every type; the wrapper is then stripped.
-    let document = match kind.property() {
-        Some(property) => format!("{{\"{property}\":{text}}}"),
-        None => text,
     };
-    let insight = match UsedInsight::from_json(&document) {
-        Ok(insight) => insight,
-        Err(e) => {
-            problems.add_core(Err(e), kind.property());
-            return Err(errors::validation_error(py, problems));
-        }
-    };
-    if !problems.is_empty() {
-        return Err(errors::validation_error(py, problems));
-    }
-    let missing = || PyRuntimeError::new_err("core read no value from an object");
     match kind {
-        Kind::UsedInsight => insight_to_py(py, &insight, Some(cls)),
-        Kind::UsageDetails => usage_to_py(
-            py,
-            insight.last_used.as_ref().ok_or_else(missing)?,
-            Some(cls),
-        ),
-        Kind::ResourceVisualization => visualization_to_py(
-            py,
-            insight
-                .resource_visualization
-                .as_ref()
-                .ok_or_else(missing)?,
-            Some(cls),
-        ),
-        Kind::ResourceReference => reference_to_py(
-            py,
-            insight.resource_reference.as_ref().ok_or_else(missing)?,
-            Some(cls),
-        ),
+        Kind::UsedInsight => insight_to_py(py, &read_checked(data)?, Some(cls)),
+        Kind::UsageDetails => usage_to_py(py, &read_checked(data)?, Some(cls)),
+        Kind::ResourceVisualization => visualization_to_py(py, &read_checked(data)?, Some(cls)),
+        Kind::ResourceReference => reference_to_py(py, &read_checked(data)?, Some(cls)),
+    }
+}
+
+/// A mapping read as a `T`, or ValidationError listing this layer's
+/// problems, then core's on its shape (with paths relative to the object:
+/// a nested type is judged by core as that property of a usedInsight, and
+/// the wrapper is stripped).
+fn read_checked<T: Wire>(data: &Bound<'_, PyMapping>) -> PyResult<T> {
+    let mut problems = Problems::default();
+    let (value, shape) = mapping::read::<T>(data, &mut problems)?;
+    problems.add_core(shape, T::PROPERTY);
+    if problems.is_empty() {
+        Ok(value)
+    } else {
+        Err(errors::validation_error(data.py(), problems))
     }
 }

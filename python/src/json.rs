@@ -1,10 +1,14 @@
-//! Python values → JSON text, for dicts in Graph's wire shape and for the
-//! `additional_data` of the models. Every value that has no JSON form is
-//! reported with its path (and written as `null`, so core can still check
-//! the rest); what the JSON must *mean* is core's business.
+//! Python values → JSON text, for the `additional_data` of the models and
+//! the unknown properties of a dict in Graph's wire shape. Every value that
+//! has no JSON form is reported with its path (and written as `null`, so
+//! core can still check the rest); what the JSON must *mean* is core's
+//! business.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDateTime, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
+use pyo3::types::dict::BoundDictIterator;
+use pyo3::types::{
+    PyBool, PyBytes, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple,
+};
 
 use crate::convert::{datetime_from_py, join_path, type_name, Problems};
 
@@ -12,37 +16,123 @@ use crate::convert::{datetime_from_py, join_path, type_name, Problems};
 /// 128 levels, and a container that holds itself would recurse forever.
 const MAX_DEPTH: usize = 100;
 
-/// Writes a mapping (a dict or any `collections.abc.Mapping`) as a JSON object.
-pub(crate) fn mapping_to_json(
-    value: &Bound<'_, PyAny>,
-    problems: &mut Problems,
-) -> PyResult<String> {
-    let mut out = String::with_capacity(512);
-    write_value(value, "", &mut out, problems, 0)?;
-    Ok(out)
+/// Where a value sits, written out as a JSON path (`a.b[2]`) only when a
+/// problem is reported there: a good value costs no allocation.
+#[derive(Clone, Copy)]
+pub(crate) enum Path<'a> {
+    /// A whole path, as written (`""` for the top level).
+    Whole(&'a str),
+    /// Property `key` of the value at the parent path.
+    Key(&'a Path<'a>, &'a str),
+    /// Item `index` of the array at the parent path.
+    Index(&'a Path<'a>, usize),
 }
 
-/// One value as JSON text, e.g. an entry of `additional_data`.
+impl Path<'_> {
+    pub(crate) fn render(&self) -> String {
+        match self {
+            Path::Whole(path) => (*path).to_owned(),
+            Path::Key(parent, key) => join_path(&parent.render(), key),
+            Path::Index(parent, index) => format!("{}[{index}]", parent.render()),
+        }
+    }
+}
+
+/// One value as JSON text, e.g. an entry of `additional_data`; `depth` is
+/// how deep inside the containers of its document it sits.
 pub(crate) fn value_to_json(
     value: &Bound<'_, PyAny>,
-    path: &str,
+    path: Path<'_>,
+    depth: usize,
     problems: &mut Problems,
 ) -> PyResult<String> {
     let mut out = String::new();
-    write_value(value, path, &mut out, problems, 0)?;
+    write_value(value, path, &mut out, problems, depth)?;
     Ok(out)
+}
+
+/// A property name of a mapping: a `str` holding valid Unicode. Anything
+/// else is reported (at the parent `path`, the key's `repr` appended) and
+/// `None` returned: the property is left out.
+pub(crate) fn property_name(
+    key: &Bound<'_, PyAny>,
+    path: Path<'_>,
+    problems: &mut Problems,
+) -> PyResult<Option<String>> {
+    Ok(property_name_utf8(key, path, problems)?.map(|name| utf8(&name).to_owned()))
+}
+
+/// [`property_name`] as Python's UTF-8 encoding of it, read with [`utf8`]:
+/// a name is compared with the known ones without a copy.
+pub(crate) fn property_name_utf8<'py>(
+    key: &Bound<'py, PyAny>,
+    path: Path<'_>,
+    problems: &mut Problems,
+) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    if let Some(name) = key
+        .cast::<PyString>()
+        .ok()
+        .and_then(|k| k.encode_utf8().ok())
+    {
+        return Ok(Some(name));
+    }
+    problems.push(
+        join_path(&path.render(), &key.repr()?.to_cow()?),
+        format!("property names must be str, found {}", type_name(key)),
+    );
+    Ok(None)
+}
+
+/// The text of a `str` encoded by Python as UTF-8 (`PyString::encode_utf8`,
+/// which refuses lone surrogates, so the check here always passes).
+pub(crate) fn utf8<'a>(encoded: &'a Bound<'_, PyBytes>) -> &'a str {
+    std::str::from_utf8(encoded.as_bytes()).unwrap_or_default()
+}
+
+/// The items of a mapping (a dict or any `collections.abc.Mapping`), read
+/// from a snapshot: Python code run while converting (a tzinfo's
+/// `utcoffset`, another thread) may change the mapping meanwhile. A plain
+/// dict is copied (one allocation, nothing else can reach the copy); any
+/// other mapping is read through its own `items()`.
+pub(crate) fn mapping_items<'py>(mapping: &Bound<'py, PyMapping>) -> PyResult<Items<'py>> {
+    if let Ok(dict) = mapping.as_any().cast_exact::<PyDict>() {
+        return Ok(Items::Dict(dict.copy()?.into_iter()));
+    }
+    let items = mapping.items()?;
+    let mut pairs = Vec::with_capacity(items.len());
+    for item in items.iter() {
+        pairs.push(item.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()?);
+    }
+    Ok(Items::Listed(pairs.into_iter()))
+}
+
+/// See [`mapping_items`].
+pub(crate) enum Items<'py> {
+    Dict(BoundDictIterator<'py>),
+    Listed(std::vec::IntoIter<(Bound<'py, PyAny>, Bound<'py, PyAny>)>),
+}
+
+impl<'py> Iterator for Items<'py> {
+    type Item = (Bound<'py, PyAny>, Bound<'py, PyAny>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Items::Dict(items) => items.next(),
+            Items::Listed(items) => items.next(),
+        }
+    }
 }
 
 fn write_value(
     value: &Bound<'_, PyAny>,
-    path: &str,
+    path: Path<'_>,
     out: &mut String,
     problems: &mut Problems,
     depth: usize,
 ) -> PyResult<()> {
     if depth > MAX_DEPTH {
         problems.push(
-            path,
+            path.render(),
             format!("is nested more than {MAX_DEPTH} levels deep (or contains itself)"),
         );
         out.push_str("null");
@@ -55,7 +145,7 @@ fn write_value(
             Ok(text) => write_string(&text, out),
             Err(_) => {
                 problems.push(
-                    path,
+                    path.render(),
                     "is not valid Unicode text (it holds a lone surrogate)",
                 );
                 out.push_str("null");
@@ -78,7 +168,10 @@ fn write_value(
             // Shortest text that reads back as the same float, like `repr`.
             out.push_str(&serde_json::to_string(&number).unwrap_or_else(|_| "null".into()));
         } else {
-            problems.push(path, format!("is {number}, which JSON cannot represent"));
+            problems.push(
+                path.render(),
+                format!("is {number}, which JSON cannot represent"),
+            );
             out.push_str("null");
         }
     } else if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
@@ -87,28 +180,34 @@ fn write_value(
             if i > 0 {
                 out.push(',');
             }
-            write_value(&item?, &format!("{path}[{i}]"), out, problems, depth + 1)?;
+            write_value(&item?, Path::Index(&path, i), out, problems, depth + 1)?;
         }
         out.push(']');
     } else if value.is_instance_of::<PyDateTime>() {
         // An aware datetime is an Edm.DateTimeOffset; core writes the text.
-        match datetime_from_py(value, path, problems)? {
+        match datetime_from_py(value, &path.render(), problems)? {
             Some(instant) => write_string(&instant.to_string(), out),
             None => out.push_str("null"),
         }
     } else if let Ok(mapping) = value.cast::<PyMapping>() {
-        // A dict or any Mapping, read through a snapshot of its items:
-        // Python code run while converting (a tzinfo's utcoffset, another
-        // thread) may change it meanwhile.
-        let items = mapping.items()?;
-        let mut pairs = Vec::with_capacity(items.len());
-        for item in items.iter() {
-            pairs.push(item.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()?);
+        out.push('{');
+        let mut first = true;
+        for (key, value) in mapping_items(mapping)? {
+            let Some(key) = property_name(&key, path, problems)? else {
+                continue;
+            };
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            write_string(&key, out);
+            out.push(':');
+            write_value(&value, Path::Key(&path, &key), out, problems, depth + 1)?;
         }
-        write_object(pairs.into_iter(), path, out, problems, depth)?;
+        out.push('}');
     } else {
         problems.push(
-            path,
+            path.render(),
             format!(
                 "expected a JSON value (dict, list, str, int, float, bool or None), found {}",
                 type_name(value)
@@ -119,39 +218,8 @@ fn write_value(
     Ok(())
 }
 
-fn write_object<'py>(
-    entries: impl Iterator<Item = (Bound<'py, PyAny>, Bound<'py, PyAny>)>,
-    path: &str,
-    out: &mut String,
-    problems: &mut Problems,
-    depth: usize,
-) -> PyResult<()> {
-    out.push('{');
-    let mut first = true;
-    for (key, value) in entries {
-        let key = match key.cast::<PyString>().ok().map(|k| k.to_cow()) {
-            Some(Ok(key)) => key.into_owned(),
-            _ => {
-                problems.push(
-                    join_path(path, &key.repr()?.to_cow()?),
-                    format!("property names must be str, found {}", type_name(&key)),
-                );
-                continue;
-            }
-        };
-        if !first {
-            out.push(',');
-        }
-        first = false;
-        write_string(&key, out);
-        out.push(':');
-        write_value(&value, &join_path(path, &key), out, problems, depth + 1)?;
-    }
-    out.push('}');
-    Ok(())
-}
-
-fn write_string(text: &str, out: &mut String) {
+/// A JSON string literal.
+pub(crate) fn write_string(text: &str, out: &mut String) {
     // Serializing a str cannot fail.
     out.push_str(&serde_json::to_string(text).unwrap_or_default());
 }

@@ -2,9 +2,10 @@
 //! package `used_insight`.
 //!
 //! This crate converts and nothing else: Python objects to core types and
-//! back (`convert`, `json`), core errors to Python exceptions (`errors`, the
-//! one mapping), and the client wrapper (`client`, and `batch` for its
-//! `create_many`). Every Graph rule — validation, wire shape, date-times,
+//! back (`convert` for the model classes, `mapping` for dicts in Graph's
+//! wire shape, `json` for values kept verbatim), core errors to Python
+//! exceptions (`errors`, the one mapping), and the client wrapper (`client`,
+//! and `batch` for its `create_many`). Every Graph rule — validation, wire shape, date-times,
 //! retries, batching, error parsing — lives in the core crate and is called
 //! from here.
 #![deny(unsafe_code)]
@@ -17,6 +18,7 @@ mod convert;
 mod errors;
 mod json;
 mod logging;
+mod mapping;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {

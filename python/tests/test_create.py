@@ -6,6 +6,7 @@ import json
 import re
 import uuid
 from datetime import datetime, timezone
+from types import MappingProxyType
 from typing import Any
 
 import used_insight
@@ -39,6 +40,19 @@ def test_create_with_a_wire_shape_dict(
     assert isinstance(created, UsedInsight)
     assert created.resource_reference == insight.resource_reference
     assert emu.bodies()[0] == insight.to_dict()
+
+
+def test_to_dict_output_and_any_mapping_are_sent_as_the_model_is(
+    client: Client, emu: Emulator, wire_insight: dict[str, Any], insight: UsedInsight
+) -> None:
+    # @odata.type on every object, as to_dict() writes it and Graph answers.
+    client.create("alice@contoso.com", insight.to_dict())
+    # A Mapping that is not a dict, at the top and nested.
+    reference = MappingProxyType(wire_insight.pop("resourceReference"))
+    client.create("alice@contoso.com", MappingProxyType({**wire_insight, "resourceReference": reference}))
+    client.create("alice@contoso.com", insight)
+    first, second, model = emu.bodies()
+    assert first == second == model == insight.to_dict()
 
 
 def test_a_dict_may_hold_aware_datetimes(client: Client, emu: Emulator, wire_insight: dict[str, Any]) -> None:

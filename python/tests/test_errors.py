@@ -155,6 +155,22 @@ def test_validation_lists_every_problem_and_sends_nothing(client: Client, emu: E
     assert emu.requests() == []
 
 
+def test_validation_of_dicts_joins_type_shape_and_rule_problems(client: Client, emu: Emulator) -> None:
+    bad: dict[str, Any] = {
+        "id": 5,
+        "lastUsed": {"lastAccessedDateTime": "2026-11-28T10:00:00Z"},
+        "resourceVisualization": {"title": "Quarterly report"},
+        "resourceReference": {"webUrl": "contoso.com/report.docx"},
+        "extra": {1, 2},
+    }
+    with pytest.raises(ValidationError) as caught:
+        client.create("alice@contoso.com", bad)
+    # Python types first, then the shape core reads, then Graph's rules.
+    assert [path for path, _ in caught.value.problems] == ["extra", "id", "resourceReference.webUrl"]
+    assert caught.value.problems[1] == ("id", "expected a string, found a number")
+    assert emu.requests() == []
+
+
 def test_validation_of_models_joins_type_and_rule_problems(client: Client, emu: Emulator, insight: UsedInsight) -> None:
     from datetime import datetime
 

@@ -45,6 +45,18 @@ def test_debug_records_follow_the_python_level(
         assert [r for r in caplog.records if r.name.startswith("used_insight")] == []
 
 
+def test_only_used_insight_records_are_forwarded(
+    emu: Emulator, insight: UsedInsight, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The HTTP library's own records stay on the Rust side, whatever the level.
+    caplog.set_level(logging.DEBUG)
+    with Client(token=TOKEN, base_url=emu.base_url) as client:
+        client.create("alice@contoso.com", insight)
+    names = {r.name for r in caplog.records}
+    assert "used_insight.client" in names
+    assert all(n == "used_insight" or n.startswith("used_insight.") for n in names), names
+
+
 def test_deprecation_notice_is_logged_once_per_client(
     emu: Emulator, insight: UsedInsight, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -194,6 +195,37 @@ def test_nested_from_dict_reports_paths_relative_to_the_object() -> None:
     with pytest.raises(ValidationError) as caught:
         ResourceReference.from_dict({"webUrl": 42})
     assert caught.value.problems == [("webUrl", "expected a string, found a number")]
+
+
+def test_from_dict_reads_any_mapping_and_reports_a_repeated_key() -> None:
+    class Pairs(Mapping[str, Any]):
+        """A Mapping whose items() may repeat a key, as a JSON object can."""
+
+        def __init__(self, *pairs: tuple[str, Any]) -> None:
+            self.pairs = pairs
+
+        def __getitem__(self, key: str) -> Any:
+            return dict(self.pairs)[key]
+
+        def __iter__(self) -> Iterator[str]:
+            return iter(dict(self.pairs))
+
+        def __len__(self) -> int:
+            return len(dict(self.pairs))
+
+        def items(self) -> Any:
+            return list(self.pairs)
+
+    url = "https://contoso.com/x"
+    assert ResourceReference.from_dict(Pairs(("webUrl", url), ("siteId", 1))) == ResourceReference(
+        web_url=url, additional_data={"siteId": 1}
+    )
+    with pytest.raises(ValidationError) as caught:
+        ResourceReference.from_dict(Pairs(("webUrl", url), ("webUrl", 42)))
+    assert caught.value.problems == [
+        ("webUrl", "the property appears more than once"),
+        ("webUrl", "expected a string, found a number"),
+    ]
 
 
 def test_from_dict_needs_a_mapping() -> None:
