@@ -1,6 +1,9 @@
 //! The models against real bytes: Microsoft's own SDK output, a Graph-shaped
 //! answer, and the documentation's example request and response.
 
+mod common;
+
+use common::paths_of;
 use used_insight::{DateTimeOffset, RawJson, UsedInsight};
 
 const VECTORS: &[(&str, &str)] = &[
@@ -84,11 +87,7 @@ fn msgraph_sdk_used_insight_parses_and_is_reported_incomplete() {
     );
     // That SDK drops the two objects Graph requires; validation says so.
     let problems = insight.validate().unwrap_err();
-    let paths: Vec<_> = problems
-        .problems()
-        .iter()
-        .map(|p| p.path.as_str())
-        .collect();
+    let paths = paths_of(&problems);
     assert_eq!(paths, ["resourceVisualization", "resourceReference"]);
 }
 
@@ -188,11 +187,7 @@ fn seed_example_request_and_response_round_trip() {
 #[test]
 fn documentation_placeholders_are_reported_with_paths() {
     let problems = UsedInsight::from_json(DOC_REQUEST).unwrap_err();
-    let paths: Vec<_> = problems
-        .problems()
-        .iter()
-        .map(|p| p.path.as_str())
-        .collect();
+    let paths = paths_of(&problems);
     assert_eq!(
         paths,
         [
@@ -235,11 +230,7 @@ fn odata_type_is_accepted_with_or_without_hash_and_anything_else_is_refused() {
     }
     let bad = r##"{"@odata.type":"#microsoft.graph.trending","lastUsed":{"@odata.type":"microsoft.graph.driveItem"},"resourceReference":{"@odata.type":7}}"##;
     let problems = UsedInsight::from_json(bad).unwrap_err();
-    let paths: Vec<_> = problems
-        .problems()
-        .iter()
-        .map(|p| p.path.as_str())
-        .collect();
+    let paths = paths_of(&problems);
     assert_eq!(
         paths,
         [
@@ -259,11 +250,7 @@ fn every_problem_is_reported_at_once_with_its_path() {
         "resourceReference": {"webUrl": "not a url", "id": "ok", "type": "x", "type": "y"}
     }"#;
     let problems = UsedInsight::from_json(text).unwrap_err();
-    let paths: Vec<_> = problems
-        .problems()
-        .iter()
-        .map(|p| p.path.as_str())
-        .collect();
+    let paths = paths_of(&problems);
     assert_eq!(
         paths,
         [
@@ -284,11 +271,7 @@ fn every_problem_is_reported_at_once_with_its_path() {
     .replace("TITLE", &"t".repeat(used_insight::MAX_TEXT_BYTES + 1));
     let insight = UsedInsight::from_json(&text).unwrap();
     let problems = insight.validate().unwrap_err();
-    let paths: Vec<_> = problems
-        .problems()
-        .iter()
-        .map(|p| p.path.as_str())
-        .collect();
+    let paths = paths_of(&problems);
     assert_eq!(
         paths,
         [
@@ -362,7 +345,7 @@ fn a_malformed_required_object_is_reported_once() {
     let used_insight::Error::InvalidInput(v) = err else {
         panic!()
     };
-    let paths: Vec<_> = v.problems().iter().map(|p| p.path.as_str()).collect();
+    let paths = paths_of(&v);
     assert_eq!(
         paths,
         ["lastUsed", "resourceVisualization", "resourceReference"]

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{builder, client, emulator, fault, header, insight, TOKEN};
+use common::{builder, client, emulator, fault, header, insight, paths_of, TOKEN};
 use serde_json::json;
 use used_insight::{ApiVersion, Client, Error, RetryPolicy, TransportErrorKind, UsedInsight};
 
@@ -530,7 +530,7 @@ fn invalid_input_lists_every_problem_and_sends_nothing() {
     let Error::InvalidInput(v) = &err else {
         panic!("{err:?}")
     };
-    let paths: Vec<_> = v.problems().iter().map(|p| p.path.as_str()).collect();
+    let paths = paths_of(v);
     assert_eq!(paths, ["usersId", "lastUsed", "resourceReference.webUrl"]);
     let err = client(&emu)
         .create_json("", r#"{"lastUsed": {"lastAccessedDateTime": "tomorrow"}}"#)
@@ -538,7 +538,7 @@ fn invalid_input_lists_every_problem_and_sends_nothing() {
     let Error::InvalidInput(v) = &err else {
         panic!("{err:?}")
     };
-    let paths: Vec<_> = v.problems().iter().map(|p| p.path.as_str()).collect();
+    let paths = paths_of(v);
     assert_eq!(
         paths,
         [

@@ -50,3 +50,8 @@ pub fn insight() -> UsedInsight {
 pub fn header<'a>(request: &'a RecordedRequest, name: &str) -> Option<&'a str> {
     request.headers.get(name).map(String::as_str)
 }
+
+/// The paths of a validation failure's problems, in order.
+pub fn paths_of(errors: &used_insight::ValidationErrors) -> Vec<&str> {
+    errors.problems().iter().map(|p| p.path.as_str()).collect()
+}
