@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::client::{prepare, Input};
 use crate::decode::decode_document;
+use crate::error::ConfigError;
 use crate::response::Answer;
 use crate::retry::{is_retryable_status, parse_retry_after, RetryBudget};
 use crate::validation::Problems;
@@ -36,15 +37,30 @@ pub const MAX_BATCH_REQUESTS: usize = 20;
 ///     .with_progress(&progress);
 /// assert_eq!(options.concurrency, 2);
 /// ```
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 #[non_exhaustive]
 pub struct BatchOptions<'a> {
-    /// Batches in flight at once, on the client's connection pool. 0 and 1
-    /// both mean one at a time (the default).
+    /// Batches in flight at once, on the client's connection pool: 1 (the
+    /// default) or more. 0 is refused: every input gets
+    /// [`Error::InvalidConfig`] and nothing is sent.
     pub concurrency: usize,
     /// Called with (results so far, total) each time an input gets its
     /// final result; from the worker threads when `concurrency` > 1.
     pub progress: Option<&'a (dyn Fn(usize, usize) + Sync)>,
+}
+
+impl Default for BatchOptions<'_> {
+    fn default() -> Self {
+        Self {
+            concurrency: 1,
+            progress: None,
+        }
+    }
+}
+
+/// Why a concurrency is refused, in the words every layer uses.
+pub(crate) fn bad_concurrency(value: impl std::fmt::Display) -> ConfigError {
+    ConfigError::new(format!("concurrency must be 1 or more, not {value}"))
 }
 
 impl<'a> BatchOptions<'a> {
@@ -94,6 +110,11 @@ impl Results<'_> {
             slots.len()
         };
         self.advance(total);
+    }
+
+    /// Each slot is filled exactly once, except for skipped inputs.
+    fn into_slots(self) -> Vec<Option<Result<UsedInsight, Error>>> {
+        self.slots.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Counts an input as done for progress: every input, recorded or skipped.
@@ -199,6 +220,18 @@ impl Client {
             done: AtomicUsize::new(0),
             progress: options.progress,
         };
+        if options.concurrency == 0 {
+            for index in 0..total {
+                match prepare(index) {
+                    None => results.advance(total),
+                    Some(_) => results.record(
+                        index,
+                        Err(Error::InvalidConfig(bad_concurrency(options.concurrency))),
+                    ),
+                }
+            }
+            return results.into_slots();
+        }
         let mut pending = Vec::with_capacity(total);
         for index in 0..total {
             let Some(prepared) = prepare(index) else {
@@ -228,7 +261,7 @@ impl Client {
         while rest.peek().is_some() {
             batches.push(rest.by_ref().take(MAX_BATCH_REQUESTS).collect());
         }
-        let workers = options.concurrency.clamp(1, batches.len().max(1));
+        let workers = options.concurrency.min(batches.len()).max(1);
         if workers == 1 {
             for batch in batches {
                 self.run_batch(batch, &results);
@@ -247,13 +280,7 @@ impl Client {
                 }
             });
         }
-        results
-            .slots
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            // Each slot is filled exactly once, except for skipped inputs.
-            .into_iter()
-            .collect()
+        results.into_slots()
     }
 
     /// Sends one batch, then its throttled items again (alone, together),

@@ -87,7 +87,7 @@ pub(crate) fn prepare(user_id: &str, input: Input<'_>) -> Result<String, Error> 
             .expect_err("an undecodable body has problems")
             .into());
     };
-    insight.check(&mut problems);
+    insight.check("", &mut problems);
     problems.into_result()?;
     let body = insight.to_json();
     if body.len() > MAX_BODY_BYTES {

@@ -300,8 +300,103 @@ impl ClientBuilder {
         self
     }
 
-    /// Checks the settings and builds the client.
+    /// Checks the settings and builds the client. Refused: no token or
+    /// token provider, a zero timeout, a base URL that is not `https://`
+    /// (or `http://` to loopback), a token or user agent that is not a
+    /// valid header value.
     pub fn build(self) -> Result<Client, Error> {
+        self.check_values().map_err(Error::InvalidConfig)?;
         Client::from_builder(self).map_err(Error::InvalidConfig)
+    }
+
+    /// The rules on values alone (the rest is checked while building).
+    fn check_values(&self) -> Result<(), ConfigError> {
+        for (name, value) in [
+            ("timeout", self.timeout),
+            ("connect_timeout", self.connect_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(ConfigError::new(format!("{name} must be more than zero")));
+            }
+        }
+        Ok(())
+    }
+
+    // Getters, so bindings show and reuse settings without keeping copies.
+
+    /// Where the token comes from, if set.
+    pub fn credential_kind(&self) -> Option<CredentialKind> {
+        self.credential.as_ref().map(|c| match c {
+            Credential::Static(_) => CredentialKind::Token,
+            Credential::Provider(_) => CredentialKind::TokenProvider,
+        })
+    }
+
+    /// The national cloud (ignored when [`ClientBuilder::get_base_url`] was set).
+    pub fn get_cloud(&self) -> Cloud {
+        self.cloud
+    }
+
+    /// The Graph root requests go to: the explicit base URL, or the cloud's.
+    ///
+    /// ```
+    /// use used_insight::{Client, Cloud};
+    /// let b = Client::builder().cloud(Cloud::China);
+    /// assert_eq!(b.get_base_url(), "https://microsoftgraph.chinacloudapi.cn");
+    /// assert_eq!(b.base_url("http://127.0.0.1:1").get_base_url(), "http://127.0.0.1:1");
+    /// ```
+    pub fn get_base_url(&self) -> &str {
+        self.base_url.as_deref().unwrap_or(self.cloud.base_url())
+    }
+
+    /// The API version. Default `v1.0`.
+    pub fn get_api_version(&self) -> ApiVersion {
+        self.api_version
+    }
+
+    /// The connect timeout. Default 10 s.
+    pub fn get_connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// The timeout of one attempt. Default 60 s.
+    pub fn get_timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The retry policy. Default [`RetryPolicy::default`].
+    pub fn get_retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// The caller's product token for `User-Agent`, if set.
+    pub fn get_user_agent(&self) -> Option<&str> {
+        self.user_agent.as_deref()
+    }
+
+    /// Idle connections kept. Default 16.
+    pub fn get_max_idle_connections(&self) -> usize {
+        self.max_idle_connections
+    }
+}
+
+/// Where a client's bearer token comes from (see
+/// [`ClientBuilder::credential_kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CredentialKind {
+    /// A fixed token ([`ClientBuilder::token`]).
+    Token,
+    /// A function called per attempt ([`ClientBuilder::token_provider`]).
+    TokenProvider,
+}
+
+impl CredentialKind {
+    /// `token` or `token_provider`, as the bindings name the argument.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::Token => "token",
+            CredentialKind::TokenProvider => "token_provider",
+        }
     }
 }

@@ -9,10 +9,9 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 
 use crate::json::join_path;
-use crate::validation::{Problems, MAX_BODY_BYTES};
+use crate::validation::{Problems, ValidationErrors, MAX_BODY_BYTES};
 use crate::{DateTimeOffset, RawJson};
 
 /// Where a value sits: its parent's path and its own key, joined on demand.
@@ -29,7 +28,7 @@ impl At<'_> {
 
     /// The path as a parent for the properties inside this value; borrowed
     /// whenever one side is empty (the top level and its direct children).
-    fn as_parent(&self) -> Cow<'_, str> {
+    pub(crate) fn as_parent(&self) -> Cow<'_, str> {
         match (self.parent.is_empty(), self.key.is_empty()) {
             (true, _) => Cow::Borrowed(self.key),
             (_, true) => Cow::Borrowed(self.parent),
@@ -92,6 +91,21 @@ pub(crate) fn decode_document<T: WireObject>(json: &str, problems: &mut Problems
             None
         }
     }
+}
+
+/// Reads a model from any serde deserializer (JSON text, a Python dict…)
+/// with the same reader as [`decode_document`]: the model, or every problem
+/// of shape with its path. `Err` only when the deserializer itself fails.
+pub(crate) fn read_model<'de, T: WireObject, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Result<T, ValidationErrors>, D::Error> {
+    let mut problems = Problems::default();
+    let at = At {
+        parent: "",
+        key: "",
+    };
+    let value = ObjectSeed::<T>::new(at, &mut problems).deserialize(deserializer)?;
+    Ok(problems.into_result().map(|()| value.unwrap_or_default()))
 }
 
 /// Reads one object property by property; any other kind of value is a
@@ -161,10 +175,10 @@ impl<'de, T: WireObject> Visitor<'de> for ObjectSeed<'_, '_, T> {
                     out.read_known(index, &mut map, at, problems)?;
                 }
                 None => {
-                    let raw: Box<RawValue> = map.next_value()?;
+                    let raw: RawJson = map.next_value()?;
                     let duplicate = out
                         .additional_data()
-                        .insert(key.clone().into_owned(), RawJson::from_raw(raw))
+                        .insert(key.clone().into_owned(), raw)
                         .is_some();
                     if duplicate {
                         problems.push(at.path(), "the property appears more than once");

@@ -1,11 +1,12 @@
-//! JSON plumbing shared by the models: properties kept verbatim, objects
-//! read one property at a time so every problem can be reported with its path.
+//! JSON values kept verbatim ([`RawJson`], for properties the models do not
+//! know) and the JSON path helper the readers and checks share.
 
 use std::fmt;
 
-use serde::de::Deserializer;
+use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
 /// One JSON value kept exactly as it was written: used for properties the
 /// models do not know, so they round-trip byte for byte.
@@ -48,8 +49,10 @@ impl RawJson {
         self.0.get()
     }
 
-    pub(crate) fn from_raw(raw: Box<RawValue>) -> Self {
-        Self(raw)
+    fn from_value<E: serde::de::Error>(value: Value) -> Result<Self, E> {
+        serde_json::value::to_raw_value(&value)
+            .map(Self)
+            .map_err(E::custom)
     }
 }
 
@@ -79,9 +82,83 @@ impl Serialize for RawJson {
     }
 }
 
+/// How serde_json hands out a value's text unparsed: it answers a request
+/// for a newtype struct of this name with a one-entry map from this name to
+/// the text. Any other format answers with the value itself, which is then
+/// written as compact JSON. The round-trip tests of the vectors fail if
+/// serde_json ever changes this.
+const SERDE_JSON_RAW_TOKEN: &str = "$serde_json::private::RawValue";
+
+/// From JSON text the value is kept byte for byte; from any other serde
+/// format (a Python dict, say) it is written as compact JSON.
 impl<'de> Deserialize<'de> for RawJson {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Box::<RawValue>::deserialize(deserializer).map(Self)
+        deserializer.deserialize_newtype_struct(SERDE_JSON_RAW_TOKEN, RawJsonVisitor)
+    }
+}
+
+struct RawJsonVisitor;
+
+impl<'de> Visitor<'de> for RawJsonVisitor {
+    type Value = RawJson;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<RawJson, D::Error> {
+        RawJson::from_value(Value::deserialize(d)?)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawJson, A::Error> {
+        let mut object = Map::new();
+        let Some(first) = map.next_key::<String>()? else {
+            return RawJson::from_value(Value::Object(object));
+        };
+        if first == SERDE_JSON_RAW_TOKEN {
+            let text: String = map.next_value()?;
+            return RawValue::from_string(text)
+                .map(RawJson)
+                .map_err(serde::de::Error::custom);
+        }
+        object.insert(first, map.next_value()?);
+        while let Some((key, value)) = map.next_entry::<String, Value>()? {
+            object.insert(key, value);
+        }
+        RawJson::from_value(Value::Object(object))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawJson, A::Error> {
+        let value = Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+        RawJson::from_value(value)
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<RawJson, E> {
+        RawJson::from_value(Value::Bool(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawJson, E> {
+        RawJson::from_value(Value::from(v))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawJson, E> {
+        RawJson::from_value(Value::from(v))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<RawJson, E> {
+        match serde_json::Number::from_f64(v) {
+            Some(n) => RawJson::from_value(Value::Number(n)),
+            None => Err(E::custom(format!("{v} has no JSON form"))),
+        }
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawJson, E> {
+        RawJson::from_value(Value::from(v))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<RawJson, E> {
+        RawJson::from_value(Value::Null)
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<RawJson, E> {
+        RawJson::from_value(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawJson, D::Error> {
+        RawJson::from_value(Value::deserialize(d)?)
     }
 }
 
@@ -91,5 +168,28 @@ pub(crate) fn join_path(parent: &str, key: &str) -> String {
         key.to_owned()
     } else {
         format!("{parent}.{key}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_json_text_the_value_is_kept_verbatim() {
+        let raw: RawJson = serde_json::from_str(r#"{"weight" : 1.50}"#).unwrap();
+        assert_eq!(raw.as_str(), r#"{"weight" : 1.50}"#);
+    }
+
+    #[test]
+    fn from_another_format_the_value_is_written_as_json() {
+        use serde::de::value::{Error, MapDeserializer, SeqDeserializer};
+        let map = MapDeserializer::<_, Error>::new([("a", 1u64), ("b", 2u64)].into_iter());
+        assert_eq!(
+            RawJson::deserialize(map).unwrap().as_str(),
+            r#"{"a":1,"b":2}"#
+        );
+        let seq = SeqDeserializer::<_, Error>::new(["x", "y"].into_iter());
+        assert_eq!(RawJson::deserialize(seq).unwrap().as_str(), r#"["x","y"]"#);
     }
 }

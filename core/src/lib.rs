@@ -34,6 +34,7 @@
 #![deny(missing_docs)]
 
 mod batch;
+pub mod bindings;
 mod client;
 mod config;
 mod datetime;
@@ -43,13 +44,16 @@ mod json;
 mod model;
 mod response;
 mod retry;
+mod schema;
 mod transport;
 mod validation;
 mod wire;
 
 pub use batch::{BatchOptions, MAX_BATCH_REQUESTS};
 pub use client::Client;
-pub use config::{ApiVersion, ClientBuilder, Cloud, RetryPolicy, TokenProviderResult};
+pub use config::{
+    ApiVersion, ClientBuilder, Cloud, CredentialKind, RetryPolicy, TokenProviderResult,
+};
 pub use datetime::{DateTimeError, DateTimeOffset};
 pub use error::{
     ConfigError, DecodeError, Error, GraphError, TimeoutError, TokenProviderError, TransportError,
@@ -57,6 +61,7 @@ pub use error::{
 };
 pub use json::{InvalidJson, RawJson};
 pub use model::{ResourceReference, ResourceVisualization, UsageDetails, UsedInsight};
+pub use schema::{FieldInfo, FieldKind, Model, ModelInfo};
 pub use validation::{
     validate_user_id, Problem, ValidationErrors, MAX_BODY_BYTES, MAX_TEXT_BYTES, MAX_URL_BYTES,
     MAX_USER_ID_BYTES,

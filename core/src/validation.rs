@@ -3,9 +3,9 @@
 
 use std::fmt;
 
-use crate::decode::{At, WireObject};
+use crate::decode::At;
 use crate::error::snippet;
-use crate::model::{ResourceReference, ResourceVisualization, UsageDetails, UsedInsight};
+use crate::model::UsedInsight;
 
 /// Longest `usersId` accepted, in bytes. A UPN is at most 113 characters and
 /// an object id 36; anything near this bound is a mistake, not a user.
@@ -100,6 +100,14 @@ impl Problems {
         self.0.is_empty()
     }
 
+    pub(crate) fn extend(&mut self, found: impl IntoIterator<Item = Problem>) {
+        self.0.extend(found);
+    }
+
+    pub(crate) fn into_vec(self) -> Vec<Problem> {
+        self.0
+    }
+
     pub(crate) fn into_result(self) -> Result<(), ValidationErrors> {
         if self.0.is_empty() {
             Ok(())
@@ -155,179 +163,34 @@ impl UsedInsight {
     /// ```
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut problems = Problems::default();
-        self.check(&mut problems);
+        self.check("", &mut problems);
         problems.into_result()
-    }
-
-    pub(crate) fn check(&self, problems: &mut Problems) {
-        check_text(
-            self.id.as_deref(),
-            At {
-                parent: "",
-                key: "id",
-            },
-            problems,
-        );
-        if let Some(id) = &self.id {
-            if id.chars().any(char::is_control) {
-                problems.push("id", "must not contain control characters");
-            }
-        }
-        check_shadowing(&self.additional_data, "", UsedInsight::PROPERTIES, problems);
-        match &self.last_used {
-            Some(v) => v.check("lastUsed", problems),
-            None => problems.push_if_new("lastUsed", "is required"),
-        }
-        match &self.resource_visualization {
-            Some(v) => v.check("resourceVisualization", problems),
-            None => problems.push_if_new("resourceVisualization", "is required"),
-        }
-        match &self.resource_reference {
-            Some(v) => v.check("resourceReference", problems),
-            None => problems.push_if_new("resourceReference", "is required"),
-        }
-    }
-}
-
-impl UsageDetails {
-    fn check(&self, path: &str, problems: &mut Problems) {
-        check_shadowing(
-            &self.additional_data,
-            path,
-            UsageDetails::PROPERTIES,
-            problems,
-        );
-    }
-}
-
-impl ResourceVisualization {
-    fn check(&self, path: &str, problems: &mut Problems) {
-        check_text(
-            self.title.as_deref(),
-            At {
-                parent: path,
-                key: "title",
-            },
-            problems,
-        );
-        check_text(
-            self.r#type.as_deref(),
-            At {
-                parent: path,
-                key: "type",
-            },
-            problems,
-        );
-        check_text(
-            self.media_type.as_deref(),
-            At {
-                parent: path,
-                key: "mediaType",
-            },
-            problems,
-        );
-        check_url(
-            self.preview_image_url.as_deref(),
-            At {
-                parent: path,
-                key: "previewImageUrl",
-            },
-            problems,
-        );
-        check_text(
-            self.preview_text.as_deref(),
-            At {
-                parent: path,
-                key: "previewText",
-            },
-            problems,
-        );
-        check_url(
-            self.container_web_url.as_deref(),
-            At {
-                parent: path,
-                key: "containerWebUrl",
-            },
-            problems,
-        );
-        check_text(
-            self.container_display_name.as_deref(),
-            At {
-                parent: path,
-                key: "containerDisplayName",
-            },
-            problems,
-        );
-        check_text(
-            self.container_type.as_deref(),
-            At {
-                parent: path,
-                key: "containerType",
-            },
-            problems,
-        );
-        check_shadowing(
-            &self.additional_data,
-            path,
-            ResourceVisualization::PROPERTIES,
-            problems,
-        );
-    }
-}
-
-impl ResourceReference {
-    fn check(&self, path: &str, problems: &mut Problems) {
-        check_url(
-            self.web_url.as_deref(),
-            At {
-                parent: path,
-                key: "webUrl",
-            },
-            problems,
-        );
-        check_text(
-            self.id.as_deref(),
-            At {
-                parent: path,
-                key: "id",
-            },
-            problems,
-        );
-        check_text(
-            self.r#type.as_deref(),
-            At {
-                parent: path,
-                key: "type",
-            },
-            problems,
-        );
-        check_shadowing(
-            &self.additional_data,
-            path,
-            ResourceReference::PROPERTIES,
-            problems,
-        );
     }
 }
 
 /// Paths are written out only for a problem: validation of a good insight
 /// allocates nothing.
-fn check_text(value: Option<&str>, at: At<'_>, problems: &mut Problems) {
-    if let Some(v) = value {
-        if v.len() > MAX_TEXT_BYTES {
-            problems.push(
-                at.path(),
-                format!(
-                    "is {} bytes long; at most {MAX_TEXT_BYTES} allowed",
-                    v.len()
-                ),
-            );
-        }
+pub(crate) fn check_text(value: &str, at: At<'_>, problems: &mut Problems) {
+    if value.len() > MAX_TEXT_BYTES {
+        problems.push(
+            at.path(),
+            format!(
+                "is {} bytes long; at most {MAX_TEXT_BYTES} allowed",
+                value.len()
+            ),
+        );
     }
 }
 
-fn check_url(value: Option<&str>, at: At<'_>, problems: &mut Problems) {
-    let Some(url) = value else { return };
+/// An identifier: text that holds no control characters.
+pub(crate) fn check_id(value: &str, at: At<'_>, problems: &mut Problems) {
+    check_text(value, at, problems);
+    if value.chars().any(char::is_control) {
+        problems.push(at.path(), "must not contain control characters");
+    }
+}
+
+pub(crate) fn check_url(url: &str, at: At<'_>, problems: &mut Problems) {
     if url.len() > MAX_URL_BYTES {
         problems.push(
             at.path(),
@@ -362,7 +225,7 @@ fn absolute_http_url(url: &str) -> Result<(), String> {
 
 /// An unknown property must not carry a known property's name: it would be
 /// written twice and the server would take either.
-fn check_shadowing(
+pub(crate) fn check_shadowing(
     additional: &std::collections::BTreeMap<String, crate::RawJson>,
     path: &str,
     known: &[&str],

@@ -1,0 +1,102 @@
+//! For language bindings only — this project's C and Python layers, or
+//! anyone else's. Rust callers have everything they need in the crate root.
+//!
+//! A binding converts its own values (C strings, Python dicts and objects)
+//! into core's models and settings; every rule stays here. What a binding
+//! finds while converting (bytes that are not UTF-8, a Python `set`, a naive
+//! `datetime`) it reports as [`Problem`]s with their JSON paths, and core
+//! merges them with its own so every entry point reports problems in one
+//! order and one wording.
+
+use crate::validation::{check_user_id, Problems};
+use crate::{ConfigError, Model, Problem, UsedInsight, ValidationErrors};
+
+/// Validates one create as core's own entry points do: the `usersId`, then
+/// the problems the binding found converting its input (in its order), then
+/// Graph's rules on the model. A property the binding already reported
+/// (and so could not convert) is not also reported as required.
+///
+/// ```
+/// use used_insight::{bindings, Problem, UsedInsight};
+/// let found = vec![Problem { path: "lastUsed".into(), reason: "expected a dict, found set".into() }];
+/// let errors = bindings::validate_create("", &UsedInsight::default(), found).unwrap_err();
+/// let paths: Vec<&str> = errors.problems().iter().map(|p| p.path.as_str()).collect();
+/// assert_eq!(paths, ["usersId", "lastUsed", "resourceVisualization", "resourceReference"]);
+/// ```
+pub fn validate_create(
+    user_id: &str,
+    insight: &UsedInsight,
+    found: Vec<Problem>,
+) -> Result<(), ValidationErrors> {
+    let mut problems = Problems::default();
+    check_user_id(user_id, &mut problems);
+    problems.extend(found);
+    insight.check("", &mut problems);
+    problems.into_result()
+}
+
+/// Reads a model from any serde deserializer (e.g. one over a Python dict)
+/// with core's own reader: the same problems, paths (relative to the
+/// object read) and wording as [`UsedInsight::from_json`]. Unknown
+/// properties are kept, written as compact JSON. `Err` only when the
+/// deserializer itself fails.
+///
+/// ```
+/// use used_insight::{bindings, UsageDetails};
+/// let value = serde_json::json!({"lastAccessedDateTime": "yesterday"});
+/// let read = bindings::read_model::<UsageDetails, _>(value)?;
+/// assert_eq!(read.unwrap_err().problems()[0].path, "lastAccessedDateTime");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub fn read_model<'de, T: Model, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Result<T, ValidationErrors>, D::Error> {
+    T::read_with(deserializer)
+}
+
+/// Builds a usedInsight from text values at wire paths
+/// (`resourceVisualization.title`, `lastUsed.lastAccessedDateTime`…), for
+/// bindings whose callers hand over plain strings. A nested object exists
+/// once any of its members is given; date-times are parsed by core, and
+/// those that do not parse are returned as problems (in the order given),
+/// as is a path the model does not have.
+///
+/// ```
+/// use used_insight::bindings;
+/// let (insight, problems) = bindings::insight_from_texts([
+///     ("resourceVisualization.title", "Quarterly report"),
+///     ("lastUsed.lastAccessedDateTime", "yesterday"),
+/// ]);
+/// assert_eq!(insight.resource_visualization.unwrap().title.as_deref(), Some("Quarterly report"));
+/// assert!(insight.last_used.is_some());
+/// assert_eq!(problems[0].path, "lastUsed.lastAccessedDateTime");
+/// ```
+pub fn insight_from_texts<'a>(
+    values: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> (UsedInsight, Vec<Problem>) {
+    let mut insight = UsedInsight::default();
+    let mut problems = Problems::default();
+    for (path, text) in values {
+        if !insight.set_text_at(path, text, path, &mut problems) {
+            problems.push(path, "is not a text property of a usedInsight");
+        }
+    }
+    (insight, problems.into_vec())
+}
+
+/// The number of batches in flight for `create_many`, as any binding takes
+/// it: 1 or more. Core's [`BatchOptions`](crate::BatchOptions) refuses 0
+/// the same way.
+///
+/// ```
+/// assert_eq!(used_insight::bindings::concurrency(3).unwrap(), 3);
+/// let err = used_insight::bindings::concurrency(-3).unwrap_err();
+/// assert_eq!(err.to_string(), "concurrency must be 1 or more, not -3");
+/// ```
+pub fn concurrency(value: i128) -> Result<usize, ConfigError> {
+    match usize::try_from(value) {
+        Ok(n) if n >= 1 => Ok(n),
+        _ if value >= 1 => Ok(usize::MAX),
+        _ => Err(crate::batch::bad_concurrency(value)),
+    }
+}
