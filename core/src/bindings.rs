@@ -14,7 +14,8 @@ use crate::{ConfigError, Model, Problem, UsedInsight, ValidationErrors};
 /// Validates one create as core's own entry points do: the `usersId`, then
 /// the problems the binding found converting its input (in its order), then
 /// Graph's rules on the model. A property the binding already reported
-/// (and so could not convert) is not also reported as required.
+/// (and so could not convert) is not also reported as required, nor the
+/// user id checked again when the binding reported it (`usersId`).
 ///
 /// ```
 /// use used_insight::{bindings, Problem, UsedInsight};
@@ -29,28 +30,34 @@ pub fn validate_create(
     found: Vec<Problem>,
 ) -> Result<(), ValidationErrors> {
     let mut problems = Problems::default();
-    check_user_id(user_id, &mut problems);
+    if !found.iter().any(|p| p.path == "usersId") {
+        check_user_id(user_id, &mut problems);
+    }
     problems.extend(found);
     insight.check("", &mut problems);
     problems.into_result()
 }
 
 /// Reads a model from any serde deserializer (e.g. one over a Python dict)
-/// with core's own reader: the same problems, paths (relative to the
-/// object read) and wording as [`UsedInsight::from_json`]. Unknown
-/// properties are kept, written as compact JSON. `Err` only when the
-/// deserializer itself fails.
+/// with core's own reader: what could be read (a value with a problem is
+/// left absent, so [`validate_create`] can still check the rest), and the
+/// problems of shape with the paths (relative to the object read) and
+/// wording of [`UsedInsight::from_json`]. Unknown properties are kept:
+/// verbatim when the deserializer hands them over as serde_json does its
+/// `RawValue`, as compact JSON otherwise. `Err` only when the deserializer
+/// itself fails.
 ///
 /// ```
 /// use used_insight::{bindings, UsageDetails};
-/// let value = serde_json::json!({"lastAccessedDateTime": "yesterday"});
-/// let read = bindings::read_model::<UsageDetails, _>(value)?;
-/// assert_eq!(read.unwrap_err().problems()[0].path, "lastAccessedDateTime");
+/// let value = serde_json::json!({"lastAccessedDateTime": "yesterday", "n": 1});
+/// let (read, problems) = bindings::read_model::<UsageDetails, _>(value)?;
+/// assert_eq!(problems[0].path, "lastAccessedDateTime");
+/// assert_eq!(read.additional_data["n"].as_str(), "1");
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 pub fn read_model<'de, T: Model, D: serde::Deserializer<'de>>(
     deserializer: D,
-) -> Result<Result<T, ValidationErrors>, D::Error> {
+) -> Result<(T, Vec<Problem>), D::Error> {
     T::read_with(deserializer)
 }
 

@@ -94,18 +94,27 @@ pub(crate) fn decode_document<T: WireObject>(json: &str, problems: &mut Problems
 }
 
 /// Reads a model from any serde deserializer (JSON text, a Python dict…)
-/// with the same reader as [`decode_document`]: the model, or every problem
-/// of shape with its path. `Err` only when the deserializer itself fails.
-pub(crate) fn read_model<'de, T: WireObject, D: Deserializer<'de>>(
+/// with the same reader as [`decode_document`]: what could be read (a value
+/// with a problem is left absent) and every problem of shape with its path.
+/// `Err` only when the deserializer itself fails.
+pub(crate) fn read_partial<'de, T: WireObject, D: Deserializer<'de>>(
     deserializer: D,
-) -> Result<Result<T, ValidationErrors>, D::Error> {
+) -> Result<(T, Problems), D::Error> {
     let mut problems = Problems::default();
     let at = At {
         parent: "",
         key: "",
     };
     let value = ObjectSeed::<T>::new(at, &mut problems).deserialize(deserializer)?;
-    Ok(problems.into_result().map(|()| value.unwrap_or_default()))
+    Ok((value.unwrap_or_default(), problems))
+}
+
+/// [`read_partial`], all or nothing.
+pub(crate) fn read_model<'de, T: WireObject, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Result<T, ValidationErrors>, D::Error> {
+    let (value, problems) = read_partial(deserializer)?;
+    Ok(problems.into_result().map(|()| value))
 }
 
 /// Reads one object property by property; any other kind of value is a

@@ -33,7 +33,7 @@ pub(crate) mod sealed {
         /// See [`crate::bindings::read_model`].
         fn read_with<'de, D: serde::Deserializer<'de>>(
             deserializer: D,
-        ) -> Result<Result<Self, crate::ValidationErrors>, D::Error>;
+        ) -> Result<(Self, Vec<crate::Problem>), D::Error>;
     }
 }
 
@@ -253,8 +253,9 @@ macro_rules! graph_model {
         impl $crate::schema::sealed::Sealed for $name {
             fn read_with<'de, D: serde::Deserializer<'de>>(
                 deserializer: D,
-            ) -> Result<Result<Self, $crate::ValidationErrors>, D::Error> {
-                $crate::decode::read_model::<Self, D>(deserializer)
+            ) -> Result<(Self, Vec<$crate::Problem>), D::Error> {
+                $crate::decode::read_partial::<Self, D>(deserializer)
+                    .map(|(value, problems)| (value, problems.into_vec()))
             }
         }
 
