@@ -7,16 +7,13 @@ use std::borrow::Cow;
 use std::ffi::{c_char, c_void};
 use std::mem::{align_of, size_of};
 
-use used_insight_core::BatchOptions;
+use used_insight_core::{BatchOptions, Client};
 
 use crate::batch_results::used_insight_batch_results;
 use crate::client::used_insight_client;
 use crate::error::{used_insight_error, Failure};
 use crate::fields::{check_fields, read_fields, used_insight_fields};
-use crate::ptr::{
-    check_out, check_struct_size, deliver, free_box, null_parameter, read_struct_size, try_mut,
-    try_ref, try_str, Extensible,
-};
+use crate::ptr::{boxed, check_struct_size, null_parameter, read_struct_size, try_str, Extensible};
 use crate::result::used_insight_result;
 use crate::status::used_insight_status;
 
@@ -113,10 +110,10 @@ pub struct used_insight_batch_options {
 #[no_mangle]
 pub extern "C" fn used_insight_batch_options_new() -> *mut used_insight_batch_options {
     ffi_panic_boundary! {
-        Box::into_raw(Box::new(used_insight_batch_options {
+        boxed(used_insight_batch_options {
             concurrency: 1,
             progress: None,
-        }))
+        })
     }
 }
 
@@ -129,9 +126,7 @@ pub extern "C" fn used_insight_batch_options_new() -> *mut used_insight_batch_op
 #[no_mangle]
 pub unsafe extern "C" fn used_insight_batch_options_free(options: *mut used_insight_batch_options) {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract, `options` came from
-        // `Box::into_raw` in `used_insight_batch_options_new` and is freed once.
-        unsafe { free_box(options) }
+        free!(options)
     }
 }
 
@@ -152,14 +147,7 @@ pub unsafe extern "C" fn used_insight_batch_options_set_concurrency(
     concurrency: usize,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        match unsafe { try_mut(options, "options") } {
-            Ok(o) => {
-                o.concurrency = concurrency;
-                used_insight_status::Ok
-            }
-            Err(failure) => failure.status(),
-        }
+        set!(options.concurrency = concurrency)
     }
 }
 
@@ -185,14 +173,7 @@ pub unsafe extern "C" fn used_insight_batch_options_set_progress(
     user_data: *mut c_void,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        match unsafe { try_mut(options, "options") } {
-            Ok(o) => {
-                o.progress = callback.map(|callback| ProgressCallback { callback, user_data });
-                used_insight_status::Ok
-            }
-            Err(failure) => failure.status(),
-        }
+        set!(options.progress = callback.map(|callback| ProgressCallback { callback, user_data }))
     }
 }
 
@@ -349,6 +330,78 @@ unsafe fn convert<'a>(
     }
 }
 
+/// The work of `used_insight_create_many` once its arguments are checked:
+/// converts the items, sends the valid ones through the core and pairs each
+/// input with its result.
+///
+/// # Safety
+/// `items` was checked by [`check_items`] and the array and its strings stay
+/// live and unchanged during the call.
+unsafe fn create_many(
+    client: &Client,
+    items: &Items,
+    options: Option<&used_insight_batch_options>,
+) -> Result<used_insight_batch_results, Failure> {
+    let count = items.count;
+    // Items that already failed here are skipped by the core (not
+    // sent, but counted for progress), so batch ids stay the input
+    // indexes; their own failure is their result.
+    let mut inputs = Vec::with_capacity(count);
+    let mut failed = Vec::with_capacity(count);
+    for index in 0..count {
+        // SAFETY: the array was checked; its strings are live per
+        // this function's contract.
+        match unsafe { convert(&items.get(index)) } {
+            Ok(input) => {
+                inputs.push(Some(input));
+                failed.push(None);
+            }
+            Err(failure) => {
+                inputs.push(None);
+                failed.push(Some(failure));
+            }
+        }
+    }
+    let inputs: Vec<_> = inputs.iter().map(Option::as_ref).collect();
+
+    let progress = options.and_then(|o| o.progress);
+    let report = |done: usize, total: usize| {
+        if let Some(p) = &progress {
+            p.call(done, total);
+        }
+    };
+    let mut batch_options =
+        BatchOptions::default().with_concurrency(options.map_or(1, |o| o.concurrency));
+    if progress.is_some() {
+        batch_options = batch_options.with_progress(&report);
+    }
+    let created = client.create_many_json_partial(&inputs, &batch_options);
+    if created.len() != count {
+        return Err(used_insight_error::new(
+            used_insight_status::Internal,
+            format!(
+                "the core returned {} results for {count} items",
+                created.len()
+            ),
+        ));
+    }
+    let results = created
+        .into_iter()
+        .zip(failed)
+        .map(|(created, failed)| match (created, failed) {
+            (_, Some(failure)) => Err(failure),
+            (Some(created), None) => created
+                .map(used_insight_result::from_created_json)
+                .map_err(Failure::from),
+            (None, None) => Err(used_insight_error::new(
+                used_insight_status::Internal,
+                "the core skipped an item that was sent".to_owned(),
+            )),
+        })
+        .collect();
+    Ok(used_insight_batch_results::new(results))
+}
+
 /// Creates many usedInsights, each item a user and an insight (JSON or
 /// fields), in Microsoft Graph JSON batches of up to 20, and returns one
 /// result per item, in the items' order.
@@ -404,72 +457,14 @@ pub unsafe extern "C" fn used_insight_create_many(
     err: *mut *mut used_insight_error,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        let result = (|| {
-            // SAFETY: per this function's contract.
-            let client = unsafe { try_ref(client, "client") }?;
+        deliver!(out_results, err, {
+            let client = try_ref!(client);
             // SAFETY: per this function's contract.
             let items = unsafe { check_items(items, count) }?;
-            check_out(out_results, "out_results")?;
-            // SAFETY: per this function's contract.
-            let options = unsafe { options.as_ref() };
-
-            // Items that already failed here are skipped by the core (not
-            // sent, but counted for progress), so batch ids stay the input
-            // indexes; their own failure is their result.
-            let mut inputs = Vec::with_capacity(count);
-            let mut failed = Vec::with_capacity(count);
-            for index in 0..count {
-                // SAFETY: the array was checked; its strings are live per
-                // this function's contract.
-                match unsafe { convert(&items.get(index)) } {
-                    Ok(input) => {
-                        inputs.push(Some(input));
-                        failed.push(None);
-                    }
-                    Err(failure) => {
-                        inputs.push(None);
-                        failed.push(Some(failure));
-                    }
-                }
-            }
-            let inputs: Vec<_> = inputs.iter().map(Option::as_ref).collect();
-
-            let progress = options.and_then(|o| o.progress);
-            let report = |done: usize, total: usize| {
-                if let Some(p) = &progress {
-                    p.call(done, total);
-                }
-            };
-            let mut batch_options =
-                BatchOptions::default().with_concurrency(options.map_or(1, |o| o.concurrency));
-            if progress.is_some() {
-                batch_options = batch_options.with_progress(&report);
-            }
-            let created = client.inner().create_many_json_partial(&inputs, &batch_options);
-            if created.len() != count {
-                return Err(used_insight_error::new(
-                    used_insight_status::Internal,
-                    format!("the core returned {} results for {count} items", created.len()),
-                ));
-            }
-            let results = created
-                .into_iter()
-                .zip(failed)
-                .map(|(created, failed)| match (created, failed) {
-                    (_, Some(failure)) => Err(failure),
-                    (Some(created), None) => created
-                        .map(used_insight_result::from_created_json)
-                        .map_err(|e| used_insight_error::from_core(&e)),
-                    (None, None) => Err(used_insight_error::new(
-                        used_insight_status::Internal,
-                        "the core skipped an item that was sent".to_owned(),
-                    )),
-                })
-                .collect();
-            Ok(Box::into_raw(Box::new(used_insight_batch_results::new(results))))
-        })();
-        // SAFETY: `out_results` was checked before the work; `err` is NULL
-        // or writable per this function's contract.
-        unsafe { deliver(result, out_results, err) }
+            check_out!(out_results);
+            // SAFETY: per this function's contract, `options` is NULL or live
+            // and the items' strings are live.
+            Ok(boxed(unsafe { create_many(client.inner(), &items, options.as_ref()) }?))
+        })
     }
 }

@@ -5,7 +5,6 @@ use std::ffi::c_char;
 use std::ptr::null;
 
 use crate::error::{used_insight_error, Failure};
-use crate::ptr::free_box;
 use crate::result::used_insight_result;
 use crate::status::used_insight_status;
 
@@ -26,19 +25,28 @@ impl used_insight_batch_results {
     pub(crate) fn new(items: Vec<Result<used_insight_result, Failure>>) -> Self {
         Self { items }
     }
-}
 
-/// Borrows result `index` of the set behind a pointer the caller passed, or
-/// `None` for NULL or an index out of range.
-///
-/// # Safety
-/// `results` is NULL or a live result set from this library.
-unsafe fn item<'a>(
-    results: *const used_insight_batch_results,
-    index: usize,
-) -> Option<&'a Result<used_insight_result, Failure>> {
-    // SAFETY: the caller guarantees `results` is NULL or live.
-    unsafe { results.as_ref() }.and_then(|r| r.items.get(index))
+    /// The status of result `index`; `INVALID_ARGUMENT` when out of range.
+    fn status(&self, index: usize) -> used_insight_status {
+        match self.items.get(index) {
+            Some(Ok(_)) => used_insight_status::Ok,
+            Some(Err(e)) => e.status(),
+            None => used_insight_status::InvalidArgument,
+        }
+    }
+
+    /// Result `index` when it is a success.
+    fn created(&self, index: usize) -> Option<&used_insight_result> {
+        self.items.get(index)?.as_ref().ok()
+    }
+
+    /// Result `index` when it is a failure, or NULL.
+    fn failed(&self, index: usize) -> *const used_insight_error {
+        match self.items.get(index) {
+            Some(Err(e)) => &**e,
+            _ => null(),
+        }
+    }
 }
 
 /// How many results the set holds: the `count` given to
@@ -52,8 +60,7 @@ pub unsafe extern "C" fn used_insight_batch_results_count(
     results: *const used_insight_batch_results,
 ) -> usize {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe { results.as_ref() }.map_or(0, |r| r.items.len())
+        ref_or_default!(results).items.len()
     }
 }
 
@@ -68,8 +75,7 @@ pub unsafe extern "C" fn used_insight_batch_results_created_count(
     results: *const used_insight_batch_results,
 ) -> usize {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe { results.as_ref() }.map_or(0, |r| r.items.iter().filter(|i| i.is_ok()).count())
+        ref_or_default!(results).items.iter().filter(|i| i.is_ok()).count()
     }
 }
 
@@ -89,15 +95,7 @@ pub unsafe extern "C" fn used_insight_batch_results_status(
     index: usize,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        if results.is_null() {
-            return used_insight_status::NullParameter;
-        }
-        // SAFETY: per this function's contract.
-        match unsafe { item(results, index) } {
-            Some(Ok(_)) => used_insight_status::Ok,
-            Some(Err(e)) => e.status(),
-            None => used_insight_status::InvalidArgument,
-        }
+        ref_or_default!(results).status(index)
     }
 }
 
@@ -117,11 +115,7 @@ pub unsafe extern "C" fn used_insight_batch_results_id(
     index: usize,
 ) -> *const c_char {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        match unsafe { item(results, index) } {
-            Some(Ok(created)) => created.id_ptr(),
-            _ => null(),
-        }
+        ref_or_default!(results).created(index).map_or(null(), used_insight_result::id_ptr)
     }
 }
 
@@ -141,11 +135,7 @@ pub unsafe extern "C" fn used_insight_batch_results_json(
     index: usize,
 ) -> *const c_char {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        match unsafe { item(results, index) } {
-            Some(Ok(created)) => created.json_ptr(),
-            _ => null(),
-        }
+        ref_or_default!(results).created(index).map_or(null(), used_insight_result::json_ptr)
     }
 }
 
@@ -168,11 +158,7 @@ pub unsafe extern "C" fn used_insight_batch_results_error(
     index: usize,
 ) -> *const used_insight_error {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        match unsafe { item(results, index) } {
-            Some(Err(e)) => &**e,
-            _ => null(),
-        }
+        ref_or_default!(results).failed(index)
     }
 }
 
@@ -186,8 +172,6 @@ pub unsafe extern "C" fn used_insight_batch_results_error(
 #[no_mangle]
 pub unsafe extern "C" fn used_insight_batch_results_free(results: *mut used_insight_batch_results) {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract, `results` came from
-        // `Box::into_raw` in `used_insight_create_many` and is freed once.
-        unsafe { free_box(results) }
+        free!(results)
     }
 }

@@ -1,13 +1,13 @@
 //! `used_insight_client` and the create calls.
 
-use std::ffi::{c_char, CString};
+use std::ffi::c_char;
 
 use used_insight_core::Client;
 
 use crate::error::used_insight_error;
 use crate::fields::{read_fields, used_insight_fields};
 use crate::options::used_insight_options;
-use crate::ptr::{check_out, deliver, free_box, into_c_string, try_ref, try_str};
+use crate::ptr::{boxed, into_c_string};
 use crate::result::used_insight_result;
 use crate::status::used_insight_status;
 
@@ -53,19 +53,11 @@ pub unsafe extern "C" fn used_insight_client_new(
     err: *mut *mut used_insight_error,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        let result = (|| {
-            // SAFETY: per this function's contract.
-            let options = unsafe { try_ref(options, "options") }?;
-            check_out(out_client, "out_client")?;
-            let inner = options
-                .to_builder()
-                .build()
-                .map_err(|e| used_insight_error::from_core(&e))?;
-            Ok(Box::into_raw(Box::new(used_insight_client { inner })))
-        })();
-        // SAFETY: `out_client` was checked before the client was made;
-        // `err` is NULL or writable per this function's contract.
-        unsafe { deliver(result, out_client, err) }
+        deliver!(out_client, err, {
+            let options = try_ref!(options);
+            check_out!(out_client);
+            Ok(boxed(used_insight_client { inner: options.to_builder().build()? }))
+        })
     }
 }
 
@@ -78,9 +70,7 @@ pub unsafe extern "C" fn used_insight_client_new(
 #[no_mangle]
 pub unsafe extern "C" fn used_insight_client_free(client: *mut used_insight_client) {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract, `client` came from
-        // `Box::into_raw` in `used_insight_client_new` and is freed once.
-        unsafe { free_box(client) }
+        free!(client)
     }
 }
 
@@ -121,23 +111,13 @@ pub unsafe extern "C" fn used_insight_create(
     err: *mut *mut used_insight_error,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        let result = (|| {
-            // SAFETY: per this function's contract.
-            let client = unsafe { try_ref(client, "client") }?;
-            // SAFETY: per this function's contract.
-            let user_id = unsafe { try_str(user_id, "user_id") }?;
-            // SAFETY: per this function's contract.
-            let insight_json = unsafe { try_str(insight_json, "insight_json") }?;
-            check_out(out_json, "out_json")?;
-            let created = client
-                .inner
-                .create_json(user_id, insight_json)
-                .map_err(|e| used_insight_error::from_core(&e))?;
-            Ok(into_c_string(created).into_raw())
-        })();
-        // SAFETY: `out_json` was checked before the request; `err` is NULL or
-        // writable per this function's contract.
-        unsafe { deliver(result, out_json, err) }
+        deliver!(out_json, err, {
+            let client = try_ref!(client);
+            let user_id = try_str!(user_id);
+            let insight_json = try_str!(insight_json);
+            check_out!(out_json);
+            Ok(into_c_string(client.inner.create_json(user_id, insight_json)?).into_raw())
+        })
     }
 }
 
@@ -176,25 +156,14 @@ pub unsafe extern "C" fn used_insight_create_fields(
     err: *mut *mut used_insight_error,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        let result = (|| {
-            // SAFETY: per this function's contract.
-            let client = unsafe { try_ref(client, "client") }?;
-            // SAFETY: per this function's contract.
-            let user_id = unsafe { try_str(user_id, "user_id") }?;
-            // SAFETY: per this function's contract.
-            let read = unsafe { read_fields(fields, "fields") }?;
-            check_out(out_result, "out_result")?;
-            let insight = read.validated(user_id)?;
-
-            let created = client
-                .inner
-                .create(user_id, &insight)
-                .map_err(|e| used_insight_error::from_core(&e))?;
-            Ok(Box::into_raw(Box::new(used_insight_result::new(&created))))
-        })();
-        // SAFETY: `out_result` was checked before the request; `err` is NULL
-        // or writable per this function's contract.
-        unsafe { deliver(result, out_result, err) }
+        deliver!(out_result, err, {
+            let client = try_ref!(client);
+            let user_id = try_str!(user_id);
+            let fields = try_arg!(read_fields, fields);
+            check_out!(out_result);
+            let created = client.inner.create(user_id, &fields.validated(user_id)?)?;
+            Ok(boxed(used_insight_result::new(&created)))
+        })
     }
 }
 
@@ -212,10 +181,6 @@ pub unsafe extern "C" fn used_insight_create_fields(
 #[no_mangle]
 pub unsafe extern "C" fn used_insight_string_free(s: *mut c_char) {
     ffi_panic_boundary! {
-        if !s.is_null() {
-            // SAFETY: per this function's contract, `s` came from
-            // `CString::into_raw` in this library and is freed once.
-            drop(unsafe { CString::from_raw(s) });
-        }
+        free!(s, free_c_string)
     }
 }

@@ -5,7 +5,7 @@ use std::ptr::null;
 
 use used_insight_core::Error;
 
-use crate::ptr::{free_box, into_c_string};
+use crate::ptr::into_c_string;
 use crate::status::used_insight_status;
 
 /// Details of a failed call: a status, a message and, depending on the
@@ -115,17 +115,15 @@ impl used_insight_error {
     }
 }
 
-fn opt_ptr(s: &Option<CString>) -> *const c_char {
-    s.as_ref().map_or(null(), |s| s.as_ptr())
+/// So that `?` turns a core error into a failure ([`used_insight_error::from_core`]).
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        used_insight_error::from_core(&error)
+    }
 }
 
-/// Borrows the error behind a pointer the caller passed, or `None` for NULL.
-///
-/// # Safety
-/// `err` is NULL or a live pointer from this library.
-unsafe fn borrow<'a>(err: *const used_insight_error) -> Option<&'a used_insight_error> {
-    // SAFETY: the caller guarantees `err` is NULL or points to a live error.
-    unsafe { err.as_ref() }
+fn opt_ptr(s: &Option<CString>) -> *const c_char {
+    s.as_ref().map_or(null(), |s| s.as_ptr())
 }
 
 /// The status of the failed call, `USED_INSIGHT_STATUS_NULL_PARAMETER` when
@@ -139,8 +137,7 @@ pub unsafe extern "C" fn used_insight_error_status(
     err: *const used_insight_error,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe { borrow(err) }.map_or(used_insight_status::NullParameter, |e| e.status)
+        ref_or_default!(err).status
     }
 }
 
@@ -159,8 +156,7 @@ pub unsafe extern "C" fn used_insight_error_message(
     err: *const used_insight_error,
 ) -> *const c_char {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe { borrow(err) }.map_or(null(), |e| e.message.as_ptr())
+        ref_or_default!(err).message.as_ptr()
     }
 }
 
@@ -173,8 +169,7 @@ pub unsafe extern "C" fn used_insight_error_message(
 #[no_mangle]
 pub unsafe extern "C" fn used_insight_error_http_status(err: *const used_insight_error) -> u16 {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe { borrow(err) }.map_or(0, |e| e.http_status)
+        ref_or_default!(err).http_status
     }
 }
 
@@ -192,8 +187,7 @@ pub unsafe extern "C" fn used_insight_error_graph_code(
     err: *const used_insight_error,
 ) -> *const c_char {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe { borrow(err) }.map_or(null(), |e| opt_ptr(&e.graph_code))
+        opt_ptr(&ref_or_default!(err).graph_code)
     }
 }
 
@@ -211,8 +205,7 @@ pub unsafe extern "C" fn used_insight_error_request_id(
     err: *const used_insight_error,
 ) -> *const c_char {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe { borrow(err) }.map_or(null(), |e| opt_ptr(&e.request_id))
+        opt_ptr(&ref_or_default!(err).request_id)
     }
 }
 
@@ -230,8 +223,7 @@ pub unsafe extern "C" fn used_insight_error_client_request_id(
     err: *const used_insight_error,
 ) -> *const c_char {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe { borrow(err) }.map_or(null(), |e| opt_ptr(&e.client_request_id))
+        opt_ptr(&ref_or_default!(err).client_request_id)
     }
 }
 
@@ -246,8 +238,7 @@ pub unsafe extern "C" fn used_insight_error_client_request_id(
 #[no_mangle]
 pub unsafe extern "C" fn used_insight_error_retry_after_ms(err: *const used_insight_error) -> i64 {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe { borrow(err) }.map_or(-1, |e| e.retry_after_ms)
+        ref_or_default!(err).retry_after_ms
     }
 }
 
@@ -264,8 +255,7 @@ pub unsafe extern "C" fn used_insight_error_request_may_have_been_processed(
     err: *const used_insight_error,
 ) -> bool {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe { borrow(err) }.is_some_and(|e| e.may_have_been_processed)
+        ref_or_default!(err).may_have_been_processed
     }
 }
 
@@ -280,8 +270,7 @@ pub unsafe extern "C" fn used_insight_error_request_may_have_been_processed(
 #[no_mangle]
 pub unsafe extern "C" fn used_insight_error_problem_count(err: *const used_insight_error) -> usize {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe { borrow(err) }.map_or(0, |e| e.problems.len())
+        ref_or_default!(err).problems.len()
     }
 }
 
@@ -301,10 +290,7 @@ pub unsafe extern "C" fn used_insight_error_problem_path(
     index: usize,
 ) -> *const c_char {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe { borrow(err) }
-            .and_then(|e| e.problems.get(index))
-            .map_or(null(), |(path, _)| path.as_ptr())
+        ref_or_default!(err).problems.get(index).map_or(null(), |(path, _)| path.as_ptr())
     }
 }
 
@@ -322,10 +308,7 @@ pub unsafe extern "C" fn used_insight_error_problem_reason(
     index: usize,
 ) -> *const c_char {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe { borrow(err) }
-            .and_then(|e| e.problems.get(index))
-            .map_or(null(), |(_, reason)| reason.as_ptr())
+        ref_or_default!(err).problems.get(index).map_or(null(), |(_, reason)| reason.as_ptr())
     }
 }
 
@@ -338,8 +321,6 @@ pub unsafe extern "C" fn used_insight_error_problem_reason(
 #[no_mangle]
 pub unsafe extern "C" fn used_insight_error_free(err: *mut used_insight_error) {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract, `err` came from `Box::into_raw`
-        // in this library and is freed once.
-        unsafe { free_box(err) }
+        free!(err)
     }
 }

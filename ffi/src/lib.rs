@@ -27,6 +27,8 @@
 
 #[macro_use]
 mod panic;
+#[macro_use]
+mod ptr;
 
 mod batch;
 mod batch_results;
@@ -34,7 +36,6 @@ mod client;
 mod error;
 mod fields;
 mod options;
-mod ptr;
 mod result;
 mod status;
 mod token;

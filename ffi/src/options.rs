@@ -2,14 +2,15 @@
 //! setting, so settings can be added without changing any struct layout.
 
 use std::ffi::{c_char, c_void};
+use std::str::FromStr;
 use std::time::Duration;
 
-use used_insight_core::{ApiVersion, ClientBuilder, Cloud, RetryPolicy};
+use used_insight_core::{ClientBuilder, Cloud, ConfigError, RetryPolicy};
 
 use crate::error::{used_insight_error, Failure};
-use crate::ptr::{free_box, null_parameter, try_mut, try_str};
+use crate::ptr::boxed;
 use crate::status::used_insight_status;
-use crate::token::{used_insight_token_callback, TokenCallback};
+use crate::token::{token_provider, used_insight_token_callback};
 
 /// Settings for `used_insight_client_new`. Create with
 /// `used_insight_options_new`, change with the `used_insight_options_set_*`
@@ -42,7 +43,7 @@ pub enum used_insight_cloud {
 
 impl used_insight_cloud {
     /// Reads a cloud that came from C as a plain integer.
-    fn from_u32(value: u32) -> Option<Cloud> {
+    fn from_u32(value: u32) -> Result<Cloud, Failure> {
         [
             (Self::Global, Cloud::Global),
             (Self::UsGov, Cloud::UsGov),
@@ -52,6 +53,7 @@ impl used_insight_cloud {
         .into_iter()
         .find(|(c, _)| *c as u32 == value)
         .map(|(_, cloud)| cloud)
+        .ok_or_else(|| invalid_argument(format!("{value} is not a used_insight_cloud")))
     }
 }
 
@@ -59,26 +61,6 @@ impl used_insight_options {
     /// The builder the client is made from.
     pub(crate) fn to_builder(&self) -> ClientBuilder {
         self.builder.clone().retry_policy(self.retry.clone())
-    }
-
-    fn update(&mut self, change: impl FnOnce(ClientBuilder) -> ClientBuilder) {
-        self.builder = change(std::mem::take(&mut self.builder));
-    }
-}
-
-/// Runs a setter: checks `options`, applies `set`, returns the status.
-///
-/// # Safety
-/// `options` is NULL or a live options object used by no other thread.
-unsafe fn set(
-    options: *mut used_insight_options,
-    set: impl FnOnce(&mut used_insight_options) -> Result<(), Failure>,
-) -> used_insight_status {
-    // SAFETY: forwarded from the setter's contract.
-    let result = unsafe { try_mut(options, "options") }.and_then(set);
-    match result {
-        Ok(()) => used_insight_status::Ok,
-        Err(failure) => failure.status(),
     }
 }
 
@@ -93,6 +75,12 @@ fn positive_millis(ms: u64, name: &str) -> Result<Duration, Failure> {
     Ok(Duration::from_millis(ms))
 }
 
+/// Reads a setting given by name (a cloud, an API version).
+fn parse<T: FromStr<Err = ConfigError>>(name: &str) -> Result<T, Failure> {
+    name.parse()
+        .map_err(|e: ConfigError| invalid_argument(e.message))
+}
+
 /// Creates options with every default: the Global cloud, API version
 /// `v1.0`, a 60 s timeout per attempt, a 10 s connect timeout, 3 retries,
 /// and no credential yet.
@@ -102,10 +90,10 @@ fn positive_millis(ms: u64, name: &str) -> Result<Duration, Failure> {
 #[no_mangle]
 pub extern "C" fn used_insight_options_new() -> *mut used_insight_options {
     ffi_panic_boundary! {
-        Box::into_raw(Box::new(used_insight_options {
+        boxed(used_insight_options {
             builder: ClientBuilder::default(),
             retry: RetryPolicy::default(),
-        }))
+        })
     }
 }
 
@@ -118,9 +106,7 @@ pub extern "C" fn used_insight_options_new() -> *mut used_insight_options {
 #[no_mangle]
 pub unsafe extern "C" fn used_insight_options_free(options: *mut used_insight_options) {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract, `options` came from
-        // `Box::into_raw` in `used_insight_options_new` and is freed once.
-        unsafe { free_box(options) }
+        free!(options)
     }
 }
 
@@ -142,14 +128,7 @@ pub unsafe extern "C" fn used_insight_options_set_base_url(
     base_url: *const c_char,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe {
-            set(options, |o| {
-                let url = try_str(base_url, "base_url")?;
-                o.update(|b| b.base_url(url));
-                Ok(())
-            })
-        }
+        set!(options.builder.base_url(try_str!(base_url)))
     }
 }
 
@@ -170,15 +149,7 @@ pub unsafe extern "C" fn used_insight_options_set_cloud(
     cloud: u32,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe {
-            set(options, |o| {
-                let cloud = used_insight_cloud::from_u32(cloud)
-                    .ok_or_else(|| invalid_argument(format!("{cloud} is not a used_insight_cloud")))?;
-                o.update(|b| b.cloud(cloud));
-                Ok(())
-            })
-        }
+        set!(options.builder.cloud(used_insight_cloud::from_u32(cloud)?))
     }
 }
 
@@ -198,16 +169,7 @@ pub unsafe extern "C" fn used_insight_options_set_cloud_name(
     name: *const c_char,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe {
-            set(options, |o| {
-                let cloud: Cloud = try_str(name, "name")?
-                    .parse()
-                    .map_err(|e: used_insight_core::ConfigError| invalid_argument(e.message))?;
-                o.update(|b| b.cloud(cloud));
-                Ok(())
-            })
-        }
+        set!(options.builder.cloud(parse(try_str!(name))?))
     }
 }
 
@@ -226,16 +188,7 @@ pub unsafe extern "C" fn used_insight_options_set_api_version(
     version: *const c_char,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe {
-            set(options, |o| {
-                let version: ApiVersion = try_str(version, "version")?
-                    .parse()
-                    .map_err(|e: used_insight_core::ConfigError| invalid_argument(e.message))?;
-                o.update(|b| b.api_version(version));
-                Ok(())
-            })
-        }
+        set!(options.builder.api_version(parse(try_str!(version))?))
     }
 }
 
@@ -256,14 +209,7 @@ pub unsafe extern "C" fn used_insight_options_set_token(
     token: *const c_char,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe {
-            set(options, |o| {
-                let token = try_str(token, "token")?;
-                o.update(|b| b.token(token));
-                Ok(())
-            })
-        }
+        set!(options.builder.token(try_str!(token)))
     }
 }
 
@@ -289,15 +235,7 @@ pub unsafe extern "C" fn used_insight_options_set_token_callback(
     user_data: *mut c_void,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe {
-            set(options, |o| {
-                let callback = callback.ok_or_else(|| null_parameter("callback"))?;
-                let provider = TokenCallback::new(callback, user_data);
-                o.update(|b| b.token_provider(move || provider.token().map_err(Into::into)));
-                Ok(())
-            })
-        }
+        set!(options.builder.token_provider(token_provider(try_callback!(callback), user_data)))
     }
 }
 
@@ -317,14 +255,7 @@ pub unsafe extern "C" fn used_insight_options_set_timeout_ms(
     timeout_ms: u64,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe {
-            set(options, |o| {
-                let timeout = positive_millis(timeout_ms, "timeout_ms")?;
-                o.update(|b| b.timeout(timeout));
-                Ok(())
-            })
-        }
+        set!(options.builder.timeout(positive_millis(timeout_ms, "timeout_ms")?))
     }
 }
 
@@ -343,14 +274,7 @@ pub unsafe extern "C" fn used_insight_options_set_connect_timeout_ms(
     timeout_ms: u64,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe {
-            set(options, |o| {
-                let timeout = positive_millis(timeout_ms, "timeout_ms")?;
-                o.update(|b| b.connect_timeout(timeout));
-                Ok(())
-            })
-        }
+        set!(options.builder.connect_timeout(positive_millis(timeout_ms, "timeout_ms")?))
     }
 }
 
@@ -369,13 +293,7 @@ pub unsafe extern "C" fn used_insight_options_set_max_retries(
     max_retries: u32,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe {
-            set(options, |o| {
-                o.retry = o.retry.clone().with_max_retries(max_retries);
-                Ok(())
-            })
-        }
+        set!(options.retry.with_max_retries(max_retries))
     }
 }
 
@@ -395,13 +313,6 @@ pub unsafe extern "C" fn used_insight_options_set_user_agent(
     user_agent: *const c_char,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe {
-            set(options, |o| {
-                let user_agent = try_str(user_agent, "user_agent")?;
-                o.update(|b| b.user_agent(user_agent));
-                Ok(())
-            })
-        }
+        set!(options.builder.user_agent(try_str!(user_agent)))
     }
 }

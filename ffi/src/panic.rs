@@ -8,14 +8,24 @@ use std::ptr::{null, null_mut};
 
 use crate::status::used_insight_status;
 
-/// What an export returns when its body panicked.
-pub(crate) trait PanicValue {
+/// What an export returns when its body panicked, and (`null_value`) what an
+/// accessor returns when its object argument is NULL (see `ref_or_default!`).
+pub(crate) trait PanicValue: Sized {
     fn panic_value() -> Self;
+
+    /// The same "nothing" value, except for a status.
+    fn null_value() -> Self {
+        Self::panic_value()
+    }
 }
 
 impl PanicValue for used_insight_status {
     fn panic_value() -> Self {
         used_insight_status::Panic
+    }
+
+    fn null_value() -> Self {
+        used_insight_status::NullParameter
     }
 }
 

@@ -2,11 +2,135 @@
 //! becomes `NULL_PARAMETER`, bytes that are not UTF-8 become `INVALID_UTF8`
 //! (never a lossy conversion), and results reach the caller only through
 //! [`deliver`].
+//!
+//! The macros below are what export bodies are written with, in the manner
+//! of rustls-ffi's `try_ref_from_ptr!`: each names the argument in its
+//! message with `stringify!`, and each holds the `unsafe` block (and its
+//! `SAFETY` comment) that every export would otherwise repeat. They are used
+//! only inside an export's `ffi_panic_boundary!`, on the export's own
+//! arguments, whose `# Safety` section is what the blocks rely on.
 
 use std::ffi::{c_char, CStr, CString};
 
 use crate::error::{used_insight_error, Failure};
 use crate::status::used_insight_status;
+
+/// `try_arg!(check, arg)` is `check(arg, "arg")?`: an unsafe reader of a C
+/// argument that names it in its messages (e.g. `try_arg!(read_fields,
+/// fields)`), its failure returned with `?` from the enclosing `deliver!` or
+/// `set!` body.
+macro_rules! try_arg {
+    ($check:path, $arg:ident) => {
+        // SAFETY: used only on an export's own argument, which the export's
+        // `# Safety` section requires to be NULL or what `$check` reads.
+        unsafe { $check($arg, stringify!($arg)) }?
+    };
+}
+
+/// A handle argument that must not be NULL, borrowed ([`try_ref`]).
+macro_rules! try_ref {
+    ($arg:ident) => {
+        try_arg!($crate::ptr::try_ref, $arg)
+    };
+}
+
+/// A handle argument that must not be NULL, borrowed mutably ([`try_mut`]).
+macro_rules! try_mut {
+    ($arg:ident) => {
+        try_arg!($crate::ptr::try_mut, $arg)
+    };
+}
+
+/// A string argument that must not be NULL and must be UTF-8 ([`try_str`]).
+macro_rules! try_str {
+    ($arg:ident) => {
+        try_arg!($crate::ptr::try_str, $arg)
+    };
+}
+
+/// A callback argument (an `Option` of a function pointer) that must not be
+/// NULL.
+macro_rules! try_callback {
+    ($arg:ident) => {
+        $arg.ok_or_else(|| $crate::ptr::null_parameter(stringify!($arg)))?
+    };
+}
+
+/// An out-parameter that must not be NULL ([`check_out`]); checked after the
+/// other arguments, before any work.
+macro_rules! check_out {
+    ($arg:ident) => {
+        $crate::ptr::check_out($arg, stringify!($arg))?
+    };
+}
+
+/// The object argument of an accessor, borrowed; when it is NULL the export
+/// returns at once its "nothing" value (`PanicValue::null_value`: NULL, 0,
+/// -1, `false` or `USED_INSIGHT_STATUS_NULL_PARAMETER`). It `return`s, so it
+/// is used only at the top level of an export's body.
+macro_rules! ref_or_default {
+    ($arg:ident) => {
+        // SAFETY: used only on an export's own argument, which the export's
+        // `# Safety` section requires to be NULL or a live object from this
+        // library.
+        match unsafe { $arg.as_ref() } {
+            ::std::option::Option::Some(object) => object,
+            ::std::option::Option::None => return $crate::panic::PanicValue::null_value(),
+        }
+    };
+}
+
+/// The body of an export that returns a status, writes `*out` only on
+/// success and `*err` only on failure: `$body` is a block returning
+/// `Result<T, Failure>` in which `?` fails the call. The body checks `$out`
+/// with `check_out!` after the other arguments and before any work.
+macro_rules! deliver {
+    ($out:ident, $err:ident, $body:block) => {{
+        let result = (|| -> ::std::result::Result<_, $crate::error::Failure> { $body })();
+        // SAFETY: the body checked `$out` with `check_out!` before it could
+        // succeed; `$err` is NULL or writable per the export's `# Safety`
+        // section.
+        unsafe { $crate::ptr::deliver(result, $out, $err) }
+    }};
+}
+
+/// The body of a setter, which returns only a status (setters have no
+/// `err`). `set!(options.field.method(value))` replaces `options->field` by
+/// `field.method(value)`; `set!(options.field = value)` assigns it. The
+/// handle is checked first (NULL is `NULL_PARAMETER`), then `value` is
+/// evaluated, where `?` fails the call, so the object is unchanged on failure.
+macro_rules! set {
+    ($handle:ident . $field:ident . $method:ident ( $value:expr )) => {
+        $crate::ptr::status((|| -> ::std::result::Result<(), $crate::error::Failure> {
+            let handle = try_mut!($handle);
+            let value = $value;
+            handle.$field = ::std::mem::take(&mut handle.$field).$method(value);
+            Ok(())
+        })())
+    };
+    ($handle:ident . $field:ident = $value:expr) => {
+        $crate::ptr::status((|| -> ::std::result::Result<(), $crate::error::Failure> {
+            let handle = try_mut!($handle);
+            handle.$field = $value;
+            Ok(())
+        })())
+    };
+}
+
+/// The body of a `_free` export: `free!(p)` frees an object handed out
+/// boxed ([`free_box`]), `free!(p, free_c_string)` a string
+/// ([`free_c_string`]).
+macro_rules! free {
+    ($arg:ident) => {
+        free!($arg, free_box)
+    };
+    ($arg:ident, $free:ident) => {
+        // SAFETY: used only in a `_free` export, whose `# Safety` section
+        // requires `$arg` to be NULL or handed out by this library in the
+        // way `$free` takes back, not freed before and not used after.
+        unsafe { $crate::ptr::$free($arg) }
+    };
+}
 
 /// Reads a NUL-terminated string argument that must be present.
 ///
@@ -78,6 +202,21 @@ pub(crate) fn null_parameter(name: &str) -> Failure {
         used_insight_status::NullParameter,
         format!("{name} is NULL"),
     )
+}
+
+/// The status of a call that has no `err` (the setters): the failure's
+/// message is dropped.
+pub(crate) fn status(result: Result<(), Failure>) -> used_insight_status {
+    match result {
+        Ok(()) => used_insight_status::Ok,
+        Err(failure) => failure.status(),
+    }
+}
+
+/// Hands a new object to the caller, who frees it with its `_free`
+/// function ([`free_box`]).
+pub(crate) fn boxed<T>(value: T) -> *mut T {
+    Box::into_raw(Box::new(value))
 }
 
 /// Hands a result to the caller: on success writes `*out` (never `*err`), on
@@ -196,6 +335,17 @@ pub(crate) unsafe fn free_box<T>(p: *mut T) {
     if !p.is_null() {
         // SAFETY: per the contract, `p` owns a `Box<T>` that is freed once.
         drop(unsafe { Box::from_raw(p) });
+    }
+}
+
+/// Frees a string handed out with `CString::into_raw`; NULL is a no-op.
+///
+/// # Safety
+/// `p` is NULL or came from `CString::into_raw` and is not used again.
+pub(crate) unsafe fn free_c_string(p: *mut c_char) {
+    if !p.is_null() {
+        // SAFETY: per the contract, `p` owns a `CString` that is freed once.
+        drop(unsafe { CString::from_raw(p) });
     }
 }
 

@@ -6,7 +6,7 @@ use std::ptr::null;
 
 use used_insight_core::UsedInsight;
 
-use crate::ptr::{free_box, into_c_string};
+use crate::ptr::into_c_string;
 
 /// The usedInsight Graph created: its `id` and the full JSON as Graph
 /// returned it (unknown properties kept).
@@ -65,8 +65,7 @@ pub unsafe extern "C" fn used_insight_result_id(
     result: *const used_insight_result,
 ) -> *const c_char {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe { result.as_ref() }.map_or(null(), used_insight_result::id_ptr)
+        ref_or_default!(result).id_ptr()
     }
 }
 
@@ -83,8 +82,7 @@ pub unsafe extern "C" fn used_insight_result_json(
     result: *const used_insight_result,
 ) -> *const c_char {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe { result.as_ref() }.map_or(null(), used_insight_result::json_ptr)
+        ref_or_default!(result).json_ptr()
     }
 }
 
@@ -97,8 +95,6 @@ pub unsafe extern "C" fn used_insight_result_json(
 #[no_mangle]
 pub unsafe extern "C" fn used_insight_result_free(result: *mut used_insight_result) {
     ffi_panic_boundary! {
-        // SAFETY: per this function's contract, `result` came from
-        // `Box::into_raw` in this library and is freed once.
-        unsafe { free_box(result) }
+        free!(result)
     }
 }

@@ -2,6 +2,8 @@
 
 use std::ffi::{c_char, c_int, c_void, CStr};
 
+use used_insight_core::TokenProviderResult;
+
 /// Size in bytes of the buffer handed to a `used_insight_token_callback`:
 /// the longest token it can return is one byte less (the NUL). Access tokens
 /// from Microsoft Entra ID are a few kilobytes.
@@ -31,9 +33,22 @@ pub const USED_INSIGHT_TOKEN_BUFFER_SIZE: usize = 16384;
 pub type used_insight_token_callback =
     Option<unsafe extern "C" fn(user_data: *mut c_void, buf: *mut c_char, buf_len: usize) -> c_int>;
 
+/// The core's token provider that asks `callback` (with `user_data`) for
+/// the token.
+pub(crate) fn token_provider(
+    callback: unsafe extern "C" fn(*mut c_void, *mut c_char, usize) -> c_int,
+    user_data: *mut c_void,
+) -> impl Fn() -> TokenProviderResult + Send + Sync + 'static {
+    let callback = TokenCallback {
+        callback,
+        user_data,
+    };
+    move || callback.token().map_err(Into::into)
+}
+
 /// A callback and its `user_data`, callable from any thread.
 #[derive(Clone, Copy)]
-pub(crate) struct TokenCallback {
+struct TokenCallback {
     callback: unsafe extern "C" fn(*mut c_void, *mut c_char, usize) -> c_int,
     user_data: *mut c_void,
 }
@@ -46,19 +61,9 @@ unsafe impl Send for TokenCallback {}
 unsafe impl Sync for TokenCallback {}
 
 impl TokenCallback {
-    pub(crate) fn new(
-        callback: unsafe extern "C" fn(*mut c_void, *mut c_char, usize) -> c_int,
-        user_data: *mut c_void,
-    ) -> Self {
-        Self {
-            callback,
-            user_data,
-        }
-    }
-
     /// Asks the callback for a token; the error text becomes the core's
     /// token-provider failure message.
-    pub(crate) fn token(&self) -> Result<String, String> {
+    fn token(&self) -> Result<String, String> {
         let mut buf = vec![0u8; USED_INSIGHT_TOKEN_BUFFER_SIZE];
         // SAFETY: `buf` is a writable buffer of exactly `buf.len()` bytes that
         // outlives the call; the callback and `user_data` are the caller's,
