@@ -12,11 +12,11 @@ use uuid::Uuid;
 
 use crate::client::{prepare, Input};
 use crate::decode::decode_document;
+use crate::endpoint::create_path;
 use crate::error::ConfigError;
 use crate::response::Answer;
 use crate::retry::{is_retryable_status, parse_retry_after, RetryBudget};
 use crate::validation::Problems;
-use crate::wire::create_path;
 use crate::{Client, Error, UsedInsight};
 
 /// Most requests Graph accepts in one JSON batch.

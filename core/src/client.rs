@@ -8,11 +8,13 @@ use uuid::Uuid;
 
 use crate::config::{ClientBuilder, Credential};
 use crate::decode::decode_document;
+use crate::endpoint::Endpoint;
 use crate::error::{ConfigError, TokenProviderError, TransportError, TransportErrorKind};
+use crate::headers::{check_header_value, SDK_VERSION};
+use crate::redirect::follow_redirect;
 use crate::response::Answer;
 use crate::retry::{is_retryable_status, RetryBudget};
 use crate::validation::{check_user_id, Problems, MAX_BODY_BYTES};
-use crate::wire::{check_header_value, follow_redirect, Endpoint, SDK_VERSION};
 use crate::{Error, RetryPolicy, UsedInsight};
 
 /// Redirects followed for one request before giving up.

@@ -39,15 +39,17 @@ mod client;
 mod config;
 mod datetime;
 mod decode;
+mod endpoint;
 mod error;
+mod headers;
 mod json;
 mod model;
+mod redirect;
 mod response;
 mod retry;
 mod schema;
 mod transport;
 mod validation;
-mod wire;
 
 pub use batch::{BatchOptions, MAX_BATCH_REQUESTS};
 pub use client::Client;
@@ -59,6 +61,7 @@ pub use error::{
     ConfigError, DecodeError, Error, GraphError, TimeoutError, TokenProviderError, TransportError,
     TransportErrorKind,
 };
+pub use headers::SDK_VERSION;
 pub use json::{InvalidJson, RawJson};
 pub use model::{ResourceReference, ResourceVisualization, UsageDetails, UsedInsight};
 pub use schema::{FieldInfo, FieldKind, Model, ModelInfo};
@@ -66,7 +69,6 @@ pub use validation::{
     validate_user_id, Problem, ValidationErrors, MAX_BODY_BYTES, MAX_TEXT_BYTES, MAX_URL_BYTES,
     MAX_USER_ID_BYTES,
 };
-pub use wire::SDK_VERSION;
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[cfg(doctest)]

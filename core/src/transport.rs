@@ -20,7 +20,7 @@ pub(crate) fn agent(connect_timeout: Duration, timeout: Duration, max_idle: usiz
         // come back as answers, not as ureq errors.
         .http_status_as_error(false)
         // Redirects are followed by `Client` itself, which decides where the
-        // token may go (see wire::follow_redirect).
+        // token may go (see redirect::follow_redirect).
         .max_redirects(0)
         .timeout_connect(Some(connect_timeout))
         .timeout_global(Some(timeout))
