@@ -24,8 +24,8 @@ pub enum Error {
     /// No answer in time.
     Timeout(TimeoutError),
     /// An answer arrived but is not what Graph sends (not JSON, not a
-    /// usedInsight, too large).
-    Decode(DecodeError),
+    /// usedInsight, too large). Boxed, like `Graph`, to keep `Error` small.
+    Decode(Box<DecodeError>),
     /// The token provider failed; nothing was sent.
     TokenProvider(TokenProviderError),
 }
@@ -307,5 +307,18 @@ pub(crate) fn snippet(text: &str, limit: usize) -> String {
     match text.char_indices().nth(limit) {
         Some((i, _)) => format!("{}…", &text[..i]),
         None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// As ureq does: an `Error` travels in every `Result`, so keep it small.
+    /// The large payloads (`GraphError`, `DecodeError`) are boxed.
+    #[test]
+    fn error_stays_under_100_bytes() {
+        let size = std::mem::size_of::<Error>();
+        assert!(size < 100, "Error is {size} bytes");
     }
 }

@@ -65,13 +65,13 @@ impl Answer {
             })
             .or_else(|| header("sunset").map(|s| format!("sunset {s}")));
         let too_large = |what: String| {
-            Error::Decode(DecodeError {
+            Error::Decode(Box::new(DecodeError {
                 status: Some(status),
                 message: format!("{what}; at most {MAX_ANSWER_BYTES} bytes are read"),
                 body_snippet: String::new(),
                 request_id: request_id.clone(),
                 client_request_id: client_request_id.to_owned(),
-            })
+            }))
         };
         if let Some(len) = response.body().content_length() {
             if len > MAX_ANSWER_BYTES {
@@ -98,13 +98,13 @@ impl Answer {
             }
         };
         let body = String::from_utf8(bytes).map_err(|e| {
-            Error::Decode(DecodeError {
+            Error::Decode(Box::new(DecodeError {
                 status: Some(status),
                 message: "the answer is not UTF-8".to_owned(),
                 body_snippet: snippet(&String::from_utf8_lossy(e.as_bytes()), SNIPPET_CHARS),
                 request_id: request_id.clone(),
                 client_request_id: client_request_id.to_owned(),
-            })
+            }))
         })?;
         Ok(Self {
             status,
@@ -118,13 +118,13 @@ impl Answer {
 
     /// A 2xx answer whose body is not what was expected.
     pub(crate) fn undecodable(&self, message: String, client_request_id: &str) -> Error {
-        Error::Decode(DecodeError {
+        Error::Decode(Box::new(DecodeError {
             status: Some(self.status),
             message,
             body_snippet: snippet(&self.body, SNIPPET_CHARS),
             request_id: self.request_id.clone(),
             client_request_id: client_request_id.to_owned(),
-        })
+        }))
     }
 
     /// An error answer as a typed Graph error: Graph's own error object when
