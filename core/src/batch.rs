@@ -1,5 +1,8 @@
-//! Many creates over Graph JSON batching (`POST /{version}/$batch`, at most
-//! 20 requests each), with the throttled items retried on their own.
+//! Many creates at once (`Client::create_many` and its JSON and partial
+//! forms, `BatchOptions`): inputs validated one by one, the valid ones sent
+//! in Graph JSON batches (`POST /{version}/$batch`, at most 20 requests
+//! each), throttled items resent on their own, and exactly one result per
+//! input, in input order.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};

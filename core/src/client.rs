@@ -1,4 +1,7 @@
-//! `Client`: validation, then one logical create with retries and redirects.
+//! `Client` and the path of one create: `prepare` validates the input and
+//! writes the body (batches use it too), then one logical POST is made —
+//! retried per the policy, redirects followed with the token only where it
+//! may go, the token fetched per attempt — and the answer is decoded.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};

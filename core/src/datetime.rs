@@ -1,4 +1,6 @@
-//! Edm.DateTimeOffset: an instant with the UTC offset it was written in.
+//! `DateTimeOffset`, Graph's Edm.DateTimeOffset: an instant with the UTC
+//! offset it was written in, parsed strictly and written back exactly, to
+//! Edm's 100 ns tick.
 
 use std::fmt;
 use std::str::FromStr;

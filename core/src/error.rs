@@ -1,4 +1,7 @@
-//! The one error type every call returns, and its parts.
+//! `Error`, the one error type every call returns, and the types it
+//! carries: what went wrong, the ids to quote to Microsoft, whether the
+//! request may have been processed, and a one-line `Display` that never
+//! includes the token.
 
 use std::fmt;
 use std::time::Duration;

@@ -1,5 +1,8 @@
-//! Reading Graph's answers: the body under a size bound, the headers that
-//! matter, and Graph's error object.
+//! Reading one HTTP answer (`Answer`): the body under a size bound, the
+//! headers that matter (`Retry-After`, `request-id`, `Location`,
+//! deprecation), and what cannot be used turned into an `Error`: an error
+//! status into `Graph` with Graph's error object, an oversized or undecodable
+//! body into `Decode`, a body cut off into a lost connection.
 
 use std::time::SystemTime;
 

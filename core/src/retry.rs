@@ -1,4 +1,7 @@
-//! The retry policy in one place: which answers are retried and how long to wait.
+//! Applying the `RetryPolicy`: which statuses are retried (429, 503, 504),
+//! how `Retry-After` is read, and the budget that decides each wait of one
+//! logical call (backoff with jitter; caps on retries, each wait and the
+//! total).
 
 use std::time::{Duration, SystemTime};
 

@@ -1,4 +1,7 @@
-//! One HTTP exchange over ureq, and ureq's failures in this library's terms.
+//! The HTTP layer under `Client`: the ureq agent all clones share (one
+//! pool, error statuses returned as answers, no automatic redirects), a
+//! resolver that caches host addresses, and ureq's failures mapped to this
+//! library's errors, deciding conservatively whether the request was sent.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
