@@ -1,4 +1,4 @@
-//! How a [`Client`](crate::Client) is configured: every option with its default.
+//! How a [`Client`] is configured: every option with its default, its getter and the rules `build` checks.
 
 use std::fmt;
 use std::sync::Arc;
