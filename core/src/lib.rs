@@ -64,7 +64,7 @@ pub use error::{
 pub use headers::SDK_VERSION;
 pub use json::{InvalidJson, RawJson};
 pub use model::{ResourceReference, ResourceVisualization, UsageDetails, UsedInsight};
-pub use schema::{FieldInfo, FieldKind, Model, ModelInfo};
+pub use schema::{FieldInfo, FieldKind, FieldRef, Model, ModelInfo, ModelRef};
 pub use validation::{
     validate_user_id, Problem, ValidationErrors, MAX_BODY_BYTES, MAX_TEXT_BYTES, MAX_URL_BYTES,
     MAX_USER_ID_BYTES,

@@ -20,10 +20,62 @@ use crate::DateTimeOffset;
 /// assert_eq!(UsageDetails::MODEL.odata_type, "microsoft.graph.usageDetails");
 /// ```
 pub trait Model:
-    sealed::Sealed + Default + Clone + PartialEq + std::fmt::Debug + serde::Serialize
+    sealed::Sealed + ModelRef + Default + Clone + PartialEq + std::fmt::Debug + serde::Serialize
 {
     /// This model as data: its `@odata.type` and its fields, in wire order.
     const MODEL: &'static ModelInfo;
+}
+
+/// A model's values, walked field by field in the table's order, for
+/// bindings that build their own objects from core's (see
+/// [`crate::bindings`]). Object-safe, so one function handles every model.
+///
+/// ```
+/// use used_insight::{FieldRef, ModelRef, UsageDetails};
+/// let details = UsageDetails {
+///     last_accessed_date_time: Some("2026-11-28T10:00:00Z".parse()?),
+///     ..Default::default()
+/// };
+/// let mut seen = Vec::new();
+/// details.visit_fields(&mut |field, value| {
+///     seen.push((field.wire_name, matches!(value, Some(FieldRef::DateTime(_)))))
+/// });
+/// assert_eq!(seen, [("lastAccessedDateTime", true), ("lastModifiedDateTime", false)]);
+/// # Ok::<(), used_insight::DateTimeError>(())
+/// ```
+pub trait ModelRef {
+    /// This model as data.
+    fn model_info(&self) -> &'static ModelInfo;
+    /// Calls `visit` once per field of [`ModelRef::model_info`], in order,
+    /// with its value (`None` when absent).
+    fn visit_fields(&self, visit: &mut dyn FnMut(&'static FieldInfo, Option<FieldRef<'_>>));
+    /// The properties kept verbatim.
+    fn additional_data(&self) -> &std::collections::BTreeMap<String, crate::RawJson>;
+}
+
+/// One field's value, as [`ModelRef::visit_fields`] hands it over.
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub enum FieldRef<'a> {
+    /// A text, identifier or URL property.
+    Text(&'a str),
+    /// A date-time property.
+    DateTime(&'a DateTimeOffset),
+    /// A nested object.
+    Object(&'a dyn ModelRef),
+}
+
+impl std::fmt::Debug for FieldRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FieldRef::Text(text) => f.debug_tuple("Text").field(text).finish(),
+            FieldRef::DateTime(value) => f.debug_tuple("DateTime").field(value).finish(),
+            FieldRef::Object(value) => f
+                .debug_tuple("Object")
+                .field(&value.model_info().name)
+                .finish(),
+        }
+    }
 }
 
 pub(crate) mod sealed {
@@ -110,8 +162,12 @@ pub(crate) const fn snake_name(rust_name: &'static str) -> &'static str {
     rust_name
 }
 
-/// A value a model field can hold: how it is read, checked and set from text.
+/// A value a model field can hold: how it is read, checked, set from text
+/// and shown to bindings.
 pub(crate) trait FieldValue: Sized {
+    /// This value for [`ModelRef::visit_fields`].
+    fn as_field_ref(&self) -> FieldRef<'_>;
+
     /// Reads the value of a property (`null` is absent).
     fn read<'de, A: MapAccess<'de>>(
         map: &mut A,
@@ -135,6 +191,10 @@ pub(crate) trait FieldValue: Sized {
 }
 
 impl FieldValue for String {
+    fn as_field_ref(&self) -> FieldRef<'_> {
+        FieldRef::Text(self)
+    }
+
     fn read<'de, A: MapAccess<'de>>(
         map: &mut A,
         at: At<'_>,
@@ -169,6 +229,10 @@ impl FieldValue for String {
 }
 
 impl FieldValue for DateTimeOffset {
+    fn as_field_ref(&self) -> FieldRef<'_> {
+        FieldRef::DateTime(self)
+    }
+
     fn read<'de, A: MapAccess<'de>>(
         map: &mut A,
         at: At<'_>,
@@ -308,7 +372,37 @@ macro_rules! graph_model {
             }
         }
 
+        impl $crate::schema::ModelRef for $name {
+            fn model_info(&self) -> &'static $crate::schema::ModelInfo {
+                <Self as $crate::schema::Model>::MODEL
+            }
+
+            #[allow(unused_assignments)]
+            fn visit_fields(
+                &self,
+                visit: &mut dyn FnMut(&'static $crate::schema::FieldInfo, Option<$crate::schema::FieldRef<'_>>),
+            ) {
+                let fields = <Self as $crate::schema::Model>::MODEL.fields;
+                let mut number = 0usize;
+                $(
+                    visit(
+                        &fields[number],
+                        self.$field.as_ref().map($crate::schema::FieldValue::as_field_ref),
+                    );
+                    number += 1;
+                )*
+            }
+
+            fn additional_data(&self) -> &std::collections::BTreeMap<String, $crate::RawJson> {
+                &self.additional_data
+            }
+        }
+
         impl $crate::schema::FieldValue for $name {
+            fn as_field_ref(&self) -> $crate::schema::FieldRef<'_> {
+                $crate::schema::FieldRef::Object(self)
+            }
+
             fn read<'de, A: serde::de::MapAccess<'de>>(
                 map: &mut A,
                 at: $crate::decode::At<'_>,

@@ -18,10 +18,10 @@ use std::sync::Mutex;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyTuple};
-use used_insight::{BatchOptions, Error, UsedInsight};
+use used_insight::{BatchOptions, Error, Problem, UsedInsight};
 
 use crate::client::{read_insight, report_logging_failure};
-use crate::convert::{self, type_name, Problems};
+use crate::convert::{self, type_name};
 use crate::errors::{self, to_py_err};
 
 /// The created usedInsight, as core's JSON entry points return it.
@@ -164,24 +164,22 @@ fn read_item(item: &Bound<'_, PyAny>, index: usize) -> PyResult<Read> {
             type_name(&user_id)
         )));
     };
-    let mut problems = Problems::default();
+    let mut found = Vec::new();
     let user_id = match user_id.to_cow() {
         Ok(text) => text.into_owned(),
         Err(_) => {
-            problems.push(
-                "usersId",
-                "is not valid Unicode text (it holds a lone surrogate)",
-            );
+            found.push(Problem {
+                path: "usersId".into(),
+                reason: "is not valid Unicode text (it holds a lone surrogate)".into(),
+            });
             String::new()
         }
     };
     let what = format!("items[{index}][1] (the insight)");
-    Ok(
-        match read_insight(&insight, &what, &user_id, &mut problems)? {
-            Some(model) => Ok((user_id, model)),
-            None => Err(errors::validation_error(item.py(), problems)),
-        },
-    )
+    Ok(match read_insight(&insight, &what, &user_id, found)? {
+        Ok(model) => Ok((user_id, model)),
+        Err(problems) => Err(errors::validation_error(item.py(), problems)),
+    })
 }
 
 /// The caller's progress callable, called from core (the calling thread or

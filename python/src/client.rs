@@ -8,12 +8,13 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyType};
 use used_insight::{
-    validate_user_id, ApiVersion, Cloud, Error, RetryPolicy, TokenProviderResult, UsedInsight,
+    bindings, ApiVersion, ClientBuilder, Cloud, Error, Problem, RetryPolicy, TokenProviderResult,
+    UsedInsight,
 };
 
 use crate::convert::{self, type_name, Problems};
 use crate::errors::{self, to_py_err};
-use crate::mapping;
+use crate::reader;
 
 /// A Microsoft Graph client for creating usedInsights.
 ///
@@ -25,17 +26,9 @@ pub(crate) struct Client {
     /// `None` once closed. Calls clone the core client out (an `Arc`), so a
     /// close never waits for, or breaks, a request in flight.
     inner: RwLock<Option<used_insight::Client>>,
-    /// What `repr` shows; never the token.
-    shown: Shown,
-}
-
-struct Shown {
-    base_url: String,
-    api_version: &'static str,
-    credential: &'static str,
-    timeout: f64,
-    max_retries: u32,
-    user_agent: Option<String>,
+    /// The settings, read back through core's getters for `repr` (which
+    /// never shows the token), also once closed.
+    config: ClientBuilder,
 }
 
 #[pymethods]
@@ -72,14 +65,12 @@ impl Client {
         let cloud = Cloud::from_str(&cloud).map_err(|e| to_py_err(py, Error::InvalidConfig(e)))?;
         let api_version = ApiVersion::from_str(&api_version)
             .map_err(|e| to_py_err(py, Error::InvalidConfig(e)))?;
-        let timeout_duration = Duration::try_from_secs_f64(timeout)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                config(format!(
-                    "timeout must be a positive number of seconds, not {timeout}"
-                ))
-            })?;
+        // Converting is this layer's job; the rules (not zero…) are core's.
+        let timeout_duration = Duration::try_from_secs_f64(timeout).ok().ok_or_else(|| {
+            config(format!(
+                "timeout must be a positive number of seconds, not {timeout}"
+            ))
+        })?;
         let max_retries = u32::try_from(max_retries)
             .map_err(|_| config(format!("max_retries must be 0 or more, not {max_retries}")))?;
 
@@ -88,14 +79,11 @@ impl Client {
             .api_version(api_version)
             .timeout(timeout_duration)
             .retry_policy(RetryPolicy::default().with_max_retries(max_retries));
-        let credential = match (token, token_provider) {
+        match (token, token_provider) {
             (Some(_), Some(_)) => {
                 return Err(config("give token or token_provider, not both".into()));
             }
-            (Some(token), None) => {
-                builder = builder.token(token);
-                "token"
-            }
+            (Some(token), None) => builder = builder.token(token),
             (None, Some(provider)) => {
                 if !provider.is_callable() {
                     return Err(PyTypeError::new_err(format!(
@@ -105,29 +93,21 @@ impl Client {
                 }
                 let provider = provider.unbind();
                 builder = builder.token_provider(move || call_provider(&provider));
-                "token_provider"
             }
             // Core names what is missing.
-            (None, None) => "none",
-        };
-        if let Some(url) = &base_url {
-            builder = builder.base_url(url.clone());
+            (None, None) => {}
         }
-        if let Some(agent) = &user_agent {
-            builder = builder.user_agent(agent.clone());
+        if let Some(url) = base_url {
+            builder = builder.base_url(url);
         }
-        let client = builder.build().map_err(|e| to_py_err(py, e))?;
+        if let Some(agent) = user_agent {
+            builder = builder.user_agent(agent);
+        }
+        let client = builder.clone().build().map_err(|e| to_py_err(py, e))?;
         crate::logging::install(py)?;
         Ok(Client {
             inner: RwLock::new(Some(client)),
-            shown: Shown {
-                base_url: base_url.unwrap_or_else(|| cloud.base_url().to_owned()),
-                api_version: api_version.as_str(),
-                credential,
-                timeout,
-                max_retries,
-                user_agent,
-            },
+            config: builder,
         })
     }
 
@@ -145,10 +125,8 @@ impl Client {
         insight: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.core()?;
-        let mut problems = Problems::default();
-        let Some(model) = read_insight(insight, "insight", &user_id, &mut problems)? else {
-            return Err(errors::validation_error(py, problems));
-        };
+        let model = read_insight(insight, "insight", &user_id, Vec::new())?
+            .map_err(|problems| errors::validation_error(py, problems))?;
         let created = py.detach(|| client.create(&user_id, &model));
         report_logging_failure(py);
         let created = created.map_err(|e| to_py_err(py, e))?;
@@ -217,16 +195,17 @@ impl Client {
         let quote = |s: &str| -> PyResult<String> {
             Ok(PyString::new(py, s).repr()?.to_cow()?.into_owned())
         };
-        let s = &self.shown;
+        let c = &self.config;
+        let credential = c.credential_kind().map_or("none", |kind| kind.as_str());
         let mut out = format!(
             "Client(base_url={}, api_version={}, credential={}, timeout={:?}, max_retries={}",
-            quote(&s.base_url)?,
-            quote(s.api_version)?,
-            quote(s.credential)?,
-            s.timeout,
-            s.max_retries
+            quote(c.get_base_url())?,
+            quote(c.get_api_version().as_str())?,
+            quote(credential)?,
+            c.get_timeout().as_secs_f64(),
+            c.get_retry_policy().max_retries
         );
-        if let Some(agent) = &s.user_agent {
+        if let Some(agent) = c.get_user_agent() {
             out.push_str(&format!(", user_agent={}", quote(agent)?));
         }
         if self.closed() {
@@ -248,42 +227,31 @@ impl Client {
 }
 
 /// Reads `insight` — a `UsedInsight` or a mapping in Graph's wire shape —
-/// into core's model, with no JSON text in between. Values of the wrong
-/// Python type inside it go to `problems`, and so do core's problems with
-/// the shape of a mapping (a number where text belongs, a bad date-time
-/// text…, see `mapping`). When there are any, core's verdict on the user id
-/// and on the rest is added (so every problem is listed at once, as
-/// `create` raises them) and `None` is returned: nothing may be sent.
-/// Otherwise the model goes to core, which validates it before sending.
-/// `Err` is a TypeError naming `what` when `insight` is neither, or the
-/// failure of Python code run while reading it.
+/// into core's model with core's reader, then has core validate the create:
+/// the user id, the problems this layer found (`found`, e.g. a user id that
+/// is not valid text, then those inside the insight), core's problems of
+/// shape, then Graph's rules. Any problem: `Ok(Err(problems))`, nothing may
+/// be sent. `Err` is a TypeError naming `what` when `insight` is neither,
+/// or the failure of Python code run while reading it.
 pub(crate) fn read_insight(
     insight: &Bound<'_, PyAny>,
     what: &str,
     user_id: &str,
-    problems: &mut Problems,
-) -> PyResult<Option<UsedInsight>> {
-    let py = insight.py();
-    let model_class = convert::models(py)?.used_insight.bind(py);
-    let (model, shape) = if insight.is_instance(model_class)? {
-        (convert::insight_from_py(insight, problems)?, Ok(()))
-    } else if let Some(mapping) = mapping::as_mapping(insight) {
-        mapping::read::<UsedInsight>(mapping, problems)?
-    } else {
+    mut found: Vec<Problem>,
+) -> PyResult<Result<UsedInsight, Problems>> {
+    let Some(mut read) = reader::read_insight(insight)? else {
         return Err(PyTypeError::new_err(format!(
             "{what} must be a UsedInsight or a dict in Graph's wire shape, not {}",
             type_name(insight)
         )));
     };
-    if problems.is_empty() && shape.is_ok() {
-        return Ok(Some(model));
-    }
-    // Report core's verdict on the rest too, without sending: the user id,
-    // the shape, then Graph's rules on what could be read.
-    problems.add_core(validate_user_id(user_id), None);
-    problems.add_core(shape, None);
-    problems.add_core(model.validate(), None);
-    Ok(None)
+    found.extend(read.found());
+    Ok(
+        match bindings::validate_create(user_id, &read.model, found) {
+            Ok(()) => Ok(read.model),
+            Err(invalid) => Err(Problems::from(invalid.problems().to_vec())),
+        },
+    )
 }
 
 /// A logging handler or filter that raised while core logged leaves its

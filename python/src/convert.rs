@@ -1,29 +1,27 @@
-//! The Python models (`used_insight._models`, plain Python classes) ↔ the
-//! core models, and aware `datetime` ↔ core's `DateTimeOffset`.
-//!
-//! Only type conversion happens here: a value of the wrong Python type is
-//! reported with its JSON path; whether a value is *valid* (required
-//! objects, URLs, lengths, `@odata.type`…) is decided by core.
+//! Core's models → the Python models (`used_insight._models`, plain Python
+//! classes), aware `datetime` ↔ core's `DateTimeOffset`, and the
+//! `to_dict` / `from_dict` functions. Reading Python values into core's
+//! models is `reader`'s job (through core's own reader).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{
-    PyDateAccess, PyDateTime, PyDelta, PyDeltaAccess, PyDict, PyMapping, PyString, PyTimeAccess,
-    PyType, PyTzInfo,
+    PyDateAccess, PyDateTime, PyDelta, PyDeltaAccess, PyDict, PyString, PyTimeAccess, PyType,
+    PyTzInfo,
 };
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 use used_insight::{
-    DateTimeOffset, RawJson, ResourceReference, ResourceVisualization, UsageDetails, UsedInsight,
-    ValidationErrors,
+    DateTimeOffset, FieldRef, Model, ModelInfo, ModelRef, Problem, RawJson, ResourceReference,
+    ResourceVisualization, UsageDetails, UsedInsight,
 };
 
 use crate::errors;
 use crate::json::Path;
-use crate::mapping::{self, Wire};
+use crate::reader::{self, class_of};
 
 /// Problems found while converting, as (JSON path, reason), in order.
 #[derive(Debug, Default)]
@@ -33,40 +31,11 @@ impl Problems {
     pub(crate) fn push(&mut self, path: impl Into<String>, reason: impl Into<String>) {
         self.0.push((path.into(), reason.into()));
     }
+}
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Adds core's verdict on the (partly converted) input. A value this
-    /// layer could not convert reaches core as absent, so core's problems at
-    /// or under a path already reported are dropped rather than repeated.
-    /// `strip` removes a wrapper property from core's paths (see `from_dict`).
-    pub(crate) fn add_core(&mut self, verdict: Result<(), ValidationErrors>, strip: Option<&str>) {
-        let Err(errors) = verdict else { return };
-        let reported: Vec<String> = self.0.iter().map(|(path, _)| path.clone()).collect();
-        for problem in errors.problems() {
-            let path = match strip {
-                Some(prefix) if problem.path == prefix => String::new(),
-                Some(prefix) => problem
-                    .path
-                    .strip_prefix(prefix)
-                    .and_then(|rest| rest.strip_prefix('.'))
-                    .unwrap_or(&problem.path)
-                    .to_owned(),
-                None => problem.path.clone(),
-            };
-            let covered = reported.iter().any(|done| {
-                !done.is_empty()
-                    && (path == *done
-                        || path
-                            .strip_prefix(done.as_str())
-                            .is_some_and(|r| r.starts_with('.')))
-            });
-            if !covered {
-                self.0.push((path, problem.reason.clone()));
-            }
-        }
+impl From<Vec<Problem>> for Problems {
+    fn from(problems: Vec<Problem>) -> Self {
+        Self(problems.into_iter().map(|p| (p.path, p.reason)).collect())
     }
 }
 
@@ -92,308 +61,11 @@ pub(crate) fn type_name(value: &Bound<'_, PyAny>) -> String {
     }
 }
 
-/// The four model classes, imported from `used_insight._models` on first use.
-pub(crate) struct Models {
-    pub(crate) used_insight: Py<PyType>,
-    usage_details: Py<PyType>,
-    resource_visualization: Py<PyType>,
-    resource_reference: Py<PyType>,
-}
-
-static MODELS: PyOnceLock<Models> = PyOnceLock::new();
-
-pub(crate) fn models(py: Python<'_>) -> PyResult<&'static Models> {
-    MODELS.get_or_try_init(py, || {
-        let module = py.import("used_insight._models")?;
-        let class = |name: &str| -> PyResult<Py<PyType>> {
-            Ok(module.getattr(name)?.cast_into::<PyType>()?.unbind())
-        };
-        Ok(Models {
-            used_insight: class("UsedInsight")?,
-            usage_details: class("UsageDetails")?,
-            resource_visualization: class("ResourceVisualization")?,
-            resource_reference: class("ResourceReference")?,
-        })
-    })
-}
-
-/// Which model a class or an instance is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    UsedInsight,
-    UsageDetails,
-    ResourceVisualization,
-    ResourceReference,
-}
-
-impl Kind {
-    const ALL: [Kind; 4] = [
-        Kind::UsedInsight,
-        Kind::UsageDetails,
-        Kind::ResourceVisualization,
-        Kind::ResourceReference,
-    ];
-
-    fn class<'py>(self, py: Python<'py>, m: &Models) -> Bound<'py, PyType> {
-        match self {
-            Kind::UsedInsight => m.used_insight.bind(py).clone(),
-            Kind::UsageDetails => m.usage_details.bind(py).clone(),
-            Kind::ResourceVisualization => m.resource_visualization.bind(py).clone(),
-            Kind::ResourceReference => m.resource_reference.bind(py).clone(),
-        }
-    }
-
-    fn of_instance(value: &Bound<'_, PyAny>) -> PyResult<Option<Kind>> {
-        let py = value.py();
-        let m = models(py)?;
-        for kind in Kind::ALL {
-            if value.is_instance(&kind.class(py, m))? {
-                return Ok(Some(kind));
-            }
-        }
-        Ok(None)
-    }
-
-    fn of_class(cls: &Bound<'_, PyType>) -> PyResult<Option<Kind>> {
-        let py = cls.py();
-        let m = models(py)?;
-        for kind in Kind::ALL {
-            if cls.is_subclass(&kind.class(py, m))? {
-                return Ok(Some(kind));
-            }
-        }
-        Ok(None)
-    }
-}
-
-// ---------------------------------------------------------------- to core
-
-/// Reads a `UsedInsight` model into core's type.
-pub(crate) fn insight_from_py(
-    obj: &Bound<'_, PyAny>,
-    problems: &mut Problems,
-) -> PyResult<UsedInsight> {
-    let py = obj.py();
-    let m = models(py)?;
-    Ok(UsedInsight {
-        id: string_attr(obj, intern!(py, "id"), "id", problems)?,
-        last_used: nested_attr(
-            obj,
-            intern!(py, "last_used"),
-            "lastUsed",
-            m.usage_details.bind(py),
-            usage_from_py,
-            problems,
-        )?,
-        resource_visualization: nested_attr(
-            obj,
-            intern!(py, "resource_visualization"),
-            "resourceVisualization",
-            m.resource_visualization.bind(py),
-            visualization_from_py,
-            problems,
-        )?,
-        resource_reference: nested_attr(
-            obj,
-            intern!(py, "resource_reference"),
-            "resourceReference",
-            m.resource_reference.bind(py),
-            reference_from_py,
-            problems,
-        )?,
-        additional_data: additional_from_py(obj, "", problems)?,
-    })
-}
-
-fn usage_from_py(
-    obj: &Bound<'_, PyAny>,
-    path: &str,
-    problems: &mut Problems,
-) -> PyResult<UsageDetails> {
-    let py = obj.py();
-    let datetime = |name: &Bound<'_, PyString>, key: &str, problems: &mut Problems| {
-        datetime_from_py(&obj.getattr(name)?, &join_path(path, key), problems)
-    };
-    Ok(UsageDetails {
-        last_accessed_date_time: datetime(
-            intern!(py, "last_accessed_date_time"),
-            "lastAccessedDateTime",
-            problems,
-        )?,
-        last_modified_date_time: datetime(
-            intern!(py, "last_modified_date_time"),
-            "lastModifiedDateTime",
-            problems,
-        )?,
-        additional_data: additional_from_py(obj, path, problems)?,
-    })
-}
-
-fn visualization_from_py(
-    obj: &Bound<'_, PyAny>,
-    path: &str,
-    problems: &mut Problems,
-) -> PyResult<ResourceVisualization> {
-    let py = obj.py();
-    let text = |name: &Bound<'_, PyString>, key: &str, problems: &mut Problems| {
-        string_attr(obj, name, &join_path(path, key), problems)
-    };
-    Ok(ResourceVisualization {
-        title: text(intern!(py, "title"), "title", problems)?,
-        r#type: text(intern!(py, "type"), "type", problems)?,
-        media_type: text(intern!(py, "media_type"), "mediaType", problems)?,
-        preview_image_url: text(
-            intern!(py, "preview_image_url"),
-            "previewImageUrl",
-            problems,
-        )?,
-        preview_text: text(intern!(py, "preview_text"), "previewText", problems)?,
-        container_web_url: text(
-            intern!(py, "container_web_url"),
-            "containerWebUrl",
-            problems,
-        )?,
-        container_display_name: text(
-            intern!(py, "container_display_name"),
-            "containerDisplayName",
-            problems,
-        )?,
-        container_type: text(intern!(py, "container_type"), "containerType", problems)?,
-        additional_data: additional_from_py(obj, path, problems)?,
-    })
-}
-
-fn reference_from_py(
-    obj: &Bound<'_, PyAny>,
-    path: &str,
-    problems: &mut Problems,
-) -> PyResult<ResourceReference> {
-    let py = obj.py();
-    let text = |name: &Bound<'_, PyString>, key: &str, problems: &mut Problems| {
-        string_attr(obj, name, &join_path(path, key), problems)
-    };
-    Ok(ResourceReference {
-        web_url: text(intern!(py, "web_url"), "webUrl", problems)?,
-        id: text(intern!(py, "id"), "id", problems)?,
-        r#type: text(intern!(py, "type"), "type", problems)?,
-        additional_data: additional_from_py(obj, path, problems)?,
-    })
-}
-
-type FromPy<T> = fn(&Bound<'_, PyAny>, &str, &mut Problems) -> PyResult<T>;
-
-fn nested_attr<T>(
-    obj: &Bound<'_, PyAny>,
-    name: &Bound<'_, PyString>,
-    path: &str,
-    class: &Bound<'_, PyType>,
-    convert: FromPy<T>,
-    problems: &mut Problems,
-) -> PyResult<Option<T>> {
-    let value = obj.getattr(name)?;
-    if value.is_none() {
-        return Ok(None);
-    }
-    if value.is_instance(class)? {
-        return convert(&value, path, problems).map(Some);
-    }
-    problems.push(
-        path,
-        format!(
-            "expected a {} or None, found {}",
-            class.name()?,
-            type_name(&value)
-        ),
-    );
-    Ok(None)
-}
-
-fn string_attr(
-    obj: &Bound<'_, PyAny>,
-    name: &Bound<'_, PyString>,
-    path: &str,
-    problems: &mut Problems,
-) -> PyResult<Option<String>> {
-    let value = obj.getattr(name)?;
-    if value.is_none() {
-        return Ok(None);
-    }
-    match value.cast::<PyString>() {
-        Ok(text) => match text.to_cow() {
-            Ok(text) => Ok(Some(text.into_owned())),
-            Err(_) => {
-                problems.push(
-                    path,
-                    "is not valid Unicode text (it holds a lone surrogate)",
-                );
-                Ok(None)
-            }
-        },
-        Err(_) => {
-            problems.push(
-                path,
-                format!("expected a str or None, found {}", type_name(&value)),
-            );
-            Ok(None)
-        }
-    }
-}
-
-/// `additional_data`: a mapping of property name to any JSON-compatible value.
-fn additional_from_py(
-    obj: &Bound<'_, PyAny>,
-    path: &str,
-    problems: &mut Problems,
-) -> PyResult<BTreeMap<String, RawJson>> {
-    let py = obj.py();
-    let value = obj.getattr(intern!(py, "additional_data"))?;
-    let mut out = BTreeMap::new();
-    if value.is_none() {
-        return Ok(out);
-    }
-    let Ok(mapping) = value.cast::<PyMapping>() else {
-        problems.push(
-            path,
-            format!(
-                "additional_data must be a dict of property name to JSON value, found {}",
-                type_name(&value)
-            ),
-        );
-        return Ok(out);
-    };
-    for item in mapping.items()?.iter() {
-        let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
-        let key = match key.cast::<PyString>().ok().map(|k| k.to_cow()) {
-            Some(Ok(key)) => key.into_owned(),
-            _ => {
-                problems.push(
-                    join_path(path, &key.repr()?.to_cow()?),
-                    format!(
-                        "additional_data keys must be str, found {}",
-                        type_name(&key)
-                    ),
-                );
-                continue;
-            }
-        };
-        let parent = Path::Whole(path);
-        let at = Path::Key(&parent, &key);
-        let text = crate::json::value_to_json(&value, at, 0, problems)?;
-        match RawJson::new(text) {
-            Ok(raw) => {
-                out.insert(key, raw);
-            }
-            Err(e) => problems.push(at.render(), e.to_string()),
-        }
-    }
-    Ok(out)
-}
-
 /// An aware `datetime` → core's `DateTimeOffset`, keeping the UTC offset it
 /// has at that instant (a `zoneinfo` zone works as well as a fixed offset).
 pub(crate) fn datetime_from_py(
     value: &Bound<'_, PyAny>,
-    path: &str,
+    path: Path<'_>,
     problems: &mut Problems,
 ) -> PyResult<Option<DateTimeOffset>> {
     if value.is_none() {
@@ -401,7 +73,7 @@ pub(crate) fn datetime_from_py(
     }
     let Ok(dt) = value.cast::<PyDateTime>() else {
         problems.push(
-            path,
+            path.render(),
             format!(
                 "expected an aware datetime.datetime or None, found {}",
                 type_name(value)
@@ -412,7 +84,7 @@ pub(crate) fn datetime_from_py(
     let offset = dt.call_method0(intern!(value.py(), "utcoffset"))?;
     if offset.is_none() {
         problems.push(
-            path,
+            path.render(),
             "is a naive datetime (no tzinfo), which names no instant; give it a time zone, \
              e.g. datetime.now(timezone.utc) or value.replace(tzinfo=timezone.utc)",
         );
@@ -420,7 +92,10 @@ pub(crate) fn datetime_from_py(
     }
     let offset = offset.cast::<PyDelta>()?;
     if offset.get_microseconds() != 0 {
-        problems.push(path, "has a UTC offset with a fraction of a second");
+        problems.push(
+            path.render(),
+            "has a UTC offset with a fraction of a second",
+        );
         return Ok(None);
     }
     let offset_seconds = i64::from(offset.get_days()) * 86_400 + i64::from(offset.get_seconds());
@@ -439,7 +114,7 @@ pub(crate) fn datetime_from_py(
         )
         .map(|(date, time)| PrimitiveDateTime::new(date, time).assume_utc());
     let Some(wall) = wall else {
-        problems.push(path, "is not a representable date-time");
+        problems.push(path.render(), "is not a representable date-time");
         return Ok(None);
     };
     let nanos = wall.unix_timestamp_nanos() - i128::from(offset_seconds) * 1_000_000_000;
@@ -447,7 +122,7 @@ pub(crate) fn datetime_from_py(
     match DateTimeOffset::from_unix_nanos(nanos, offset_seconds) {
         Ok(instant) => Ok(Some(instant)),
         Err(e) => {
-            problems.push(path, e.to_string());
+            problems.push(path.render(), e.to_string());
             Ok(None)
         }
     }
@@ -461,122 +136,68 @@ pub(crate) fn insight_to_py<'py>(
     value: &UsedInsight,
     class: Option<&Bound<'py, PyType>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let m = models(py)?;
-    let kw = PyDict::new(py);
-    kw.set_item(intern!(py, "id"), value.id.as_deref())?;
-    kw.set_item(
-        intern!(py, "last_used"),
-        value
-            .last_used
-            .as_ref()
-            .map(|v| usage_to_py(py, v, None))
-            .transpose()?,
-    )?;
-    kw.set_item(
-        intern!(py, "resource_visualization"),
-        value
-            .resource_visualization
-            .as_ref()
-            .map(|v| visualization_to_py(py, v, None))
-            .transpose()?,
-    )?;
-    kw.set_item(
-        intern!(py, "resource_reference"),
-        value
-            .resource_reference
-            .as_ref()
-            .map(|v| reference_to_py(py, v, None))
-            .transpose()?,
-    )?;
-    kw.set_item(
-        intern!(py, "additional_data"),
-        additional_to_py(py, &value.additional_data)?,
-    )?;
-    class.unwrap_or(m.used_insight.bind(py)).call((), Some(&kw))
+    model_to_py(py, value, class)
 }
 
-fn usage_to_py<'py>(
+/// Any core model → an instance of its Python class (or of `class`),
+/// walking core's field table: keyword arguments by attribute name.
+pub(crate) fn model_to_py<'py>(
     py: Python<'py>,
-    value: &UsageDetails,
+    value: &dyn ModelRef,
     class: Option<&Bound<'py, PyType>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let kw = PyDict::new(py);
-    kw.set_item(
-        intern!(py, "last_accessed_date_time"),
-        value
-            .last_accessed_date_time
-            .as_ref()
-            .map(|v| datetime_to_py(py, v))
-            .transpose()?,
-    )?;
-    kw.set_item(
-        intern!(py, "last_modified_date_time"),
-        value
-            .last_modified_date_time
-            .as_ref()
-            .map(|v| datetime_to_py(py, v))
-            .transpose()?,
-    )?;
+    let mut failed = None;
+    value.visit_fields(&mut |field, value| {
+        if failed.is_some() {
+            return;
+        }
+        let set =
+            field_to_py(py, value).and_then(|v| kw.set_item(attribute_name(py, field.name), v));
+        if let Err(e) = set {
+            failed = Some(e);
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
     kw.set_item(
         intern!(py, "additional_data"),
-        additional_to_py(py, &value.additional_data)?,
+        additional_to_py(py, value.additional_data())?,
     )?;
-    class
-        .unwrap_or(models(py)?.usage_details.bind(py))
-        .call((), Some(&kw))
+    match class {
+        Some(class) => class.call((), Some(&kw)),
+        None => class_of(py, value.model_info())?.call((), Some(&kw)),
+    }
 }
 
-fn visualization_to_py<'py>(
-    py: Python<'py>,
-    value: &ResourceVisualization,
-    class: Option<&Bound<'py, PyType>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let kw = PyDict::new(py);
-    kw.set_item(intern!(py, "title"), value.title.as_deref())?;
-    kw.set_item(intern!(py, "type"), value.r#type.as_deref())?;
-    kw.set_item(intern!(py, "media_type"), value.media_type.as_deref())?;
-    kw.set_item(
-        intern!(py, "preview_image_url"),
-        value.preview_image_url.as_deref(),
-    )?;
-    kw.set_item(intern!(py, "preview_text"), value.preview_text.as_deref())?;
-    kw.set_item(
-        intern!(py, "container_web_url"),
-        value.container_web_url.as_deref(),
-    )?;
-    kw.set_item(
-        intern!(py, "container_display_name"),
-        value.container_display_name.as_deref(),
-    )?;
-    kw.set_item(
-        intern!(py, "container_type"),
-        value.container_type.as_deref(),
-    )?;
-    kw.set_item(
-        intern!(py, "additional_data"),
-        additional_to_py(py, &value.additional_data)?,
-    )?;
-    class
-        .unwrap_or(models(py)?.resource_visualization.bind(py))
-        .call((), Some(&kw))
+fn field_to_py<'py>(py: Python<'py>, value: Option<FieldRef<'_>>) -> PyResult<Bound<'py, PyAny>> {
+    match value {
+        None => Ok(py.None().into_bound(py)),
+        Some(FieldRef::Text(text)) => Ok(PyString::new(py, text).into_any()),
+        Some(FieldRef::DateTime(instant)) => datetime_to_py(py, instant),
+        Some(FieldRef::Object(nested)) => model_to_py(py, nested, None),
+        Some(other) => Err(PyRuntimeError::new_err(format!(
+            "no Python form for {other:?}"
+        ))),
+    }
 }
 
-fn reference_to_py<'py>(
-    py: Python<'py>,
-    value: &ResourceReference,
-    class: Option<&Bound<'py, PyType>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let kw = PyDict::new(py);
-    kw.set_item(intern!(py, "web_url"), value.web_url.as_deref())?;
-    kw.set_item(intern!(py, "id"), value.id.as_deref())?;
-    kw.set_item(intern!(py, "type"), value.r#type.as_deref())?;
-    kw.set_item(
-        intern!(py, "additional_data"),
-        additional_to_py(py, &value.additional_data)?,
-    )?;
-    class
-        .unwrap_or(models(py)?.resource_reference.bind(py))
-        .call((), Some(&kw))
+/// The attribute names of core's table as interned Python strings, made
+/// once: a result's keyword arguments cost no string building.
+fn attribute_name<'py>(py: Python<'py>, name: &'static str) -> Bound<'py, PyString> {
+    static NAMES: PyOnceLock<HashMap<&'static str, Py<PyString>>> = PyOnceLock::new();
+    let names = NAMES.get_or_init(py, || {
+        reader::all_models()
+            .into_iter()
+            .flat_map(|model| model.fields)
+            .map(|field| (field.name, PyString::intern(py, field.name).unbind()))
+            .collect()
+    });
+    match names.get(name) {
+        Some(interned) => interned.bind(py).clone(),
+        None => PyString::new(py, name),
+    }
 }
 
 fn additional_to_py<'py>(
@@ -647,29 +268,49 @@ fn json_loads<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
 
 // ---------------------------------------------------------- module functions
 
+/// Calls `$run::<T>($($arg),*)` with the core type named by `$model`.
+macro_rules! with_model {
+    ($model:expr, $run:ident($($arg:expr),*)) => {
+        match $model.name {
+            "UsedInsight" => $run::<UsedInsight>($($arg),*),
+            "UsageDetails" => $run::<UsageDetails>($($arg),*),
+            "ResourceVisualization" => $run::<ResourceVisualization>($($arg),*),
+            "ResourceReference" => $run::<ResourceReference>($($arg),*),
+            other => Err(PyRuntimeError::new_err(format!("no Python class for {other}"))),
+        }
+    };
+}
+
+/// Which of core's models `class` is (or derives from).
+fn model_of_class(class: &Bound<'_, PyType>) -> PyResult<Option<&'static ModelInfo>> {
+    for model in reader::all_models() {
+        if class.is_subclass(reader::class_of(class.py(), model)?.as_any())? {
+            return Ok(Some(model));
+        }
+    }
+    Ok(None)
+}
+
 /// A model as a dict in Graph's wire shape (camelCase, `@odata.type`).
 #[pyfunction]
 pub(crate) fn to_dict<'py>(model: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    let py = model.py();
-    let mut problems = Problems::default();
-    let text = match Kind::of_instance(model)? {
-        Some(Kind::UsedInsight) => insight_from_py(model, &mut problems)?.to_json(),
-        Some(Kind::UsageDetails) => to_json(&usage_from_py(model, "", &mut problems)?)?,
-        Some(Kind::ResourceVisualization) => {
-            to_json(&visualization_from_py(model, "", &mut problems)?)?
-        }
-        Some(Kind::ResourceReference) => to_json(&reference_from_py(model, "", &mut problems)?)?,
-        None => {
-            return Err(PyTypeError::new_err(format!(
-                "expected a used_insight model, found {}",
-                type_name(model)
-            )))
-        }
+    let Some(info) = model_of_class(&model.get_type())? else {
+        return Err(PyTypeError::new_err(format!(
+            "expected a used_insight model, found {}",
+            type_name(model)
+        )));
     };
-    if !problems.is_empty() {
-        return Err(errors::validation_error(py, problems));
+    with_model!(info, to_dict_as(model))
+}
+
+fn to_dict_as<'py, T: Model>(model: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let py = model.py();
+    let mut read = reader::read::<T>(model, true)?;
+    let found = read.found();
+    if !found.is_empty() {
+        return Err(errors::validation_error(py, Problems::from(found)));
     }
-    json_loads(py, &text)
+    json_loads(py, &to_json(&read.model)?)
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> PyResult<String> {
@@ -683,38 +324,31 @@ pub(crate) fn from_dict<'py>(
     cls: &Bound<'py, PyType>,
     data: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let py = cls.py();
-    let Some(kind) = Kind::of_class(cls)? else {
+    let Some(info) = model_of_class(cls)? else {
         return Err(PyTypeError::new_err(format!(
             "{} is not a used_insight model class",
             cls.name()?
         )));
     };
-    let Some(data) = mapping::as_mapping(data) else {
+    if reader::as_mapping(data).is_none() {
         return Err(PyTypeError::new_err(format!(
             "from_dict() expects a dict in Graph's wire shape, found {}",
             type_name(data)
         )));
-    };
-    match kind {
-        Kind::UsedInsight => insight_to_py(py, &read_checked(data)?, Some(cls)),
-        Kind::UsageDetails => usage_to_py(py, &read_checked(data)?, Some(cls)),
-        Kind::ResourceVisualization => visualization_to_py(py, &read_checked(data)?, Some(cls)),
-        Kind::ResourceReference => reference_to_py(py, &read_checked(data)?, Some(cls)),
     }
+    with_model!(info, from_dict_as(cls, data))
 }
 
 /// A mapping read as a `T`, or ValidationError listing this layer's
-/// problems, then core's on its shape (with paths relative to the object:
-/// a nested type is judged by core as that property of a usedInsight, and
-/// the wrapper is stripped).
-fn read_checked<T: Wire>(data: &Bound<'_, PyMapping>) -> PyResult<T> {
-    let mut problems = Problems::default();
-    let (value, shape) = mapping::read::<T>(data, &mut problems)?;
-    problems.add_core(shape, T::PROPERTY);
-    if problems.is_empty() {
-        Ok(value)
-    } else {
-        Err(errors::validation_error(data.py(), problems))
+/// problems, then core's on its shape (paths relative to the object).
+fn from_dict_as<'py, T: Model>(
+    cls: &Bound<'py, PyType>,
+    data: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let mut read = reader::read::<T>(data, false)?;
+    let found = read.found();
+    if !found.is_empty() {
+        return Err(errors::validation_error(cls.py(), Problems::from(found)));
     }
+    model_to_py(cls.py(), &read.model, Some(cls))
 }

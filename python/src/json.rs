@@ -185,7 +185,7 @@ fn write_value(
         out.push(']');
     } else if value.is_instance_of::<PyDateTime>() {
         // An aware datetime is an Edm.DateTimeOffset; core writes the text.
-        match datetime_from_py(value, &path.render(), problems)? {
+        match datetime_from_py(value, path, problems)? {
             Some(instant) => write_string(&instant.to_string(), out),
             None => out.push_str("null"),
         }

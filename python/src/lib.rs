@@ -1,11 +1,12 @@
 //! `used_insight._native`: the private native module behind the pure-Python
 //! package `used_insight`.
 //!
-//! This crate converts and nothing else: Python objects to core types and
-//! back (`convert` for the model classes, `mapping` for dicts in Graph's
-//! wire shape, `json` for values kept verbatim), core errors to Python
-//! exceptions (`errors`, the one mapping), and the client wrapper (`client`,
-//! and `batch` for its `create_many`). Every Graph rule — validation, wire shape, date-times,
+//! This crate converts and nothing else: Python values to core's models
+//! through core's own reader (`reader`, a serde deserializer over Python
+//! objects; `json` writes the values core keeps verbatim), core's models
+//! back to Python (`convert`), core errors to Python exceptions (`errors`,
+//! the one mapping), and the client wrapper (`client`, and `batch` for its
+//! `create_many`). Every Graph rule — validation, wire shape, date-times,
 //! retries, batching, error parsing — lives in the core crate and is called
 //! from here.
 #![deny(unsafe_code)]
@@ -18,7 +19,7 @@ mod convert;
 mod errors;
 mod json;
 mod logging;
-mod mapping;
+mod reader;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -27,5 +28,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(convert::to_dict, m)?)?;
     m.add_function(wrap_pyfunction!(convert::from_dict, m)?)?;
     m.add_function(wrap_pyfunction!(logging::reset_logging_cache, m)?)?;
+    m.add_function(wrap_pyfunction!(reader::model_fields, m)?)?;
     Ok(())
 }

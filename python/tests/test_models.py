@@ -247,3 +247,13 @@ def test_models_pickle() -> None:
         additional_data={"x": 1},
     )
     assert pickle.loads(pickle.dumps(value)) == value
+
+
+def test_the_model_classes_declare_core_s_fields_in_core_s_order() -> None:
+    """Core's field table is the one list of properties: a property added
+    there fails here until the Python class has its attribute."""
+    from used_insight import _models, _native
+
+    for name, fields in _native.model_fields():
+        cls = getattr(_models, name)
+        assert cls._fields == (*(attr for attr, _ in fields), "additional_data"), name

@@ -11,7 +11,7 @@ from used_insight._models import UsedInsight
 
 _M = TypeVar("_M")
 
-__all__ = ["__version__", "Client", "to_dict", "from_dict", "reset_logging_cache"]
+__all__ = ["__version__", "Client", "to_dict", "from_dict", "reset_logging_cache", "model_fields"]
 
 __version__: str
 
@@ -73,3 +73,7 @@ def from_dict(cls: type[_M], data: Mapping[str, Any]) -> _M:
 def reset_logging_cache() -> None:
     """Forget the cached Python loggers and levels: call after changing the
     level of a ``used_insight`` logger at run time."""
+
+def model_fields() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Core's field table: each model's class name and its fields as
+    (attribute name, wire name), in wire order."""
