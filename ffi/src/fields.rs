@@ -1,13 +1,11 @@
 //! `used_insight_fields`: a usedInsight as plain C strings, so a C caller
-//! never writes JSON. Converted into the core's model; the core validates.
+//! never writes JSON. Each member is a wire path; core builds the model
+//! from the texts and validates it.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, CStr};
 use std::mem::size_of;
 
-use used_insight_core::{
-    validate_user_id, DateTimeOffset, Error, Problem, ResourceReference, ResourceVisualization,
-    UsageDetails, UsedInsight, ValidationErrors,
-};
+use used_insight_core::{bindings, Error, Problem, UsedInsight};
 
 use crate::error::{used_insight_error, Failure};
 use crate::ptr::{check_struct_size, not_utf8, null_parameter, read_struct_size, Extensible};
@@ -63,57 +61,59 @@ pub struct used_insight_fields {
     pub last_modified: *const c_char,
 }
 
-/// The fields read from C: the model, and the date-times that did not parse
-/// (path, reason), which the caller reports with the core's problems.
+/// Each member of `used_insight_fields` and the wire path it sets, in member
+/// order: the whole of what this layer knows about the model. Reading,
+/// building and checking the usedInsight are core's
+/// ([`bindings::insight_from_texts`], [`bindings::validate_create`]).
+///
+/// The struct pattern in `members` names every member, so a member added to
+/// the struct and not here does not compile; a property added to core's
+/// model and not here fails `every_text_property_of_core_has_one_member`.
+macro_rules! members {
+    ($($member:ident => $path:literal,)*) => {
+        /// Each member's value and wire path, in member order.
+        fn members(fields: &used_insight_fields) -> [(*const c_char, &'static str); PATHS.len()] {
+            let used_insight_fields { struct_size: _, $($member),* } = *fields;
+            [$(($member, $path)),*]
+        }
+
+        /// The wire path each member sets, in member order.
+        pub(crate) const PATHS: &[&str] = &[$($path),*];
+    };
+}
+
+members! {
+    title => "resourceVisualization.title",
+    r#type => "resourceVisualization.type",
+    media_type => "resourceVisualization.mediaType",
+    preview_image_url => "resourceVisualization.previewImageUrl",
+    preview_text => "resourceVisualization.previewText",
+    container_web_url => "resourceVisualization.containerWebUrl",
+    container_display_name => "resourceVisualization.containerDisplayName",
+    container_type => "resourceVisualization.containerType",
+    web_url => "resourceReference.webUrl",
+    resource_id => "resourceReference.id",
+    resource_type => "resourceReference.type",
+    last_accessed => "lastUsed.lastAccessedDateTime",
+    last_modified => "lastUsed.lastModifiedDateTime",
+}
+
+/// The fields read from C: the model core built from them, and what it
+/// found doing so (date-times that did not parse), which
+/// [`ReadFields::validated`] reports with core's rules.
 pub(crate) struct ReadFields {
-    pub(crate) insight: UsedInsight,
-    pub(crate) date_problems: Vec<Problem>,
-}
-
-/// Collects each string member, noting every one that is not UTF-8.
-#[derive(Default)]
-struct Reader {
-    not_utf8: Vec<(String, String)>,
-}
-
-impl Reader {
-    /// # Safety
-    /// `p` is NULL or a NUL-terminated string live for `'a`.
-    unsafe fn text<'a>(&mut self, p: *const c_char, path: &str) -> Option<&'a str> {
-        if p.is_null() {
-            return None;
-        }
-        // SAFETY: not NULL and, per the contract, a live NUL-terminated string.
-        let bytes = unsafe { std::ffi::CStr::from_ptr(p) };
-        match bytes.to_str() {
-            Ok(text) => Some(text),
-            Err(e) => {
-                self.not_utf8
-                    .push((path.to_owned(), not_utf8("the value", &e)));
-                None
-            }
-        }
-    }
+    insight: UsedInsight,
+    found: Vec<Problem>,
 }
 
 impl ReadFields {
     /// The insight to send for `user_id`, or every problem in the order
-    /// `used_insight_create` reports them for the equivalent JSON: the user
-    /// id, what did not parse, then the core's rules (worded by the core).
+    /// `used_insight_create` reports them for the equivalent JSON (core's
+    /// one merge: the user id, what did not parse, then Graph's rules).
     pub(crate) fn validated(self, user_id: &str) -> Result<UsedInsight, Failure> {
-        let owned = |errors: ValidationErrors| errors.problems().to_vec();
-        let mut problems = Vec::new();
-        problems.extend(
-            validate_user_id(user_id)
-                .err()
-                .map(owned)
-                .unwrap_or_default(),
-        );
-        problems.extend(self.date_problems);
-        problems.extend(self.insight.validate().err().map(owned).unwrap_or_default());
-        match ValidationErrors::from_problems(problems) {
-            Some(invalid) => Err(used_insight_error::from_core(&Error::InvalidInput(invalid))),
-            None => Ok(self.insight),
+        match bindings::validate_create(user_id, &self.insight, self.found) {
+            Ok(()) => Ok(self.insight),
+            Err(invalid) => Err(Error::InvalidInput(invalid).into()),
         }
     }
 }
@@ -162,74 +162,28 @@ pub(crate) unsafe fn read_fields(
     // (checked above) and the caller guarantees the layout.
     let f = unsafe { &*fields };
 
-    let mut r = Reader::default();
-    // SAFETY: members are NULL or live NUL-terminated strings, per this
-    // function's contract.
-    let mut text = |p: *const c_char, path: &str| unsafe { r.text(p, path) };
-    let mut string = |p, path: &str| text(p, path).map(str::to_owned);
-    let visualization = ResourceVisualization {
-        title: string(f.title, "resourceVisualization.title"),
-        r#type: string(f.r#type, "resourceVisualization.type"),
-        media_type: string(f.media_type, "resourceVisualization.mediaType"),
-        preview_image_url: string(f.preview_image_url, "resourceVisualization.previewImageUrl"),
-        preview_text: string(f.preview_text, "resourceVisualization.previewText"),
-        container_web_url: string(f.container_web_url, "resourceVisualization.containerWebUrl"),
-        container_display_name: string(
-            f.container_display_name,
-            "resourceVisualization.containerDisplayName",
-        ),
-        container_type: string(f.container_type, "resourceVisualization.containerType"),
-        ..Default::default()
-    };
-    let reference = ResourceReference {
-        web_url: string(f.web_url, "resourceReference.webUrl"),
-        id: string(f.resource_id, "resourceReference.id"),
-        r#type: string(f.resource_type, "resourceReference.type"),
-        ..Default::default()
-    };
-    const ACCESSED: &str = "lastUsed.lastAccessedDateTime";
-    const MODIFIED: &str = "lastUsed.lastModifiedDateTime";
-    let accessed = text(f.last_accessed, ACCESSED);
-    let modified = text(f.last_modified, MODIFIED);
-
-    if !r.not_utf8.is_empty() {
-        let paths: Vec<&str> = r.not_utf8.iter().map(|(p, _)| p.as_str()).collect();
+    let mut texts = Vec::new();
+    let mut bad = Vec::new();
+    for (value, path) in members(f) {
+        if value.is_null() {
+            continue;
+        }
+        // SAFETY: not NULL and, per this function's contract, a live
+        // NUL-terminated string.
+        match unsafe { CStr::from_ptr(value) }.to_str() {
+            Ok(text) => texts.push((path, text)),
+            Err(e) => bad.push((path.to_owned(), not_utf8("the value", &e))),
+        }
+    }
+    if !bad.is_empty() {
+        let paths: Vec<&str> = bad.iter().map(|(p, _)| p.as_str()).collect();
         let message = format!("not valid UTF-8: {}", paths.join(", "));
         return Err(used_insight_error::with_problems(
             used_insight_status::InvalidUtf8,
             message,
-            r.not_utf8,
+            bad,
         ));
     }
-
-    let mut date_problems = Vec::new();
-    let mut date = |text: Option<&str>, path: &str| {
-        text.and_then(|t| match DateTimeOffset::parse(t) {
-            Ok(d) => Some(d),
-            Err(e) => {
-                date_problems.push(Problem {
-                    path: path.to_owned(),
-                    reason: e.to_string(),
-                });
-                None
-            }
-        })
-    };
-    let usage = UsageDetails {
-        last_accessed_date_time: date(accessed, ACCESSED),
-        last_modified_date_time: date(modified, MODIFIED),
-        ..Default::default()
-    };
-
-    let insight = UsedInsight {
-        last_used: (!f.last_accessed.is_null() || !f.last_modified.is_null()).then_some(usage),
-        resource_visualization: (visualization != ResourceVisualization::default())
-            .then_some(visualization),
-        resource_reference: (reference != ResourceReference::default()).then_some(reference),
-        ..Default::default()
-    };
-    Ok(ReadFields {
-        insight,
-        date_problems,
-    })
+    let (insight, found) = bindings::insight_from_texts(texts);
+    Ok(ReadFields { insight, found })
 }

@@ -7,11 +7,13 @@ use std::ffi::{c_char, c_int, c_void, CStr};
 use std::ptr::{null, null_mut};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use used_insight_core::{FieldKind, Model, ModelInfo, UsedInsight};
+
 use crate::batch::*;
 use crate::batch_results::*;
 use crate::client::*;
 use crate::error::*;
-use crate::fields::used_insight_fields;
+use crate::fields::{used_insight_fields, PATHS};
 use crate::options::*;
 use crate::result::*;
 use crate::status::*;
@@ -582,6 +584,51 @@ fn create_fields_lists_every_member_that_is_not_utf8() {
         used_insight_client_free(client);
         used_insight_options_free(o);
     }
+}
+
+/// The leaf paths of a model (`lastUsed.lastAccessedDateTime`…), walked
+/// from core's own table.
+fn leaf_paths(model: &ModelInfo, parent: &str, out: &mut Vec<String>) {
+    for field in model.fields {
+        let path = match parent {
+            "" => field.wire_name.to_owned(),
+            _ => format!("{parent}.{}", field.wire_name),
+        };
+        match field.kind {
+            FieldKind::Object(inner) => leaf_paths(inner, &path, out),
+            FieldKind::Text | FieldKind::Id | FieldKind::Url | FieldKind::DateTime => {
+                out.push(path)
+            }
+            other => panic!("{path} is a {other:?}, a kind used_insight_fields cannot carry yet"),
+        }
+    }
+}
+
+/// A property added to core's model fails here until `used_insight_fields`
+/// has a member for it (and the table in src/fields.rs its path); the
+/// top-level `id` is Graph's to assign.
+#[test]
+fn every_text_property_of_core_has_one_member() {
+    let mut leaves = Vec::new();
+    leaf_paths(UsedInsight::MODEL, "", &mut leaves);
+    leaves.retain(|path| path != "id");
+    for leaf in &leaves {
+        let members = PATHS.iter().filter(|path| *path == leaf).count();
+        assert_eq!(
+            members, 1,
+            "core's usedInsight has {leaf}: used_insight_fields needs exactly one member for it \
+             (add it at the end of the struct and to the table in ffi/src/fields.rs)"
+        );
+    }
+    for path in PATHS {
+        assert!(
+            leaves.iter().any(|leaf| leaf == path),
+            "{path} is not a property of core's usedInsight"
+        );
+    }
+    let members = (std::mem::size_of::<used_insight_fields>() - std::mem::size_of::<usize>())
+        / std::mem::size_of::<*const c_char>();
+    assert_eq!(PATHS.len(), members);
 }
 
 // ------------------------------------------------ failures before any request
