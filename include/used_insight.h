@@ -36,15 +36,31 @@
   USED_INSIGHT_STRINGIFY(USED_INSIGHT_VERSION_MINOR) "." \
   USED_INSIGHT_STRINGIFY(USED_INSIGHT_VERSION_PATCH)
 
+/*
+ * USED_INSIGHT_INIT_(type): a `type` with struct_size set and every other
+ * member zero (NULL), naming no member but the first, so adding members
+ * needs no change here. C: a designated initialiser (also for static
+ * objects). C++11 has none, and a shorter braced list trips
+ * -Wmissing-field-initializers, so there it is a value-initialised copy.
+ */
+#ifdef __cplusplus
+template <typename T> inline T used_insight_init_() {
+  T value = T();
+  value.struct_size = sizeof(T);
+  return value;
+}
+#define USED_INSIGHT_INIT_(type) used_insight_init_<type>()
+#else
+#define USED_INSIGHT_INIT_(type) { .struct_size = sizeof(type) }
+#endif
+
 /**
  * Initialiser for a used_insight_fields: struct_size set, every member NULL.
  *
  *     used_insight_fields fields = USED_INSIGHT_FIELDS_INIT;
  *     fields.title = "Quarterly report";
  */
-#define USED_INSIGHT_FIELDS_INIT \
-  { sizeof(used_insight_fields), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-    NULL, NULL }
+#define USED_INSIGHT_FIELDS_INIT USED_INSIGHT_INIT_(used_insight_fields)
 
 /**
  * Initialiser for a used_insight_batch_item: struct_size set, every member NULL.
@@ -53,8 +69,7 @@
  *     item.user_id = "alice@contoso.com";
  *     item.insight_json = json;   (or item.fields = &fields;)
  */
-#define USED_INSIGHT_BATCH_ITEM_INIT \
-  { sizeof(used_insight_batch_item), NULL, NULL, NULL }
+#define USED_INSIGHT_BATCH_ITEM_INIT USED_INSIGHT_INIT_(used_insight_batch_item)
 
 /**
  * Size in bytes of the buffer handed to a `used_insight_token_callback`:

@@ -245,6 +245,37 @@ static void test_version_matches_the_header(void) {
   CHECK_STR(used_insight_status_name(0xFFFFFFFFu), "unknown");
 }
 
+/* At file scope: in C the INIT macros are constant initialisers. */
+static const used_insight_fields STATIC_FIELDS = USED_INSIGHT_FIELDS_INIT;
+static const used_insight_batch_item STATIC_ITEM = USED_INSIGHT_BATCH_ITEM_INIT;
+
+/* Every byte after struct_size is zero: every member NULL. */
+static int zero_after_struct_size(const void *object, size_t size) {
+  const unsigned char *bytes = (const unsigned char *)object;
+  size_t i;
+  for (i = sizeof(size_t); i < size; i++) {
+    if (bytes[i] != 0) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+static void test_init_macros_set_struct_size_and_nothing_else(void) {
+  used_insight_fields fields = USED_INSIGHT_FIELDS_INIT;
+  used_insight_batch_item items[2] = {USED_INSIGHT_BATCH_ITEM_INIT, USED_INSIGHT_BATCH_ITEM_INIT};
+  CHECK(fields.struct_size == sizeof(used_insight_fields));
+  CHECK(zero_after_struct_size(&fields, sizeof fields));
+  CHECK(fields.title == NULL && fields.last_modified == NULL);
+  CHECK(items[1].struct_size == sizeof(used_insight_batch_item));
+  CHECK(zero_after_struct_size(&items[1], sizeof items[1]));
+  CHECK(items[1].fields == NULL);
+  CHECK(STATIC_FIELDS.struct_size == sizeof(used_insight_fields));
+  CHECK(zero_after_struct_size(&STATIC_FIELDS, sizeof STATIC_FIELDS));
+  CHECK(STATIC_ITEM.struct_size == sizeof(used_insight_batch_item));
+  CHECK(zero_after_struct_size(&STATIC_ITEM, sizeof STATIC_ITEM));
+}
+
 static void test_free_null_is_a_no_op(void) {
   used_insight_options_free(NULL);
   used_insight_client_free(NULL);
@@ -1331,6 +1362,7 @@ typedef struct {
 
 static const test_case TESTS[] = {
     TEST(test_version_matches_the_header),
+    TEST(test_init_macros_set_struct_size_and_nothing_else),
     TEST(test_free_null_is_a_no_op),
     TEST(test_create_json_succeeds_and_sends_graphs_headers),
     TEST(test_create_fields_succeeds_with_id_readable_without_json),
