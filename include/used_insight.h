@@ -1047,8 +1047,9 @@ used_insight_status used_insight_options_set_token_callback(struct used_insight_
  * byte of the answer, in milliseconds (waits between retries not included).
  * Default 60000.
  *
- * Returns `USED_INSIGHT_STATUS_INVALID_ARGUMENT` for 0,
- * `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL.
+ * Returns `USED_INSIGHT_STATUS_INVALID_ARGUMENT` for 0 (it must be more
+ * than zero), `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL;
+ * the options are unchanged on failure.
  *
  * # Safety
  * `options` must be NULL or live options. Not thread-safe for the same
@@ -1061,8 +1062,9 @@ used_insight_status used_insight_options_set_timeout_ms(struct used_insight_opti
  * Sets the longest time to establish a connection (DNS, TCP, TLS), in
  * milliseconds. Default 10000.
  *
- * Returns `USED_INSIGHT_STATUS_INVALID_ARGUMENT` for 0,
- * `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL.
+ * Returns `USED_INSIGHT_STATUS_INVALID_ARGUMENT` for 0 (it must be more
+ * than zero), `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL;
+ * the options are unchanged on failure.
  *
  * # Safety
  * `options` must be NULL or live options. Not thread-safe for the same

@@ -9,7 +9,7 @@
 //! order and one wording.
 
 use crate::validation::{check_user_id, Problems};
-use crate::{ConfigError, Model, Problem, UsedInsight, ValidationErrors};
+use crate::{ClientBuilder, ConfigError, Model, Problem, UsedInsight, ValidationErrors};
 
 /// Validates one create as core's own entry points do: the `usersId`, then
 /// the problems the binding found converting its input (in its order), then
@@ -106,4 +106,23 @@ pub fn concurrency(value: i128) -> Result<usize, ConfigError> {
         _ if value >= 1 => Ok(usize::MAX),
         _ => Err(crate::batch::bad_concurrency(value)),
     }
+}
+
+/// Checks the rules on a builder's values alone (a zero timeout…), as
+/// [`ClientBuilder::build`] does first, without building a client: for
+/// bindings whose setters refuse a bad value at once. Apply the new value to
+/// a clone and keep the clone only when this accepts it. What needs the
+/// whole configuration (a credential, the base URL's scheme and host, header
+/// values) is still checked by `build` only.
+///
+/// ```
+/// use std::time::Duration;
+/// use used_insight::{bindings, Client};
+/// let builder = Client::builder();
+/// assert!(bindings::check_settings(&builder).is_ok());
+/// let err = bindings::check_settings(&builder.timeout(Duration::ZERO)).unwrap_err();
+/// assert_eq!(err.to_string(), "timeout must be more than zero");
+/// ```
+pub fn check_settings(builder: &ClientBuilder) -> Result<(), ConfigError> {
+    builder.check_values()
 }

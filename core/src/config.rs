@@ -309,8 +309,9 @@ impl ClientBuilder {
         Client::from_builder(self).map_err(Error::InvalidConfig)
     }
 
-    /// The rules on values alone (the rest is checked while building).
-    fn check_values(&self) -> Result<(), ConfigError> {
+    /// The rules on values alone (the rest is checked while building); see
+    /// [`crate::bindings::check_settings`].
+    pub(crate) fn check_values(&self) -> Result<(), ConfigError> {
         for (name, value) in [
             ("timeout", self.timeout),
             ("connect_timeout", self.connect_timeout),

@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_void};
 use std::str::FromStr;
 use std::time::Duration;
 
-use used_insight_core::{ClientBuilder, Cloud, ConfigError, RetryPolicy};
+use used_insight_core::{bindings, ClientBuilder, Cloud, ConfigError};
 
 use crate::error::{used_insight_error, Failure};
 use crate::ptr::boxed;
@@ -23,7 +23,6 @@ use crate::token::{token_provider, used_insight_token_callback};
 /// Not thread-safe: use one options object from one thread at a time.
 pub struct used_insight_options {
     builder: ClientBuilder,
-    retry: RetryPolicy,
 }
 
 /// A Microsoft Graph national cloud, for `used_insight_options_set_cloud`.
@@ -60,7 +59,7 @@ impl used_insight_cloud {
 impl used_insight_options {
     /// The builder the client is made from.
     pub(crate) fn to_builder(&self) -> ClientBuilder {
-        self.builder.clone().retry_policy(self.retry.clone())
+        self.builder.clone()
     }
 }
 
@@ -68,17 +67,21 @@ fn invalid_argument(message: String) -> Failure {
     used_insight_error::new(used_insight_status::InvalidArgument, message)
 }
 
-fn positive_millis(ms: u64, name: &str) -> Result<Duration, Failure> {
-    if ms == 0 {
-        return Err(invalid_argument(format!("{name} must be at least 1 ms")));
-    }
-    Ok(Duration::from_millis(ms))
+/// A setting core refuses, as the setter's `INVALID_ARGUMENT`, in core's words.
+fn refused(e: ConfigError) -> Failure {
+    invalid_argument(e.message)
+}
+
+/// `builder` with a new value applied, if core's rules on values accept it
+/// (e.g. "timeout must be more than zero").
+pub(crate) fn checked(builder: ClientBuilder) -> Result<ClientBuilder, Failure> {
+    bindings::check_settings(&builder).map_err(refused)?;
+    Ok(builder)
 }
 
 /// Reads a setting given by name (a cloud, an API version).
 fn parse<T: FromStr<Err = ConfigError>>(name: &str) -> Result<T, Failure> {
-    name.parse()
-        .map_err(|e: ConfigError| invalid_argument(e.message))
+    name.parse().map_err(refused)
 }
 
 /// Creates options with every default: the Global cloud, API version
@@ -92,7 +95,6 @@ pub extern "C" fn used_insight_options_new() -> *mut used_insight_options {
     ffi_panic_boundary! {
         boxed(used_insight_options {
             builder: ClientBuilder::default(),
-            retry: RetryPolicy::default(),
         })
     }
 }
@@ -243,8 +245,9 @@ pub unsafe extern "C" fn used_insight_options_set_token_callback(
 /// byte of the answer, in milliseconds (waits between retries not included).
 /// Default 60000.
 ///
-/// Returns `USED_INSIGHT_STATUS_INVALID_ARGUMENT` for 0,
-/// `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL.
+/// Returns `USED_INSIGHT_STATUS_INVALID_ARGUMENT` for 0 (it must be more
+/// than zero), `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL;
+/// the options are unchanged on failure.
 ///
 /// # Safety
 /// `options` must be NULL or live options. Not thread-safe for the same
@@ -255,15 +258,16 @@ pub unsafe extern "C" fn used_insight_options_set_timeout_ms(
     timeout_ms: u64,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        set!(options.builder.timeout(positive_millis(timeout_ms, "timeout_ms")?))
+        set!(options.builder => |b| checked(b.timeout(Duration::from_millis(timeout_ms))))
     }
 }
 
 /// Sets the longest time to establish a connection (DNS, TCP, TLS), in
 /// milliseconds. Default 10000.
 ///
-/// Returns `USED_INSIGHT_STATUS_INVALID_ARGUMENT` for 0,
-/// `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL.
+/// Returns `USED_INSIGHT_STATUS_INVALID_ARGUMENT` for 0 (it must be more
+/// than zero), `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL;
+/// the options are unchanged on failure.
 ///
 /// # Safety
 /// `options` must be NULL or live options. Not thread-safe for the same
@@ -274,7 +278,7 @@ pub unsafe extern "C" fn used_insight_options_set_connect_timeout_ms(
     timeout_ms: u64,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        set!(options.builder.connect_timeout(positive_millis(timeout_ms, "timeout_ms")?))
+        set!(options.builder => |b| checked(b.connect_timeout(Duration::from_millis(timeout_ms))))
     }
 }
 
@@ -293,7 +297,10 @@ pub unsafe extern "C" fn used_insight_options_set_max_retries(
     max_retries: u32,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        set!(options.retry.with_max_retries(max_retries))
+        set!(options.builder => |b| {
+            let policy = b.get_retry_policy().clone().with_max_retries(max_retries);
+            Ok(b.retry_policy(policy))
+        })
     }
 }
 

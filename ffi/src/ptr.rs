@@ -96,9 +96,11 @@ macro_rules! deliver {
 
 /// The body of a setter, which returns only a status (setters have no
 /// `err`). `set!(options.field.method(value))` replaces `options->field` by
-/// `field.method(value)`; `set!(options.field = value)` assigns it. The
-/// handle is checked first (NULL is `NULL_PARAMETER`), then `value` is
-/// evaluated, where `?` fails the call, so the object is unchanged on failure.
+/// `field.method(value)`; `set!(options.field = value)` assigns it;
+/// `set!(options.field => |copy| Ok(new))` replaces it by what the closure
+/// makes of a copy of it ([`updated`]). The handle is checked first (NULL is
+/// `NULL_PARAMETER`), then `value` (or the closure) is evaluated, where `?`
+/// fails the call, so the object is unchanged on failure.
 macro_rules! set {
     ($handle:ident . $field:ident . $method:ident ( $value:expr )) => {
         $crate::ptr::status((|| -> ::std::result::Result<(), $crate::error::Failure> {
@@ -115,6 +117,23 @@ macro_rules! set {
             Ok(())
         })())
     };
+    ($handle:ident . $field:ident => $update:expr) => {
+        $crate::ptr::status((|| -> ::std::result::Result<(), $crate::error::Failure> {
+            let handle = try_mut!($handle);
+            handle.$field = $crate::ptr::updated(handle.$field.clone(), $update)?;
+            Ok(())
+        })())
+    };
+}
+
+/// For `set!(options.field => |copy| ...)`: the closure's new value for a
+/// field, made from a copy of the current one, or its failure (the field is
+/// then left as it was).
+pub(crate) fn updated<T>(
+    copy: T,
+    update: impl FnOnce(T) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    update(copy)
 }
 
 /// The body of a `_free` export: `free!(p)` frees an object handed out

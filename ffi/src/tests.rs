@@ -637,6 +637,51 @@ fn options_refuse_out_of_range_values() {
     }
 }
 
+/// The setters' rules on values are core's, in core's words.
+#[test]
+fn setters_refuse_what_core_refuses_in_its_words() {
+    use std::time::Duration;
+    use used_insight_core::ClientBuilder;
+    let zero = [
+        ClientBuilder::default().timeout(Duration::ZERO),
+        ClientBuilder::default().connect_timeout(Duration::ZERO),
+    ];
+    let messages: Vec<String> = zero
+        .into_iter()
+        .map(|b| checked(b).err().unwrap().message_str().to_owned())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "timeout must be more than zero",
+            "connect_timeout must be more than zero"
+        ]
+    );
+    assert!(checked(ClientBuilder::default().timeout(Duration::from_millis(1))).is_ok());
+}
+
+/// A refused value leaves the options as they were; max_retries changes
+/// only the number of retries of core's policy.
+#[test]
+fn setters_keep_the_options_on_failure_and_the_rest_of_the_policy() {
+    use std::time::Duration;
+    let o = used_insight_options_new();
+    // SAFETY: live options, freed once.
+    unsafe {
+        assert_eq!(used_insight_options_set_timeout_ms(o, 1500), OK);
+        assert_eq!(
+            used_insight_options_set_timeout_ms(o, 0),
+            used_insight_status::InvalidArgument
+        );
+        assert_eq!(used_insight_options_set_max_retries(o, 7), OK);
+        let builder = (*o).to_builder();
+        assert_eq!(builder.get_timeout(), Duration::from_millis(1500));
+        let policy = used_insight_core::RetryPolicy::default().with_max_retries(7);
+        assert_eq!(*builder.get_retry_policy(), policy);
+        used_insight_options_free(o);
+    }
+}
+
 #[test]
 fn client_new_reports_unusable_options_as_invalid_config() {
     let no_token = used_insight_options_new();
