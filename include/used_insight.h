@@ -476,12 +476,13 @@ void used_insight_batch_options_free(struct used_insight_batch_options *options)
 
 /**
  * Sets how many batches (of up to 20 creates each) are in flight at once,
- * on the client's connection pool; 0 and 1 both mean one at a time (the
- * default). Graph throttles per user, app and tenant and counts every
- * create inside a batch: keep it low (2–4 at most) and let the library
- * back off on 429.
+ * on the client's connection pool: 1 (the default, one at a time) or more.
+ * Graph throttles per user, app and tenant and counts every create inside
+ * a batch: keep it low (2–4 at most) and let the library back off on 429.
  *
- * Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL.
+ * Returns `USED_INSIGHT_STATUS_INVALID_ARGUMENT` for 0 (as every layer of
+ * this library refuses it), `USED_INSIGHT_STATUS_NULL_PARAMETER` if
+ * `options` is NULL; the options are unchanged on failure.
  *
  * # Safety
  * `options` must be NULL or live batch options. Not thread-safe for the

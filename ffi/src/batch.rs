@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::ffi::{c_char, c_void};
 use std::mem::{align_of, size_of};
 
-use used_insight_core::{BatchOptions, Client};
+use used_insight_core::{bindings, BatchOptions, Client};
 
 use crate::batch_results::used_insight_batch_results;
 use crate::client::used_insight_client;
@@ -111,7 +111,7 @@ pub struct used_insight_batch_options {
 pub extern "C" fn used_insight_batch_options_new() -> *mut used_insight_batch_options {
     ffi_panic_boundary! {
         boxed(used_insight_batch_options {
-            concurrency: 1,
+            concurrency: BatchOptions::default().concurrency,
             progress: None,
         })
     }
@@ -131,12 +131,13 @@ pub unsafe extern "C" fn used_insight_batch_options_free(options: *mut used_insi
 }
 
 /// Sets how many batches (of up to 20 creates each) are in flight at once,
-/// on the client's connection pool; 0 and 1 both mean one at a time (the
-/// default). Graph throttles per user, app and tenant and counts every
-/// create inside a batch: keep it low (2–4 at most) and let the library
-/// back off on 429.
+/// on the client's connection pool: 1 (the default, one at a time) or more.
+/// Graph throttles per user, app and tenant and counts every create inside
+/// a batch: keep it low (2–4 at most) and let the library back off on 429.
 ///
-/// Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL.
+/// Returns `USED_INSIGHT_STATUS_INVALID_ARGUMENT` for 0 (as every layer of
+/// this library refuses it), `USED_INSIGHT_STATUS_NULL_PARAMETER` if
+/// `options` is NULL; the options are unchanged on failure.
 ///
 /// # Safety
 /// `options` must be NULL or live batch options. Not thread-safe for the
@@ -147,8 +148,14 @@ pub unsafe extern "C" fn used_insight_batch_options_set_concurrency(
     concurrency: usize,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        set!(options.concurrency = concurrency)
+        set!(options.concurrency = checked_concurrency(concurrency)?)
     }
+}
+
+/// A concurrency as core takes it (1 or more), or core's refusal
+/// ("concurrency must be 1 or more, not 0") as `INVALID_ARGUMENT`.
+pub(crate) fn checked_concurrency(value: usize) -> Result<usize, Failure> {
+    bindings::concurrency(value as i128).map_err(|e| invalid_argument(e.message))
 }
 
 /// Sets a callback told of each input's final result (see
@@ -370,8 +377,10 @@ unsafe fn create_many(
             p.call(done, total);
         }
     };
-    let mut batch_options =
-        BatchOptions::default().with_concurrency(options.map_or(1, |o| o.concurrency));
+    let mut batch_options = BatchOptions::default();
+    if let Some(options) = options {
+        batch_options = batch_options.with_concurrency(options.concurrency);
+    }
     if progress.is_some() {
         batch_options = batch_options.with_progress(&report);
     }

@@ -1173,6 +1173,34 @@ fn create_many_refuses_bad_struct_sizes_and_both_inputs_for_the_whole_call() {
     }
 }
 
+/// 0 is refused as core and Python refuse it, in core's words.
+#[test]
+fn batch_concurrency_0_is_refused() {
+    let batch = used_insight_batch_options_new();
+    let invalid = used_insight_status::InvalidArgument;
+    // SAFETY: live batch options, freed once.
+    unsafe {
+        assert_eq!(
+            used_insight_batch_options_set_concurrency(batch, 0),
+            invalid
+        );
+        assert_eq!(used_insight_batch_options_set_concurrency(batch, 1), OK);
+        assert_eq!(used_insight_batch_options_set_concurrency(batch, 4), OK);
+        assert_eq!(
+            used_insight_batch_options_set_concurrency(batch, usize::MAX),
+            OK
+        );
+        used_insight_batch_options_free(batch);
+    }
+    let refused = checked_concurrency(0).err().unwrap();
+    assert_eq!(refused.status(), invalid);
+    assert_eq!(
+        refused.message_str(),
+        "concurrency must be 1 or more, not 0"
+    );
+    assert!(matches!(checked_concurrency(3), Ok(3)));
+}
+
 #[test]
 fn create_many_gives_bad_bytes_and_invalid_items_their_own_result() {
     let o = options(&closed_port_url());

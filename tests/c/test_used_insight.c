@@ -1315,9 +1315,13 @@ static void test_create_many_programmer_errors_fail_the_whole_call(void) {
   err = NULL;
   CHECK(results == sentinel); /* never written on failure */
 
-  /* Batch options. */
+  /* Batch options: concurrency is 1 or more, as in core and Python. */
   CHECK_STATUS(used_insight_batch_options_set_concurrency(NULL, 2),
                USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK_STATUS(used_insight_batch_options_set_concurrency(options, 0),
+               USED_INSIGHT_STATUS_INVALID_ARGUMENT, NULL);
+  CHECK_STATUS(used_insight_batch_options_set_concurrency(options, 1), USED_INSIGHT_STATUS_OK,
+               NULL);
   CHECK_STATUS(used_insight_batch_options_set_progress(NULL, on_progress, NULL),
                USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
 
