@@ -103,22 +103,16 @@ fn client_for(o: *const used_insight_options) -> *mut used_insight_client {
 }
 
 fn fields() -> used_insight_fields {
-    used_insight_fields {
-        struct_size: std::mem::size_of::<used_insight_fields>(),
-        title: c"Quarterly report".as_ptr(),
-        r#type: c"Word".as_ptr(),
-        media_type: null(),
-        preview_image_url: null(),
-        preview_text: null(),
-        container_web_url: null(),
-        container_display_name: null(),
-        container_type: null(),
-        web_url: c"https://contoso.sharepoint.com/report.docx".as_ptr(),
-        resource_id: null(),
-        resource_type: null(),
-        last_accessed: c"2026-11-28T10:00:00Z".as_ptr(),
-        last_modified: null(),
-    }
+    // SAFETY: every member is a `usize` or a raw pointer, for which zero
+    // (NULL) is valid; as `USED_INSIGHT_FIELDS_INIT` does, so a new member
+    // needs no change here.
+    let mut f: used_insight_fields = unsafe { std::mem::zeroed() };
+    f.struct_size = std::mem::size_of::<used_insight_fields>();
+    f.title = c"Quarterly report".as_ptr();
+    f.r#type = c"Word".as_ptr();
+    f.web_url = c"https://contoso.sharepoint.com/report.docx".as_ptr();
+    f.last_accessed = c"2026-11-28T10:00:00Z".as_ptr();
+    f
 }
 
 // ---------------------------------------------------------------- the boundary
