@@ -168,10 +168,8 @@ impl<'de, T: WireObject> Visitor<'de> for ObjectSeed<'_, '_, T> {
                 key: &key,
             };
             if key == "@odata.type" {
-                let value = map.next_value_seed(StringSeed {
-                    at,
-                    problems: &mut *problems,
-                })?;
+                let value: Option<String> =
+                    map.next_value_seed(TextSeed::new(at, &mut *problems))?;
                 check_odata_type(value.as_deref(), at, T::ODATA_TYPE, problems);
                 continue;
             }
@@ -222,14 +220,43 @@ impl<'de, T: WireObject> Visitor<'de> for ObjectSeed<'_, '_, T> {
     }
 }
 
-/// A string property; `null` means absent, anything else is a problem.
-pub(crate) struct StringSeed<'a, 'p> {
-    pub(crate) at: At<'a>,
-    pub(crate) problems: &'p mut Problems,
+/// A value read from JSON text: a `String` as is, a date-time parsed
+/// straight from the text (no copy of it is made).
+pub(crate) trait FromText: Sized {
+    fn from_text(text: Cow<'_, str>, at: At<'_>, problems: &mut Problems) -> Option<Self>;
 }
 
-impl StringSeed<'_, '_> {
-    fn wrong_kind(self, kind: &str) -> Option<String> {
+impl FromText for String {
+    fn from_text(text: Cow<'_, str>, _: At<'_>, _: &mut Problems) -> Option<Self> {
+        Some(text.into_owned())
+    }
+}
+
+impl FromText for DateTimeOffset {
+    fn from_text(text: Cow<'_, str>, at: At<'_>, problems: &mut Problems) -> Option<Self> {
+        DateTimeOffset::parse(&text)
+            .map_err(|e| problems.push(at.path(), e.to_string()))
+            .ok()
+    }
+}
+
+/// A text property; `null` means absent, anything else is a problem.
+pub(crate) struct TextSeed<'a, 'p, T> {
+    pub(crate) at: At<'a>,
+    pub(crate) problems: &'p mut Problems,
+    _type: PhantomData<T>,
+}
+
+impl<'a, 'p, T> TextSeed<'a, 'p, T> {
+    pub(crate) fn new(at: At<'a>, problems: &'p mut Problems) -> Self {
+        Self {
+            at,
+            problems,
+            _type: PhantomData,
+        }
+    }
+
+    fn wrong_kind(self, kind: &str) -> Option<T> {
         self.problems.push(
             self.at.path(),
             format!("expected a string, {}", found(kind)),
@@ -238,24 +265,24 @@ impl StringSeed<'_, '_> {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for StringSeed<'_, '_> {
-    type Value = Option<String>;
+impl<'de, T: FromText> DeserializeSeed<'de> for TextSeed<'_, '_, T> {
+    type Value = Option<T>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for StringSeed<'_, '_> {
-    type Value = Option<String>;
+impl<'de, T: FromText> Visitor<'de> for TextSeed<'_, '_, T> {
+    type Value = Option<T>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string")
     }
     fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(v.to_owned()))
+        Ok(T::from_text(Cow::Borrowed(v), self.at, self.problems))
     }
     fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Some(v))
+        Ok(T::from_text(Cow::Owned(v), self.at, self.problems))
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
         Ok(None)
@@ -314,25 +341,16 @@ pub(crate) fn read_string<'de, A: MapAccess<'de>>(
     at: At<'_>,
     problems: &mut Problems,
 ) -> Result<Option<String>, A::Error> {
-    map.next_value_seed(StringSeed { at, problems })
+    map.next_value_seed(TextSeed::new(at, problems))
 }
 
-/// Reads an Edm.DateTimeOffset property.
+/// Reads an Edm.DateTimeOffset property, parsed straight from the text.
 pub(crate) fn read_datetime<'de, A: MapAccess<'de>>(
     map: &mut A,
     at: At<'_>,
     problems: &mut Problems,
 ) -> Result<Option<DateTimeOffset>, A::Error> {
-    let Some(text) = read_string(map, at, problems)? else {
-        return Ok(None);
-    };
-    Ok(match DateTimeOffset::parse(&text) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            problems.push(at.path(), e.to_string());
-            None
-        }
-    })
+    map.next_value_seed(TextSeed::new(at, problems))
 }
 
 /// Reads a nested model object.

@@ -99,6 +99,104 @@ impl<'de> Deserialize<'de> for RawJson {
 
 struct RawJsonVisitor;
 
+/// The text of a value handed over by the token protocol, taken as it is:
+/// serde_json's own `Box<RawValue>` reader is given the text the way
+/// serde_json hands it over, so it is not parsed a second time.
+struct Verbatim;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Verbatim {
+    type Value = Box<RawValue>;
+    fn deserialize<D: Deserializer<'de>>(self, text: D) -> Result<Box<RawValue>, D::Error> {
+        Box::<RawValue>::deserialize(TokenProtocol(text))
+    }
+}
+
+/// Asked for the raw-value newtype, answers with one entry from the token
+/// to the text deserializer it wraps.
+struct TokenProtocol<D>(D);
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for TokenProtocol<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        visitor.visit_map(TokenEntry(Some(self.0)))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+struct TokenEntry<D>(Option<D>);
+
+impl<'de, D: Deserializer<'de>> MapAccess<'de> for TokenEntry<D> {
+    type Error = D::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, D::Error> {
+        if self.0.is_none() {
+            return Ok(None);
+        }
+        let token: serde::de::value::StrDeserializer<'_, D::Error> =
+            serde::de::IntoDeserializer::into_deserializer(SERDE_JSON_RAW_TOKEN);
+        seed.deserialize(token).map(Some)
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, D::Error> {
+        match self.0.take() {
+            Some(text) => seed.deserialize(text),
+            None => Err(serde::de::Error::custom("the raw value was read already")),
+        }
+    }
+}
+
+/// The first key of a map: serde_json's token (compared without a copy) or
+/// an ordinary property name.
+enum FirstKey {
+    Token,
+    Other(String),
+}
+
+struct FirstKeySeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for FirstKeySeed {
+    type Value = FirstKey;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<FirstKey, D::Error> {
+        d.deserialize_str(FirstKeyVisitor)
+    }
+}
+
+struct FirstKeyVisitor;
+
+impl Visitor<'_> for FirstKeyVisitor {
+    type Value = FirstKey;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a property name")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<FirstKey, E> {
+        Ok(if v == SERDE_JSON_RAW_TOKEN {
+            FirstKey::Token
+        } else {
+            FirstKey::Other(v.to_owned())
+        })
+    }
+}
+
 impl<'de> Visitor<'de> for RawJsonVisitor {
     type Value = RawJson;
 
@@ -112,15 +210,11 @@ impl<'de> Visitor<'de> for RawJsonVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawJson, A::Error> {
         let mut object = Map::new();
-        let Some(first) = map.next_key::<String>()? else {
-            return RawJson::from_value(Value::Object(object));
+        let first = match map.next_key_seed(FirstKeySeed)? {
+            None => return RawJson::from_value(Value::Object(object)),
+            Some(FirstKey::Token) => return map.next_value_seed(Verbatim).map(RawJson),
+            Some(FirstKey::Other(key)) => key,
         };
-        if first == SERDE_JSON_RAW_TOKEN {
-            let text: String = map.next_value()?;
-            return RawValue::from_string(text)
-                .map(RawJson)
-                .map_err(serde::de::Error::custom);
-        }
         object.insert(first, map.next_value()?);
         while let Some((key, value)) = map.next_entry::<String, Value>()? {
             object.insert(key, value);

@@ -220,11 +220,7 @@ impl FieldValue for String {
         _path: &str,
         _problems: &mut Problems,
     ) -> bool {
-        if !rest.is_empty() {
-            return false;
-        }
-        *slot = Some(text.to_owned());
-        true
+        set_leaf(slot, rest, || Some(text.to_owned()))
     }
 }
 
@@ -251,15 +247,24 @@ impl FieldValue for DateTimeOffset {
         path: &str,
         problems: &mut Problems,
     ) -> bool {
-        if !rest.is_empty() {
-            return false;
-        }
-        match DateTimeOffset::parse(text) {
-            Ok(value) => *slot = Some(value),
-            Err(e) => problems.push(path, e.to_string()),
-        }
-        true
+        set_leaf(slot, rest, || {
+            DateTimeOffset::parse(text)
+                .map_err(|e| problems.push(path, e.to_string()))
+                .ok()
+        })
     }
+}
+
+/// Sets a leaf (`rest` empty, else nothing is there) to `value()`, when
+/// that gives one (a text that does not parse is the caller's problem).
+fn set_leaf<T>(slot: &mut Option<T>, rest: &str, value: impl FnOnce() -> Option<T>) -> bool {
+    if !rest.is_empty() {
+        return false;
+    }
+    if let Some(value) = value() {
+        *slot = Some(value);
+    }
+    true
 }
 
 /// Declares a Graph model once. From the list of fields it generates the

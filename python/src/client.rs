@@ -227,11 +227,12 @@ impl Client {
 }
 
 /// Reads `insight` — a `UsedInsight` or a mapping in Graph's wire shape —
-/// into core's model with core's reader, then has core validate the create:
-/// the user id, the problems this layer found (`found`, e.g. a user id that
-/// is not valid text, then those inside the insight), core's problems of
-/// shape, then Graph's rules. Any problem: `Ok(Err(problems))`, nothing may
-/// be sent. `Err` is a TypeError naming `what` when `insight` is neither,
+/// into core's model with core's reader. When this layer (`found`, e.g. a
+/// user id that is not valid text, then what it found inside the insight)
+/// or core's reader found a problem, core validates the rest as well and
+/// `Ok(Err(problems))` lists them all (user id, `found`, shape, Graph's
+/// rules): nothing may be sent. Otherwise the model goes to core's create,
+/// which validates it before sending. `Err` is a TypeError naming `what` when `insight` is neither,
 /// or the failure of Python code run while reading it.
 pub(crate) fn read_insight(
     insight: &Bound<'_, PyAny>,
@@ -246,6 +247,13 @@ pub(crate) fn read_insight(
         )));
     };
     found.extend(read.found());
+    if found.is_empty() {
+        // Core validates every create before sending it, with the same
+        // checks in the same order: once is enough.
+        return Ok(Ok(read.model));
+    }
+    // Something is wrong already: nothing will be sent, but core's verdict
+    // on the rest is listed too, so every problem is reported at once.
     Ok(
         match bindings::validate_create(user_id, &read.model, found) {
             Ok(()) => Ok(read.model),

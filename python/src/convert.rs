@@ -3,7 +3,7 @@
 //! `to_dict` / `from_dict` functions. Reading Python values into core's
 //! models is `reader`'s job (through core's own reader).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::intern;
@@ -15,13 +15,14 @@ use pyo3::types::{
 };
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 use used_insight::{
-    DateTimeOffset, FieldRef, Model, ModelInfo, ModelRef, Problem, RawJson, ResourceReference,
+    DateTimeOffset, FieldRef, Model, ModelRef, Problem, RawJson, ResourceReference,
     ResourceVisualization, UsageDetails, UsedInsight,
 };
 
+use crate::classes;
 use crate::errors;
 use crate::json::Path;
-use crate::reader::{self, class_of};
+use crate::reader;
 
 /// Problems found while converting, as (JSON path, reason), in order.
 #[derive(Debug, Default)]
@@ -146,15 +147,17 @@ pub(crate) fn model_to_py<'py>(
     value: &dyn ModelRef,
     class: Option<&Bound<'py, PyType>>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let python = classes::of(py, value.model_info())?;
     let kw = PyDict::new(py);
     let mut failed = None;
-    value.visit_fields(&mut |field, value| {
+    let mut number = 0;
+    value.visit_fields(&mut |_, value| {
+        let attribute = python.attributes[number].bind(py);
+        number += 1;
         if failed.is_some() {
             return;
         }
-        let set =
-            field_to_py(py, value).and_then(|v| kw.set_item(attribute_name(py, field.name), v));
-        if let Err(e) = set {
+        if let Err(e) = field_to_py(py, value).and_then(|v| kw.set_item(attribute, v)) {
             failed = Some(e);
         }
     });
@@ -165,10 +168,7 @@ pub(crate) fn model_to_py<'py>(
         intern!(py, "additional_data"),
         additional_to_py(py, value.additional_data())?,
     )?;
-    match class {
-        Some(class) => class.call((), Some(&kw)),
-        None => class_of(py, value.model_info())?.call((), Some(&kw)),
-    }
+    class.unwrap_or(python.class.bind(py)).call((), Some(&kw))
 }
 
 fn field_to_py<'py>(py: Python<'py>, value: Option<FieldRef<'_>>) -> PyResult<Bound<'py, PyAny>> {
@@ -180,23 +180,6 @@ fn field_to_py<'py>(py: Python<'py>, value: Option<FieldRef<'_>>) -> PyResult<Bo
         Some(other) => Err(PyRuntimeError::new_err(format!(
             "no Python form for {other:?}"
         ))),
-    }
-}
-
-/// The attribute names of core's table as interned Python strings, made
-/// once: a result's keyword arguments cost no string building.
-fn attribute_name<'py>(py: Python<'py>, name: &'static str) -> Bound<'py, PyString> {
-    static NAMES: PyOnceLock<HashMap<&'static str, Py<PyString>>> = PyOnceLock::new();
-    let names = NAMES.get_or_init(py, || {
-        reader::all_models()
-            .into_iter()
-            .flat_map(|model| model.fields)
-            .map(|field| (field.name, PyString::intern(py, field.name).unbind()))
-            .collect()
-    });
-    match names.get(name) {
-        Some(interned) => interned.bind(py).clone(),
-        None => PyString::new(py, name),
     }
 }
 
@@ -281,20 +264,10 @@ macro_rules! with_model {
     };
 }
 
-/// Which of core's models `class` is (or derives from).
-fn model_of_class(class: &Bound<'_, PyType>) -> PyResult<Option<&'static ModelInfo>> {
-    for model in reader::all_models() {
-        if class.is_subclass(reader::class_of(class.py(), model)?.as_any())? {
-            return Ok(Some(model));
-        }
-    }
-    Ok(None)
-}
-
 /// A model as a dict in Graph's wire shape (camelCase, `@odata.type`).
 #[pyfunction]
 pub(crate) fn to_dict<'py>(model: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    let Some(info) = model_of_class(&model.get_type())? else {
+    let Some(info) = classes::of_class(&model.get_type())?.map(|m| m.info) else {
         return Err(PyTypeError::new_err(format!(
             "expected a used_insight model, found {}",
             type_name(model)
@@ -324,7 +297,7 @@ pub(crate) fn from_dict<'py>(
     cls: &Bound<'py, PyType>,
     data: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let Some(info) = model_of_class(cls)? else {
+    let Some(info) = classes::of_class(cls)?.map(|m| m.info) else {
         return Err(PyTypeError::new_err(format!(
             "{} is not a used_insight model class",
             cls.name()?

@@ -26,6 +26,9 @@ pub(crate) enum Path<'a> {
     Key(&'a Path<'a>, &'a str),
     /// Item `index` of the array at the parent path.
     Index(&'a Path<'a>, usize),
+    /// Property `key`, as Python's UTF-8 encoding of it, read only when a
+    /// problem is reported there.
+    KeyUtf8(&'a Path<'a>, &'a [u8]),
 }
 
 impl Path<'_> {
@@ -34,6 +37,9 @@ impl Path<'_> {
             Path::Whole(path) => (*path).to_owned(),
             Path::Key(parent, key) => join_path(&parent.render(), key),
             Path::Index(parent, index) => format!("{}[{index}]", parent.render()),
+            Path::KeyUtf8(parent, key) => {
+                join_path(&parent.render(), &String::from_utf8_lossy(key))
+            }
         }
     }
 }

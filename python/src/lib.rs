@@ -14,6 +14,7 @@
 use pyo3::prelude::*;
 
 mod batch;
+mod classes;
 mod client;
 mod convert;
 mod errors;

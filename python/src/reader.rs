@@ -13,20 +13,20 @@
 //! (unknown ones, `additional_data`) are handed over as JSON text the way
 //! serde_json hands over a `RawValue`, so integers of any size stay exact.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::fmt;
 
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{
-    PyBool, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple, PyType,
+    PyBool, PyBytes, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple,
 };
 use serde::de::value::StrDeserializer;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use used_insight::{bindings, FieldKind, Model, ModelInfo, Problem, UsedInsight};
 
+use crate::classes::{self, PyModel};
 use crate::convert::{datetime_from_py, join_path, type_name, Problems};
 use crate::json::{mapping_items, property_name_utf8, utf8, value_to_json, Items, Path};
 
@@ -87,7 +87,8 @@ pub(crate) fn read<T: Model>(value: &Bound<'_, PyAny>, model_object: bool) -> Py
 /// Reads a `UsedInsight` object or a wire-shape mapping for a create;
 /// `None` when `insight` is neither.
 pub(crate) fn read_insight(insight: &Bound<'_, PyAny>) -> PyResult<Option<Read<UsedInsight>>> {
-    if insight.is_instance(class_of(insight.py(), UsedInsight::MODEL)?.as_any())? {
+    let class = &classes::of(insight.py(), UsedInsight::MODEL)?.class;
+    if insight.is_instance(class.bind(insight.py()).as_any())? {
         return read::<UsedInsight>(insight, true).map(Some);
     }
     if as_mapping(insight).is_some() {
@@ -106,57 +107,12 @@ pub(crate) fn as_mapping<'a, 'py>(
     }
 }
 
-/// The Python class of each model in core's table, by its name, imported
-/// from `used_insight._models` on first use.
-fn classes(py: Python<'_>) -> PyResult<&HashMap<&'static str, Py<PyType>>> {
-    static CLASSES: PyOnceLock<HashMap<&'static str, Py<PyType>>> = PyOnceLock::new();
-    CLASSES.get_or_try_init(py, || {
-        let module = py.import("used_insight._models")?;
-        let mut out = HashMap::new();
-        let mut todo = vec![UsedInsight::MODEL];
-        while let Some(model) = todo.pop() {
-            let class = module.getattr(model.name)?.cast_into::<PyType>()?;
-            out.insert(model.name, class.unbind());
-            todo.extend(model.fields.iter().filter_map(|f| match f.kind {
-                FieldKind::Object(nested) => Some(nested),
-                _ => None,
-            }));
-        }
-        Ok(out)
-    })
-}
-
-/// The Python class of a model.
-pub(crate) fn class_of<'py>(py: Python<'py>, model: &ModelInfo) -> PyResult<Bound<'py, PyType>> {
-    classes(py)?
-        .get(model.name)
-        .map(|class| class.bind(py).clone())
-        .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err(model.name))
-}
-
-/// Every model core declares, the top level first.
-pub(crate) fn all_models() -> Vec<&'static ModelInfo> {
-    let mut out = vec![UsedInsight::MODEL];
-    let mut next = 0;
-    while next < out.len() {
-        for field in out[next].fields {
-            if let FieldKind::Object(nested) = field.kind {
-                if !out.iter().any(|m| m.name == nested.name) {
-                    out.push(nested);
-                }
-            }
-        }
-        next += 1;
-    }
-    out
-}
-
 /// Core's field table for Python: each model's class name → its fields as
 /// (attribute name, wire name), in wire order. The model classes in
 /// `used_insight._models` are checked against it by the test suite.
 #[pyfunction]
 pub(crate) fn model_fields() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
-    all_models()
+    classes::all_infos()
         .into_iter()
         .map(|model| {
             let fields = model.fields.iter().map(|f| (f.name, f.wire_name)).collect();
@@ -231,7 +187,24 @@ struct Value<'a, 'py> {
     sink: &'a RefCell<Problems>,
 }
 
-impl<'py> Value<'_, 'py> {
+impl<'a, 'py> Value<'a, 'py> {
+    /// A value inside this one's container, at `path`.
+    fn inside(
+        value: Bound<'py, PyAny>,
+        path: Path<'a>,
+        depth: usize,
+        expect: Expect,
+        sink: &'a RefCell<Problems>,
+    ) -> Self {
+        Value {
+            value,
+            path,
+            depth: depth + 1,
+            expect,
+            sink,
+        }
+    }
+
     fn problem(&self, reason: impl Into<String>) {
         self.sink.borrow_mut().push(self.path.render(), reason);
     }
@@ -241,8 +214,11 @@ impl<'py> Value<'_, 'py> {
         text: &Bound<'py, PyString>,
         visitor: V,
     ) -> Result<V::Value, ReadError> {
-        match text.encode_utf8() {
-            Ok(encoded) => visitor.visit_str(utf8(&encoded)),
+        // Python hands over its UTF-8 as a new `String` (abi3), which core
+        // then keeps as is: one copy, no second check.
+        match text.to_cow() {
+            Ok(Cow::Owned(owned)) => visitor.visit_string(owned),
+            Ok(Cow::Borrowed(borrowed)) => visitor.visit_str(borrowed),
             Err(_) => {
                 self.problem("is not valid Unicode text (it holds a lone surrogate)");
                 visitor.visit_unit()
@@ -266,8 +242,9 @@ impl<'py> Value<'_, 'py> {
         model: &'static ModelInfo,
         visitor: V,
     ) -> Result<V::Value, ReadError> {
-        let class = class_of(self.value.py(), model)?;
-        if !self.value.is_instance(class.as_any())? {
+        let py = self.value.py();
+        let python = classes::of(py, model)?;
+        if !self.value.is_instance(python.class.bind(py).as_any())? {
             self.problem(format!(
                 "expected a {} or None, found {}",
                 model.name,
@@ -277,7 +254,7 @@ impl<'py> Value<'_, 'py> {
         }
         visitor.visit_map(ModelObject {
             object: &self.value,
-            model,
+            model: python,
             next_field: 0,
             extra: None,
             pending: None,
@@ -291,6 +268,14 @@ impl<'py> Value<'_, 'py> {
         let value = &self.value;
         if let Ok(text) = value.cast::<PyString>() {
             self.text(text, visitor)
+        } else if let Ok(dict) = value.cast_exact::<PyDict>() {
+            visitor.visit_map(Entries {
+                items: mapping_items(dict.as_mapping())?,
+                pending: None,
+                path: self.path,
+                depth: self.depth,
+                sink: self.sink,
+            })
         } else if let Ok(flag) = value.cast::<PyBool>() {
             visitor.visit_bool(flag.is_true())
         } else if value.is_instance_of::<PyInt>() {
@@ -432,13 +417,14 @@ impl<'de> SeqAccess<'de> for ListItems<'_, '_> {
         let Some((index, value)) = self.items.next() else {
             return Ok(None);
         };
-        seed.deserialize(Value {
+        let path = Path::Index(&self.path, index);
+        seed.deserialize(Value::inside(
             value,
-            path: Path::Index(&self.path, index),
-            depth: self.depth + 1,
-            expect: Expect::Wire,
-            sink: self.sink,
-        })
+            path,
+            self.depth,
+            Expect::Wire,
+            self.sink,
+        ))
         .map(Some)
     }
 }
@@ -447,7 +433,8 @@ impl<'de> SeqAccess<'de> for ListItems<'_, '_> {
 /// a key that is not a `str` is reported and its entry left out.
 struct Entries<'a, 'py> {
     items: Items<'py>,
-    pending: Option<(String, Bound<'py, PyAny>)>,
+    /// The key just given and its value.
+    pending: Option<(Key<'py>, Bound<'py, PyAny>)>,
     path: Path<'a>,
     depth: usize,
     sink: &'a RefCell<Problems>,
@@ -461,11 +448,21 @@ impl<'de> MapAccess<'de> for Entries<'_, '_> {
         seed: K,
     ) -> Result<Option<K::Value>, ReadError> {
         for (key, value) in self.items.by_ref() {
-            let name = property_name_utf8(&key, self.path, &mut self.sink.borrow_mut())?;
-            let Some(name) = name else { continue };
-            let key = utf8(&name).to_owned();
-            let read = seed.deserialize(self::key(&key))?;
-            self.pending = Some((key, value));
+            let known = classes::wire_names(key.py())
+                .iter()
+                .find(|(interned, _)| key.is(interned.bind(key.py())));
+            let name = match known {
+                Some((_, name)) => Key::Known(name),
+                None => match property_name_utf8(&key, self.path, &mut self.sink.borrow_mut())? {
+                    Some(encoded) => Key::Encoded(encoded),
+                    None => continue,
+                },
+            };
+            let read = match &name {
+                Key::Known(name) => seed.deserialize(self::key(name))?,
+                Key::Encoded(encoded) => seed.deserialize(self::key(utf8(encoded)))?,
+            };
+            self.pending = Some((name, value));
             return Ok(Some(read));
         }
         Ok(None)
@@ -476,21 +473,32 @@ impl<'de> MapAccess<'de> for Entries<'_, '_> {
             .pending
             .take()
             .ok_or_else(|| ReadError::Serde("a value asked for before its key".into()))?;
-        seed.deserialize(Value {
+        let path = match &key {
+            Key::Known(name) => Path::Key(&self.path, name),
+            Key::Encoded(encoded) => Path::KeyUtf8(&self.path, encoded.as_bytes()),
+        };
+        seed.deserialize(Value::inside(
             value,
-            path: Path::Key(&self.path, &key),
-            depth: self.depth + 1,
-            expect: Expect::Wire,
-            sink: self.sink,
-        })
+            path,
+            self.depth,
+            Expect::Wire,
+            self.sink,
+        ))
     }
+}
+
+/// A mapping's key: one of core's wire names (the very string object
+/// interned), or any other text as Python's UTF-8 encoding of it.
+enum Key<'py> {
+    Known(&'static str),
+    Encoded(Bound<'py, PyBytes>),
 }
 
 /// A model object, shown as its wire shape: the attributes core's table
 /// lists (those not `None`), under their wire names, then `additional_data`.
 struct ModelObject<'a, 'py> {
     object: &'a Bound<'py, PyAny>,
-    model: &'static ModelInfo,
+    model: &'static PyModel,
     next_field: usize,
     /// `additional_data`'s entries, once the fields are done.
     extra: Option<Items<'py>>,
@@ -539,9 +547,10 @@ impl<'de> MapAccess<'de> for ModelObject<'_, '_> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, ReadError> {
-        while let Some(field) = self.model.fields.get(self.next_field) {
+        while let Some(field) = self.model.info.fields.get(self.next_field) {
+            let attribute = self.model.attributes[self.next_field].bind(self.object.py());
             self.next_field += 1;
-            let value = self.object.getattr(field.name)?;
+            let value = self.object.getattr(attribute)?;
             if value.is_none() {
                 continue;
             }
@@ -583,12 +592,7 @@ impl<'de> MapAccess<'de> for ModelObject<'_, '_> {
             Pending::Field(wire_name, expect) => (*wire_name, *expect),
             Pending::Extra(name) => (name.as_str(), Expect::Wire),
         };
-        seed.deserialize(Value {
-            value,
-            path: Path::Key(&self.path, key),
-            depth: self.depth + 1,
-            expect,
-            sink: self.sink,
-        })
+        let path = Path::Key(&self.path, key);
+        seed.deserialize(Value::inside(value, path, self.depth, expect, self.sink))
     }
 }
