@@ -191,11 +191,8 @@ impl Client {
             .collect()
     }
 
-    /// [`Client::create_many_json`] for bindings that reject some inputs
-    /// themselves (e.g. bytes that are not UTF-8): a `None` input is not
-    /// sent and gets a `None` result, but still counts towards progress, so
-    /// results and batch request ids stay aligned with the caller's indexes.
-    pub fn create_many_json_partial<U: AsRef<str>, J: AsRef<str>>(
+    /// See [`crate::bindings::create_many_json_partial`].
+    pub(crate) fn create_many_json_partial<U: AsRef<str>, J: AsRef<str>>(
         &self,
         items: &[Option<&(U, J)>],
         options: &BatchOptions<'_>,

@@ -9,7 +9,10 @@
 //! order and one wording.
 
 use crate::validation::{check_user_id, Problems};
-use crate::{ClientBuilder, ConfigError, Model, Problem, UsedInsight, ValidationErrors};
+use crate::{
+    BatchOptions, Client, ClientBuilder, ConfigError, Error, Model, Problem, UsedInsight,
+    ValidationErrors,
+};
 
 /// Validates one create as core's own entry points do: the `usersId`, then
 /// the problems the binding found converting its input (in its order), then
@@ -125,4 +128,16 @@ pub fn concurrency(value: i128) -> Result<usize, ConfigError> {
 /// ```
 pub fn check_settings(builder: &ClientBuilder) -> Result<(), ConfigError> {
     builder.check_values()
+}
+
+/// [`Client::create_many_json`] for bindings that refuse some inputs
+/// themselves (e.g. bytes that are not UTF-8): a `None` input is not sent
+/// and gets a `None` result, but still counts towards progress, so results
+/// and batch request ids stay aligned with the caller's indexes.
+pub fn create_many_json_partial<U: AsRef<str>, J: AsRef<str>>(
+    client: &Client,
+    items: &[Option<&(U, J)>],
+    options: &BatchOptions<'_>,
+) -> Vec<Option<Result<String, Error>>> {
+    client.create_many_json_partial(items, options)
 }

@@ -44,12 +44,6 @@ pub struct ValidationErrors {
 }
 
 impl ValidationErrors {
-    /// Wraps problems found by a caller (e.g. a binding converting its own
-    /// input) so they are reported like core's; `None` when there are none.
-    pub fn from_problems(problems: Vec<Problem>) -> Option<Self> {
-        (!problems.is_empty()).then_some(Self { problems })
-    }
-
     /// The problems, each with its path and reason.
     pub fn problems(&self) -> &[Problem] {
         &self.problems

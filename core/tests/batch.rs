@@ -182,7 +182,8 @@ fn skipped_inputs_are_not_sent_but_keep_indexes_and_progress() {
         done.fetch_max(d, Ordering::SeqCst);
     };
     let options = BatchOptions::default().with_progress(&progress);
-    let results = client(&emu).create_many_json_partial(&inputs, &options);
+    let results =
+        used_insight::bindings::create_many_json_partial(&client(&emu), &inputs, &options);
     assert!(matches!(results[0], Some(Ok(_))));
     assert!(results[1].is_none());
     assert!(matches!(results[2], Some(Ok(_))));

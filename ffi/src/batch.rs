@@ -384,7 +384,8 @@ unsafe fn create_many(
     if progress.is_some() {
         batch_options = batch_options.with_progress(&report);
     }
-    let created = client.create_many_json_partial(&inputs, &batch_options);
+    let created =
+        used_insight_core::bindings::create_many_json_partial(client, &inputs, &batch_options);
     if created.len() != count {
         return Err(used_insight_error::new(
             used_insight_status::Internal,

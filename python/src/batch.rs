@@ -100,7 +100,9 @@ pub(crate) fn create_many<'py>(
             .map(|r| r.map(|(user_id, model)| (user_id, model.to_json())))
             .collect();
         let inputs: Vec<Option<&(String, String)>> = read.iter().map(|r| r.as_ref().ok()).collect();
-        let created = py.detach(|| client.create_many_json_partial(&inputs, &options));
+        let created = py.detach(|| {
+            used_insight::bindings::create_many_json_partial(&client, &inputs, &options)
+        });
         report_logging_failure(py);
         let mut outcomes = Vec::with_capacity(total);
         for (mine, theirs) in read.into_iter().zip(created) {
