@@ -59,10 +59,38 @@ pub(crate) fn all(py: Python<'_>) -> PyResult<&'static [PyModel]> {
 }
 
 /// Every wire name core's table knows (and `@odata.type`), as interned
-/// Python strings: a dict key that *is* one of them (Python interns the
-/// keys written in code) is handed to core without encoding it.
-pub(crate) fn wire_names(py: Python<'_>) -> &'static [(Py<PyString>, &'static str)] {
-    static NAMES: PyOnceLock<Vec<(Py<PyString>, &'static str)>> = PyOnceLock::new();
+/// Python strings, found by the string object's address: a dict key that
+/// *is* one of them (Python interns the keys written in code) is handed to
+/// core without encoding it.
+pub(crate) struct WireNames {
+    /// Open addressing by address; the interned strings are kept alive here.
+    slots: Vec<Option<(Py<PyString>, &'static str)>>,
+}
+
+impl WireNames {
+    fn slot(&self, address: usize) -> usize {
+        // Objects are 16-byte aligned: the low bits say nothing.
+        (address >> 4) % self.slots.len()
+    }
+
+    /// The wire name `key` is, when it is one of the interned strings.
+    pub(crate) fn find(&self, key: &Bound<'_, PyAny>) -> Option<&'static str> {
+        let address = key.as_ptr() as usize;
+        let mut i = self.slot(address);
+        loop {
+            match &self.slots[i] {
+                None => return None,
+                Some((interned, name)) if interned.as_ptr() as usize == address => {
+                    return Some(name)
+                }
+                Some(_) => i = (i + 1) % self.slots.len(),
+            }
+        }
+    }
+}
+
+pub(crate) fn wire_names(py: Python<'_>) -> &'static WireNames {
+    static NAMES: PyOnceLock<WireNames> = PyOnceLock::new();
     NAMES.get_or_init(py, || {
         let mut names: Vec<&'static str> = vec!["@odata.type"];
         for info in all_infos() {
@@ -72,10 +100,21 @@ pub(crate) fn wire_names(py: Python<'_>) -> &'static [(Py<PyString>, &'static st
                 }
             }
         }
-        names
-            .into_iter()
-            .map(|name| (PyString::intern(py, name).unbind(), name))
-            .collect()
+        // At most a quarter full, so a miss ends at the first empty slot.
+        let mut table = WireNames {
+            slots: (0..(names.len() * 4).next_power_of_two())
+                .map(|_| None)
+                .collect(),
+        };
+        for name in names {
+            let interned = PyString::intern(py, name).unbind();
+            let mut i = table.slot(interned.as_ptr() as usize);
+            while table.slots[i].is_some() {
+                i = (i + 1) % table.slots.len();
+            }
+            table.slots[i] = Some((interned, name));
+        }
+        table
     })
 }
 

@@ -154,9 +154,11 @@ pub(crate) fn model_to_py<'py>(
     value.visit_fields(&mut |_, value| {
         let attribute = python.attributes[number].bind(py);
         number += 1;
-        if failed.is_some() {
+        // An absent field is left to the class's default (None): a shorter
+        // call.
+        let (Some(value), None) = (value, &failed) else {
             return;
-        }
+        };
         if let Err(e) = field_to_py(py, value).and_then(|v| kw.set_item(attribute, v)) {
             failed = Some(e);
         }
@@ -171,13 +173,12 @@ pub(crate) fn model_to_py<'py>(
     class.unwrap_or(python.class.bind(py)).call((), Some(&kw))
 }
 
-fn field_to_py<'py>(py: Python<'py>, value: Option<FieldRef<'_>>) -> PyResult<Bound<'py, PyAny>> {
+fn field_to_py<'py>(py: Python<'py>, value: FieldRef<'_>) -> PyResult<Bound<'py, PyAny>> {
     match value {
-        None => Ok(py.None().into_bound(py)),
-        Some(FieldRef::Text(text)) => Ok(PyString::new(py, text).into_any()),
-        Some(FieldRef::DateTime(instant)) => datetime_to_py(py, instant),
-        Some(FieldRef::Object(nested)) => model_to_py(py, nested, None),
-        Some(other) => Err(PyRuntimeError::new_err(format!(
+        FieldRef::Text(text) => Ok(PyString::new(py, text).into_any()),
+        FieldRef::DateTime(instant) => datetime_to_py(py, instant),
+        FieldRef::Object(nested) => model_to_py(py, nested, None),
+        other => Err(PyRuntimeError::new_err(format!(
             "no Python form for {other:?}"
         ))),
     }

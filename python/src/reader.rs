@@ -448,11 +448,9 @@ impl<'de> MapAccess<'de> for Entries<'_, '_> {
         seed: K,
     ) -> Result<Option<K::Value>, ReadError> {
         for (key, value) in self.items.by_ref() {
-            let known = classes::wire_names(key.py())
-                .iter()
-                .find(|(interned, _)| key.is(interned.bind(key.py())));
+            let known = classes::wire_names(key.py()).find(&key);
             let name = match known {
-                Some((_, name)) => Key::Known(name),
+                Some(name) => Key::Known(name),
                 None => match property_name_utf8(&key, self.path, &mut self.sink.borrow_mut())? {
                     Some(encoded) => Key::Encoded(encoded),
                     None => continue,
