@@ -177,8 +177,9 @@ impl Client {
         .collect()
     }
 
-    /// [`Client::create_many_with`] with JSON text in and out, for the
-    /// bindings. Each result is the created usedInsight as compact JSON.
+    /// [`Client::create_many_with`] with JSON text in and out, for callers
+    /// that hold JSON already. Each result is the created usedInsight as
+    /// compact JSON.
     pub fn create_many_json<U: AsRef<str>, J: AsRef<str>>(
         &self,
         items: &[(U, J)],

@@ -162,7 +162,8 @@ impl Client {
     }
 
     /// [`Client::create`] with JSON text in and out, for callers that hold
-    /// JSON already (the C and Python layers). Shape problems in the JSON
+    /// JSON already (a service passing on what it received; the C layer's
+    /// `used_insight_create`). Shape problems in the JSON
     /// and rule violations are reported together. Returns the created
     /// usedInsight as compact JSON, unknown properties kept.
     pub fn create_json(&self, user_id: &str, insight_json: &str) -> Result<String, Error> {
