@@ -51,6 +51,8 @@ struct Inner {
     credential: Credential,
     retry: RetryPolicy,
     user_agent: String,
+    /// The proxy in use, as it may be shown (no credentials).
+    proxy_shown: Option<String>,
     deprecation_logged: AtomicBool,
 }
 
@@ -61,6 +63,7 @@ impl fmt::Debug for Client {
             .field("credential", &self.inner.credential)
             .field("retry", &self.inner.retry)
             .field("user_agent", &self.inner.user_agent)
+            .field("proxy", &self.inner.proxy_shown)
             .finish_non_exhaustive()
     }
 }
@@ -125,6 +128,10 @@ impl Client {
         }
         let base = b.base_url.as_deref().unwrap_or(b.cloud.base_url());
         let endpoint = Endpoint::new(base, b.api_version.as_str())?;
+        let target: ureq::http::Uri = base
+            .parse()
+            .map_err(|_| ConfigError::new(format!("base URL `{base}` is not a valid URL")))?;
+        let proxy = crate::proxy::resolve(&b.proxy, &target)?;
         let user_agent = match b.user_agent {
             Some(ua) => {
                 check_header_value(&ua)
@@ -135,11 +142,14 @@ impl Client {
         };
         Ok(Self {
             inner: Arc::new(Inner {
-                agent: crate::transport::agent(
-                    b.connect_timeout,
-                    b.timeout,
-                    b.max_idle_connections,
-                ),
+                agent: crate::transport::agent(crate::transport::AgentSettings {
+                    connect_timeout: b.connect_timeout,
+                    timeout: b.timeout,
+                    max_idle: b.max_idle_connections,
+                    roots: b.trust.root_certs()?,
+                    proxy: proxy.clone(),
+                }),
+                proxy_shown: proxy.map(|p| crate::proxy::redact(&p.uri().to_string())),
                 endpoint,
                 credential,
                 retry: b.retry,
@@ -266,7 +276,9 @@ impl Client {
                 attempt + 1
             );
             let sent = self.inner.agent.run(request);
-            let response = sent.map_err(|e| crate::transport::failure(e, client_request_id))?;
+            let proxy = self.inner.proxy_shown.as_deref();
+            let response =
+                sent.map_err(|e| crate::transport::failure(e, client_request_id, proxy))?;
             let answer = Answer::read(response, client_request_id)?;
             log::debug!(
                 "HTTP {} for client-request-id {client_request_id}",

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::ConfigError;
+use crate::proxy::ProxyChoice;
+use crate::trust::{PemSource, Trust};
 use crate::{Client, Error};
 
 /// A national cloud, each with its own Graph endpoint.
@@ -212,6 +214,8 @@ pub struct ClientBuilder {
     pub(crate) retry: RetryPolicy,
     pub(crate) user_agent: Option<String>,
     pub(crate) max_idle_connections: usize,
+    pub(crate) trust: Trust,
+    pub(crate) proxy: ProxyChoice,
 }
 
 impl Default for ClientBuilder {
@@ -226,6 +230,8 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             user_agent: None,
             max_idle_connections: 16,
+            trust: Trust::default(),
+            proxy: ProxyChoice::Environment,
         }
     }
 }
@@ -297,6 +303,53 @@ impl ClientBuilder {
     /// Idle connections kept for reuse. Default 16.
     pub fn max_idle_connections(mut self, n: usize) -> Self {
         self.max_idle_connections = n;
+        self
+    }
+
+    /// Adds every certificate in this PEM text to the roots trusted for
+    /// HTTPS, on top of the default ones — e.g. the root of a corporate
+    /// proxy that inspects TLS. Text without a certificate is refused by
+    /// [`build`](ClientBuilder::build).
+    ///
+    /// ```
+    /// let pem = std::fs::read_to_string("corp-root.pem").unwrap_or_default();
+    /// let builder = used_insight::Client::builder().add_root_certificates_pem(pem);
+    /// ```
+    pub fn add_root_certificates_pem(mut self, pem: impl Into<String>) -> Self {
+        self.trust.extra.push(PemSource::Text(pem.into()));
+        self
+    }
+
+    /// [`add_root_certificates_pem`](ClientBuilder::add_root_certificates_pem)
+    /// from a file, read when the client is built: an unreadable file, or
+    /// one without a certificate, is an [`Error::InvalidConfig`] naming it.
+    pub fn add_root_certificates_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.trust.extra.push(PemSource::File(path.into()));
+        self
+    }
+
+    /// Trusts the operating system's store instead of the compiled-in
+    /// Mozilla roots (on Linux it follows `SSL_CERT_FILE`, `SSL_CERT_DIR`
+    /// and the distribution's bundle), plus any added roots. Default
+    /// `false`. Verification itself can never be turned off.
+    pub fn system_roots(mut self, use_system_roots: bool) -> Self {
+        self.trust.system = use_system_roots;
+        self
+    }
+
+    /// Goes through this proxy: `http://` or `https://`, with
+    /// `user:password@` if it needs them (`http://` is assumed without a
+    /// scheme). SOCKS is refused when the client is built. Default: the
+    /// environment's proxy, read as curl reads it (`HTTPS_PROXY`,
+    /// `ALL_PROXY`, `NO_PROXY`…); loopback hosts never use that one.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = ProxyChoice::Url(url.into());
+        self
+    }
+
+    /// Never goes through a proxy, whatever the environment says.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxyChoice::Direct;
         self
     }
 
@@ -378,6 +431,26 @@ impl ClientBuilder {
     /// Idle connections kept. Default 16.
     pub fn get_max_idle_connections(&self) -> usize {
         self.max_idle_connections
+    }
+
+    /// Whether the system's trust store is used. Default `false`.
+    pub fn get_system_roots(&self) -> bool {
+        self.trust.system
+    }
+
+    /// How many PEM sources of extra roots were added.
+    pub fn get_extra_root_sources(&self) -> usize {
+        self.trust.extra.len()
+    }
+
+    /// The proxy setting as it may be shown: `environment` (the default),
+    /// `none`, or the proxy's `scheme://host:port` — never its credentials.
+    pub fn get_proxy_shown(&self) -> String {
+        match &self.proxy {
+            ProxyChoice::Environment => "environment".to_owned(),
+            ProxyChoice::Direct => "none".to_owned(),
+            ProxyChoice::Url(url) => crate::proxy::redact(url),
+        }
     }
 }
 

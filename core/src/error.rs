@@ -201,8 +201,25 @@ pub enum TransportErrorKind {
     ConnectionLost,
     /// A redirect that is refused for safety or that loops.
     Redirect,
+    /// The proxy refused the tunnel (nothing was sent to Graph).
+    Proxy,
     /// Anything else below HTTP.
     Other,
+}
+
+impl TransportErrorKind {
+    /// `connect`, `tls`, `connection_lost`, `redirect`, `proxy` or `other`,
+    /// as the bindings name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportErrorKind::Connect => "connect",
+            TransportErrorKind::Tls => "tls",
+            TransportErrorKind::ConnectionLost => "connection_lost",
+            TransportErrorKind::Redirect => "redirect",
+            TransportErrorKind::Proxy => "proxy",
+            TransportErrorKind::Other => "other",
+        }
+    }
 }
 
 /// The request did not get a usable HTTP answer.
@@ -227,6 +244,7 @@ impl fmt::Display for TransportError {
             TransportErrorKind::Tls => "TLS failure",
             TransportErrorKind::ConnectionLost => "connection lost",
             TransportErrorKind::Redirect => "redirect refused",
+            TransportErrorKind::Proxy => "proxy failure",
             TransportErrorKind::Other => "transport failure",
         };
         write!(f, "{kind}: {}", self.message)?;

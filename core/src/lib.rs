@@ -44,11 +44,13 @@ mod error;
 mod headers;
 mod json;
 mod model;
+mod proxy;
 mod redirect;
 mod response;
 mod retry;
 mod schema;
 mod transport;
+mod trust;
 mod validation;
 
 pub use batch::{BatchOptions, MAX_BATCH_REQUESTS};

@@ -17,26 +17,35 @@ use crate::error::{TimeoutError, TransportError, TransportErrorKind};
 use crate::Error;
 
 /// The agent every clone of a client shares: one connection pool.
-pub(crate) fn agent(connect_timeout: Duration, timeout: Duration, max_idle: usize) -> Agent {
+/// What the agent is built from.
+pub(crate) struct AgentSettings {
+    pub(crate) connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) max_idle: usize,
+    pub(crate) roots: ureq::tls::RootCerts,
+    /// `None`: a direct connection (ureq's own reading of the environment
+    /// is never used; see `proxy`).
+    pub(crate) proxy: Option<ureq::Proxy>,
+}
+
+pub(crate) fn agent(settings: AgentSettings) -> Agent {
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(settings.roots)
+        .build();
     let config = Agent::config_builder()
-        // Graph's error body and Retry-After are needed, so error statuses
-        // come back as answers, not as ureq errors.
         .http_status_as_error(false)
-        // Redirects are followed by `Client` itself, which decides where the
-        // token may go (see redirect::follow_redirect).
         .max_redirects(0)
-        .timeout_connect(Some(connect_timeout))
-        .timeout_global(Some(timeout))
-        .max_idle_connections(max_idle)
-        .max_idle_connections_per_host(max_idle)
+        .timeout_connect(Some(settings.connect_timeout))
+        .timeout_global(Some(settings.timeout))
+        .max_idle_connections(settings.max_idle)
+        .max_idle_connections_per_host(settings.max_idle)
         .user_agent(ureq::config::AutoHeaderValue::None)
+        .tls_config(tls)
+        .proxy(settings.proxy)
         .build();
     Agent::with_parts(config, DefaultConnector::new(), CachingResolver::default())
 }
 
-/// How long a host's addresses are reused. They matter only when a new
-/// connection is opened; a minute is well inside the TTLs Graph's front
-/// doors publish and keeps a failover from being missed for long.
 const RESOLVE_TTL: Duration = Duration::from_secs(60);
 
 /// ureq resolves the host before every request — pooled connection or not —
@@ -96,7 +105,7 @@ impl Resolver for CachingResolver {
 
 /// Maps a ureq failure, deciding conservatively whether the request may have
 /// reached the server: only failures before a connection exists are "not sent".
-pub(crate) fn failure(error: ureq::Error, client_request_id: &str) -> Error {
+pub(crate) fn failure(error: ureq::Error, client_request_id: &str, proxy: Option<&str>) -> Error {
     use ureq::Error as U;
     use TransportErrorKind as K;
     let transport = |kind, sent: bool, message: String| {
@@ -124,8 +133,21 @@ pub(crate) fn failure(error: ureq::Error, client_request_id: &str) -> Error {
                 client_request_id: client_request_id.to_owned(),
             })
         }
-        U::HostNotFound => transport(K::Connect, false, "host not found".to_owned()),
-        U::ConnectionFailed => transport(K::Connect, false, "connection failed".to_owned()),
+        U::HostNotFound => transport(K::Connect, false, via(proxy, "host not found")),
+        U::ConnectionFailed => transport(K::Connect, false, via(proxy, "connection failed")),
+        U::ConnectProxyFailed(reason) => transport(
+            K::Proxy,
+            false,
+            format!(
+                "the proxy {} refused the tunnel: {reason}; nothing was sent",
+                proxy.unwrap_or("in use")
+            ),
+        ),
+        U::InvalidProxyUrl => transport(K::Proxy, false, "invalid proxy URL".to_owned()),
+        U::Io(e) if tls_handshake_failure(&e).is_some() => {
+            let reason = tls_handshake_failure(&e).unwrap_or_default();
+            transport(K::Tls, false, format!("{reason}; nothing was sent"))
+        }
         U::Io(e) => {
             use std::io::ErrorKind as IO;
             match e.kind() {
@@ -133,7 +155,7 @@ pub(crate) fn failure(error: ureq::Error, client_request_id: &str) -> Error {
                 | IO::AddrNotAvailable
                 | IO::NetworkUnreachable
                 | IO::HostUnreachable
-                | IO::NotFound => transport(K::Connect, false, e.to_string()),
+                | IO::NotFound => transport(K::Connect, false, via(proxy, &e.to_string())),
                 IO::TimedOut | IO::WouldBlock => Error::Timeout(TimeoutError {
                     phase: "the request",
                     request_may_have_been_sent: true,
@@ -142,7 +164,9 @@ pub(crate) fn failure(error: ureq::Error, client_request_id: &str) -> Error {
                 _ => transport(K::ConnectionLost, true, e.to_string()),
             }
         }
-        U::Tls(_) | U::Rustls(_) | U::Pem(_) => transport(K::Tls, false, error.to_string()),
+        U::Tls(_) | U::Rustls(_) | U::Pem(_) => {
+            transport(K::Tls, false, format!("{error}; nothing was sent"))
+        }
         U::Protocol(_) | U::LargeResponseHeader(..) | U::BodyStalled => {
             transport(K::ConnectionLost, true, error.to_string())
         }
@@ -152,4 +176,43 @@ pub(crate) fn failure(error: ureq::Error, client_request_id: &str) -> Error {
         U::BadUri(_) | U::Http(_) => transport(K::Other, false, error.to_string()),
         other => transport(K::Other, true, other.to_string()),
     }
+}
+
+/// A connect failure's message, naming the proxy when one is in the way
+/// (then it is the proxy that could not be reached).
+fn via(proxy: Option<&str>, what: &str) -> String {
+    match proxy {
+        Some(proxy) => format!("cannot reach the proxy {proxy}: {what}"),
+        None => what.to_owned(),
+    }
+}
+
+/// The reason, in words, when an I/O error is rustls failing the
+/// handshake: certificate problems and handshake refusals, all before a
+/// byte of the request is sent (early data is off). `None` otherwise.
+fn tls_handshake_failure(e: &std::io::Error) -> Option<String> {
+    use rustls::{CertificateError as C, Error as R};
+    let tls = e.get_ref()?.downcast_ref::<R>()?;
+    let reason = match tls {
+        R::InvalidCertificate(C::UnknownIssuer) => {
+            "the server's certificate is issued by an authority this client does not trust \
+             (add its root with add_root_certificates_file, or use the system roots)"
+                .to_owned()
+        }
+        R::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+            "the server's certificate has expired".to_owned()
+        }
+        R::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
+            "the server's certificate is not valid for this host name".to_owned()
+        }
+        R::InvalidCertificate(other) => format!("the server's certificate is refused: {other:?}"),
+        R::NoCertificatesPresented
+        | R::PeerIncompatible(_)
+        | R::PeerMisbehaved(_)
+        | R::InappropriateHandshakeMessage { .. }
+        | R::UnsupportedNameType => format!("the TLS handshake failed: {tls}"),
+        R::AlertReceived(alert) => format!("the server ended the TLS handshake: {alert:?}"),
+        _ => return None,
+    };
+    Some(format!("TLS: {reason}"))
 }

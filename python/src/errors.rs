@@ -6,7 +6,7 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList};
-use used_insight::{Error, TransportErrorKind};
+use used_insight::Error;
 
 use crate::convert::Problems;
 
@@ -86,14 +86,7 @@ pub(crate) fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
                 raise(py, "GraphApiError", (text,), Some(&kw))
             }
             Error::Transport(e) => {
-                let kind = match e.kind {
-                    TransportErrorKind::Connect => "connect",
-                    TransportErrorKind::Tls => "tls",
-                    TransportErrorKind::ConnectionLost => "connection_lost",
-                    TransportErrorKind::Redirect => "redirect",
-                    _ => "other",
-                };
-                kw.set_item("kind", kind)?;
+                kw.set_item("kind", e.kind.as_str())?;
                 raise(py, "TransportError", (text,), Some(&kw))
             }
             Error::Timeout(e) => {
