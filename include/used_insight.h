@@ -135,7 +135,9 @@ enum used_insight_status
   USED_INSIGHT_STATUS_VALIDATION_FAILED = 103,
   /**
    * The options cannot make a client: no token, a malformed base URL, plain
-   * `http://` to a non-loopback host, a token that is not a header value.
+   * `http://` to a non-loopback host, a token that is not a header value,
+   * a root certificate file that cannot be read or holds no certificate,
+   * a malformed or SOCKS proxy URL.
    */
   USED_INSIGHT_STATUS_INVALID_CONFIG = 104,
   /**
@@ -144,8 +146,9 @@ enum used_insight_status
    */
   USED_INSIGHT_STATUS_GRAPH_API_ERROR = 200,
   /**
-   * The connection failed or broke, or a redirect was refused. When the
-   * request may have reached Graph it was not resent: see
+   * The connection failed or broke, TLS or the proxy failed, or a
+   * redirect was refused; `used_insight_error_transport_kind` says which.
+   * When the request may have reached Graph it was not resent: see
    * `used_insight_error_request_may_have_been_processed`.
    */
   USED_INSIGHT_STATUS_TRANSPORT = 201,
@@ -179,6 +182,61 @@ enum used_insight_status
 typedef enum used_insight_status used_insight_status;
 #else
 typedef uint32_t used_insight_status;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What kind of failure a `USED_INSIGHT_STATUS_TRANSPORT` error is, from
+ * `used_insight_error_transport_kind`. The values are stable across
+ * versions; new ones may be added, so treat an unknown value as
+ * `USED_INSIGHT_TRANSPORT_KIND_OTHER`.
+ */
+enum used_insight_transport_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Not a transport error (any other status), or `err` is NULL.
+   */
+  USED_INSIGHT_TRANSPORT_KIND_NONE = 0,
+  /**
+   * Could not connect: refused, unreachable, the host name did not
+   * resolve, or the proxy in the way could not be reached (the message
+   * then names it). Nothing was sent.
+   */
+  USED_INSIGHT_TRANSPORT_KIND_CONNECT = 1,
+  /**
+   * The TLS handshake failed: a certificate that is not trusted (see
+   * `used_insight_options_add_root_certificates_file`), expired or for
+   * another name. The message gives the reason; nothing was sent.
+   */
+  USED_INSIGHT_TRANSPORT_KIND_TLS = 2,
+  /**
+   * The connection broke after the request was (maybe) sent: reset,
+   * closed early, or a malformed HTTP answer. See
+   * `used_insight_error_request_may_have_been_processed`.
+   */
+  USED_INSIGHT_TRANSPORT_KIND_CONNECTION_LOST = 3,
+  /**
+   * A redirect refused for safety, or one that loops.
+   */
+  USED_INSIGHT_TRANSPORT_KIND_REDIRECT = 4,
+  /**
+   * The proxy refused the tunnel (`CONNECT`), e.g. it wants credentials
+   * or does not allow the host. Nothing was sent to Graph.
+   */
+  USED_INSIGHT_TRANSPORT_KIND_PROXY = 5,
+  /**
+   * Any other failure below HTTP.
+   */
+  USED_INSIGHT_TRANSPORT_KIND_OTHER = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum used_insight_transport_kind used_insight_transport_kind;
+#else
+typedef uint32_t used_insight_transport_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -672,9 +730,13 @@ void used_insight_batch_results_free(struct used_insight_batch_results *results)
  * `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` or `out_client` is NULL,
  * `USED_INSIGHT_STATUS_INVALID_CONFIG` if the options cannot make a client
  * (no token or token callback, a malformed base URL, plain `http://` to a
- * host that is not loopback, a token that is not a valid header value).
+ * host that is not loopback, a token that is not a valid header value, a
+ * root certificate file or text that cannot be read or holds no
+ * certificate, a malformed or SOCKS proxy URL), with a message saying which.
  *
- * Makes no network request. Thread-safe.
+ * Reads the root certificate files and, if asked, the system's store, and
+ * decides the proxy (reading the environment unless one was set). Makes no
+ * network request. Thread-safe.
  *
  * # Safety
  * `options` must be NULL or live options not being changed by another
@@ -877,6 +939,22 @@ int64_t used_insight_error_retry_after_ms(const struct used_insight_error *err);
 bool used_insight_error_request_may_have_been_processed(const struct used_insight_error *err);
 
 /**
+ * What kind of transport failure a `USED_INSIGHT_STATUS_TRANSPORT` error
+ * is: `USED_INSIGHT_TRANSPORT_KIND_CONNECT`, `_TLS`, `_CONNECTION_LOST`,
+ * `_REDIRECT`, `_PROXY` or `_OTHER`. `USED_INSIGHT_TRANSPORT_KIND_NONE` (0)
+ * for every other status and when `err` is NULL.
+ *
+ * `CONNECT`, `TLS` and `PROXY` failures happen before anything reaches
+ * Graph: `used_insight_error_request_may_have_been_processed` is `false`
+ * for them, and the create may simply be tried again.
+ *
+ * # Safety
+ * `err` must be NULL or an error from this library that was not freed.
+ * Thread-safe.
+ */
+used_insight_transport_kind used_insight_error_transport_kind(const struct used_insight_error *err);
+
+/**
  * How many problems the error lists: every rule the input broke for
  * `USED_INSIGHT_STATUS_VALIDATION_FAILED`, every non-UTF-8 field for
  * `USED_INSIGHT_STATUS_INVALID_UTF8` from `used_insight_create_fields`;
@@ -927,7 +1005,8 @@ void used_insight_error_free(struct used_insight_error *err);
 /**
  * Creates options with every default: the Global cloud, API version
  * `v1.0`, a 60 s timeout per attempt, a 10 s connect timeout, 3 retries,
- * and no credential yet.
+ * the Mozilla roots compiled in, the environment's proxy, and no credential
+ * yet.
  *
  * Returns a new object owned by the caller, to be freed with
  * `used_insight_options_free`; NULL only if memory ran out. Thread-safe.
@@ -1102,6 +1181,109 @@ used_insight_status used_insight_options_set_max_retries(struct used_insight_opt
  */
 used_insight_status used_insight_options_set_user_agent(struct used_insight_options *options,
                                                         const char *user_agent);
+
+/**
+ * Adds every certificate in a PEM file to the roots trusted for HTTPS, on
+ * top of the default ones (Mozilla's, or the system's with
+ * `used_insight_options_set_system_roots`), e.g. the root of a corporate
+ * proxy that inspects TLS. May be called more than once; each file adds
+ * its certificates. Certificate verification itself cannot be turned off.
+ *
+ * The path is copied; the file is read by `used_insight_client_new`, which
+ * returns `USED_INSIGHT_STATUS_INVALID_CONFIG` with a message naming the
+ * file if it cannot be read, is not PEM or holds no certificate.
+ *
+ * Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if an argument is NULL,
+ * `USED_INSIGHT_STATUS_INVALID_UTF8` if `path` is not UTF-8; the options
+ * are unchanged on failure.
+ *
+ * # Safety
+ * `options` must be NULL or live options; `path` NULL or a NUL-terminated
+ * string. Not thread-safe for the same `options`.
+ */
+used_insight_status used_insight_options_add_root_certificates_file(struct used_insight_options *options,
+                                                                    const char *path);
+
+/**
+ * As `used_insight_options_add_root_certificates_file`, from PEM text in
+ * memory (one or more `-----BEGIN CERTIFICATE-----` blocks; other PEM
+ * items such as keys are skipped). May be called more than once.
+ *
+ * The text is copied. Text that is not PEM or holds no certificate is
+ * refused by `used_insight_client_new` (`USED_INSIGHT_STATUS_INVALID_CONFIG`).
+ *
+ * Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if an argument is NULL,
+ * `USED_INSIGHT_STATUS_INVALID_UTF8` if `pem` is not UTF-8; the options are
+ * unchanged on failure.
+ *
+ * # Safety
+ * `options` must be NULL or live options; `pem` NULL or a NUL-terminated
+ * string. Not thread-safe for the same `options`.
+ */
+used_insight_status used_insight_options_add_root_certificates_pem(struct used_insight_options *options,
+                                                                   const char *pem);
+
+/**
+ * `true`: trust the operating system's certificate store instead of the
+ * Mozilla roots compiled into the library (on Linux it follows
+ * `SSL_CERT_FILE`, `SSL_CERT_DIR` and the distribution's bundle), plus any
+ * roots added with `used_insight_options_add_root_certificates_*`.
+ * `false` (the default): the compiled-in roots. The store is read by
+ * `used_insight_client_new`, which returns
+ * `USED_INSIGHT_STATUS_INVALID_CONFIG` if it holds no certificate.
+ *
+ * Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL.
+ *
+ * # Safety
+ * `options` must be NULL or live options. Not thread-safe for the same
+ * `options`.
+ */
+used_insight_status used_insight_options_set_system_roots(struct used_insight_options *options,
+                                                          bool use_system_roots);
+
+/**
+ * Sends every request through this proxy, whatever the environment says
+ * (loopback hosts included): `http://host:port` or `https://host:port`,
+ * with `user:password@` before the host if it needs them (`http://` is
+ * assumed without a scheme). HTTPS to Graph goes through it as a `CONNECT`
+ * tunnel, so TLS is still end to end. Replaces `used_insight_options_set_no_proxy`.
+ *
+ * Default (neither this nor `used_insight_options_set_no_proxy` called):
+ * the environment's proxy, read as curl reads it when the client is made
+ * (`https_proxy`/`HTTPS_PROXY`, `all_proxy`/`ALL_PROXY`, `no_proxy`/`NO_PROXY`;
+ * `http_proxy` for a plain `http://` base URL); a loopback base URL never
+ * uses the environment's proxy.
+ *
+ * The URL is copied; its password never appears in error messages. A URL
+ * that is malformed or names a SOCKS proxy (not supported) is refused by
+ * `used_insight_client_new` (`USED_INSIGHT_STATUS_INVALID_CONFIG`). A proxy
+ * that cannot be reached fails each request with
+ * `USED_INSIGHT_STATUS_TRANSPORT`, kind `USED_INSIGHT_TRANSPORT_KIND_CONNECT`,
+ * its message naming the proxy; one that refuses the tunnel, kind
+ * `USED_INSIGHT_TRANSPORT_KIND_PROXY`. In both cases nothing was sent.
+ *
+ * Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if an argument is NULL,
+ * `USED_INSIGHT_STATUS_INVALID_UTF8` if `url` is not UTF-8; the options are
+ * unchanged on failure.
+ *
+ * # Safety
+ * `options` must be NULL or live options; `url` NULL or a NUL-terminated
+ * string. Not thread-safe for the same `options`.
+ */
+used_insight_status used_insight_options_set_proxy(struct used_insight_options *options,
+                                                   const char *url);
+
+/**
+ * Never goes through a proxy, whatever the environment says. Replaces a
+ * proxy set with `used_insight_options_set_proxy`.
+ *
+ * Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL.
+ *
+ * # Safety
+ * `options` must be NULL or live options. Not thread-safe for the same
+ * `options`.
+ */
+used_insight_status used_insight_options_set_no_proxy(struct used_insight_options *options);
 
 /**
  * The `id` Graph assigned to the new usedInsight, or NULL if the answer had

@@ -39,9 +39,13 @@ impl used_insight_client {
 /// `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` or `out_client` is NULL,
 /// `USED_INSIGHT_STATUS_INVALID_CONFIG` if the options cannot make a client
 /// (no token or token callback, a malformed base URL, plain `http://` to a
-/// host that is not loopback, a token that is not a valid header value).
+/// host that is not loopback, a token that is not a valid header value, a
+/// root certificate file or text that cannot be read or holds no
+/// certificate, a malformed or SOCKS proxy URL), with a message saying which.
 ///
-/// Makes no network request. Thread-safe.
+/// Reads the root certificate files and, if asked, the system's store, and
+/// decides the proxy (reading the environment unless one was set). Makes no
+/// network request. Thread-safe.
 ///
 /// # Safety
 /// `options` must be NULL or live options not being changed by another

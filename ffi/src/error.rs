@@ -3,7 +3,7 @@
 use std::ffi::{c_char, CString};
 use std::ptr::null;
 
-use used_insight_core::Error;
+use used_insight_core::{Error, TransportErrorKind};
 
 use crate::ptr::into_c_string;
 use crate::status::used_insight_status;
@@ -25,7 +25,55 @@ pub struct used_insight_error {
     client_request_id: Option<CString>,
     retry_after_ms: i64,
     may_have_been_processed: bool,
+    transport_kind: used_insight_transport_kind,
     problems: Vec<(CString, CString)>,
+}
+
+/// What kind of failure a `USED_INSIGHT_STATUS_TRANSPORT` error is, from
+/// `used_insight_error_transport_kind`. The values are stable across
+/// versions; new ones may be added, so treat an unknown value as
+/// `USED_INSIGHT_TRANSPORT_KIND_OTHER`.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum used_insight_transport_kind {
+    /// Not a transport error (any other status), or `err` is NULL.
+    None = 0,
+    /// Could not connect: refused, unreachable, the host name did not
+    /// resolve, or the proxy in the way could not be reached (the message
+    /// then names it). Nothing was sent.
+    Connect = 1,
+    /// The TLS handshake failed: a certificate that is not trusted (see
+    /// `used_insight_options_add_root_certificates_file`), expired or for
+    /// another name. The message gives the reason; nothing was sent.
+    Tls = 2,
+    /// The connection broke after the request was (maybe) sent: reset,
+    /// closed early, or a malformed HTTP answer. See
+    /// `used_insight_error_request_may_have_been_processed`.
+    ConnectionLost = 3,
+    /// A redirect refused for safety, or one that loops.
+    Redirect = 4,
+    /// The proxy refused the tunnel (`CONNECT`), e.g. it wants credentials
+    /// or does not allow the host. Nothing was sent to Graph.
+    Proxy = 5,
+    /// Any other failure below HTTP.
+    Other = 6,
+}
+
+impl used_insight_transport_kind {
+    /// The one place where core's kind becomes the C enum.
+    pub(crate) fn from_core(kind: TransportErrorKind) -> Self {
+        match kind {
+            TransportErrorKind::Connect => Self::Connect,
+            TransportErrorKind::Tls => Self::Tls,
+            TransportErrorKind::ConnectionLost => Self::ConnectionLost,
+            TransportErrorKind::Redirect => Self::Redirect,
+            TransportErrorKind::Proxy => Self::Proxy,
+            TransportErrorKind::Other => Self::Other,
+            // `TransportErrorKind` is non_exhaustive: a kind added to the
+            // core later is OTHER until this layer names it.
+            _ => Self::Other,
+        }
+    }
 }
 
 /// An error on its way to the caller.
@@ -43,6 +91,7 @@ impl used_insight_error {
             client_request_id: None,
             retry_after_ms: -1,
             may_have_been_processed: false,
+            transport_kind: used_insight_transport_kind::None,
             problems: Vec::new(),
         })
     }
@@ -108,6 +157,9 @@ impl used_insight_error {
             }
             Error::Decode(d) => {
                 out.request_id = d.request_id.as_deref().map(into_c_string);
+            }
+            Error::Transport(t) => {
+                out.transport_kind = used_insight_transport_kind::from_core(t.kind);
             }
             _ => {}
         }
@@ -256,6 +308,27 @@ pub unsafe extern "C" fn used_insight_error_request_may_have_been_processed(
 ) -> bool {
     ffi_panic_boundary! {
         ref_or_default!(err).may_have_been_processed
+    }
+}
+
+/// What kind of transport failure a `USED_INSIGHT_STATUS_TRANSPORT` error
+/// is: `USED_INSIGHT_TRANSPORT_KIND_CONNECT`, `_TLS`, `_CONNECTION_LOST`,
+/// `_REDIRECT`, `_PROXY` or `_OTHER`. `USED_INSIGHT_TRANSPORT_KIND_NONE` (0)
+/// for every other status and when `err` is NULL.
+///
+/// `CONNECT`, `TLS` and `PROXY` failures happen before anything reaches
+/// Graph: `used_insight_error_request_may_have_been_processed` is `false`
+/// for them, and the create may simply be tried again.
+///
+/// # Safety
+/// `err` must be NULL or an error from this library that was not freed.
+/// Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_error_transport_kind(
+    err: *const used_insight_error,
+) -> used_insight_transport_kind {
+    ffi_panic_boundary! {
+        ref_or_default!(err).transport_kind
     }
 }
 

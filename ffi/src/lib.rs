@@ -46,7 +46,7 @@ pub use batch::{
 };
 pub use batch_results::used_insight_batch_results;
 pub use client::used_insight_client;
-pub use error::used_insight_error;
+pub use error::{used_insight_error, used_insight_transport_kind};
 pub use fields::used_insight_fields;
 pub use options::{used_insight_cloud, used_insight_options};
 pub use result::used_insight_result;

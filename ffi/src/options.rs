@@ -86,7 +86,8 @@ fn parse<T: FromStr<Err = ConfigError>>(name: &str) -> Result<T, Failure> {
 
 /// Creates options with every default: the Global cloud, API version
 /// `v1.0`, a 60 s timeout per attempt, a 10 s connect timeout, 3 retries,
-/// and no credential yet.
+/// the Mozilla roots compiled in, the environment's proxy, and no credential
+/// yet.
 ///
 /// Returns a new object owned by the caller, to be freed with
 /// `used_insight_options_free`; NULL only if memory ran out. Thread-safe.
@@ -321,5 +322,133 @@ pub unsafe extern "C" fn used_insight_options_set_user_agent(
 ) -> used_insight_status {
     ffi_panic_boundary! {
         set!(options.builder.user_agent(try_str!(user_agent)))
+    }
+}
+
+/// Adds every certificate in a PEM file to the roots trusted for HTTPS, on
+/// top of the default ones (Mozilla's, or the system's with
+/// `used_insight_options_set_system_roots`), e.g. the root of a corporate
+/// proxy that inspects TLS. May be called more than once; each file adds
+/// its certificates. Certificate verification itself cannot be turned off.
+///
+/// The path is copied; the file is read by `used_insight_client_new`, which
+/// returns `USED_INSIGHT_STATUS_INVALID_CONFIG` with a message naming the
+/// file if it cannot be read, is not PEM or holds no certificate.
+///
+/// Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if an argument is NULL,
+/// `USED_INSIGHT_STATUS_INVALID_UTF8` if `path` is not UTF-8; the options
+/// are unchanged on failure.
+///
+/// # Safety
+/// `options` must be NULL or live options; `path` NULL or a NUL-terminated
+/// string. Not thread-safe for the same `options`.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_options_add_root_certificates_file(
+    options: *mut used_insight_options,
+    path: *const c_char,
+) -> used_insight_status {
+    ffi_panic_boundary! {
+        set!(options.builder.add_root_certificates_file(try_str!(path)))
+    }
+}
+
+/// As `used_insight_options_add_root_certificates_file`, from PEM text in
+/// memory (one or more `-----BEGIN CERTIFICATE-----` blocks; other PEM
+/// items such as keys are skipped). May be called more than once.
+///
+/// The text is copied. Text that is not PEM or holds no certificate is
+/// refused by `used_insight_client_new` (`USED_INSIGHT_STATUS_INVALID_CONFIG`).
+///
+/// Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if an argument is NULL,
+/// `USED_INSIGHT_STATUS_INVALID_UTF8` if `pem` is not UTF-8; the options are
+/// unchanged on failure.
+///
+/// # Safety
+/// `options` must be NULL or live options; `pem` NULL or a NUL-terminated
+/// string. Not thread-safe for the same `options`.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_options_add_root_certificates_pem(
+    options: *mut used_insight_options,
+    pem: *const c_char,
+) -> used_insight_status {
+    ffi_panic_boundary! {
+        set!(options.builder.add_root_certificates_pem(try_str!(pem)))
+    }
+}
+
+/// `true`: trust the operating system's certificate store instead of the
+/// Mozilla roots compiled into the library (on Linux it follows
+/// `SSL_CERT_FILE`, `SSL_CERT_DIR` and the distribution's bundle), plus any
+/// roots added with `used_insight_options_add_root_certificates_*`.
+/// `false` (the default): the compiled-in roots. The store is read by
+/// `used_insight_client_new`, which returns
+/// `USED_INSIGHT_STATUS_INVALID_CONFIG` if it holds no certificate.
+///
+/// Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL.
+///
+/// # Safety
+/// `options` must be NULL or live options. Not thread-safe for the same
+/// `options`.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_options_set_system_roots(
+    options: *mut used_insight_options,
+    use_system_roots: bool,
+) -> used_insight_status {
+    ffi_panic_boundary! {
+        set!(options.builder.system_roots(use_system_roots))
+    }
+}
+
+/// Sends every request through this proxy, whatever the environment says
+/// (loopback hosts included): `http://host:port` or `https://host:port`,
+/// with `user:password@` before the host if it needs them (`http://` is
+/// assumed without a scheme). HTTPS to Graph goes through it as a `CONNECT`
+/// tunnel, so TLS is still end to end. Replaces `used_insight_options_set_no_proxy`.
+///
+/// Default (neither this nor `used_insight_options_set_no_proxy` called):
+/// the environment's proxy, read as curl reads it when the client is made
+/// (`https_proxy`/`HTTPS_PROXY`, `all_proxy`/`ALL_PROXY`, `no_proxy`/`NO_PROXY`;
+/// `http_proxy` for a plain `http://` base URL); a loopback base URL never
+/// uses the environment's proxy.
+///
+/// The URL is copied; its password never appears in error messages. A URL
+/// that is malformed or names a SOCKS proxy (not supported) is refused by
+/// `used_insight_client_new` (`USED_INSIGHT_STATUS_INVALID_CONFIG`). A proxy
+/// that cannot be reached fails each request with
+/// `USED_INSIGHT_STATUS_TRANSPORT`, kind `USED_INSIGHT_TRANSPORT_KIND_CONNECT`,
+/// its message naming the proxy; one that refuses the tunnel, kind
+/// `USED_INSIGHT_TRANSPORT_KIND_PROXY`. In both cases nothing was sent.
+///
+/// Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if an argument is NULL,
+/// `USED_INSIGHT_STATUS_INVALID_UTF8` if `url` is not UTF-8; the options are
+/// unchanged on failure.
+///
+/// # Safety
+/// `options` must be NULL or live options; `url` NULL or a NUL-terminated
+/// string. Not thread-safe for the same `options`.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_options_set_proxy(
+    options: *mut used_insight_options,
+    url: *const c_char,
+) -> used_insight_status {
+    ffi_panic_boundary! {
+        set!(options.builder.proxy(try_str!(url)))
+    }
+}
+
+/// Never goes through a proxy, whatever the environment says. Replaces a
+/// proxy set with `used_insight_options_set_proxy`.
+///
+/// Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL.
+///
+/// # Safety
+/// `options` must be NULL or live options. Not thread-safe for the same
+/// `options`.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_options_set_no_proxy(
+    options: *mut used_insight_options,
+) -> used_insight_status {
+    ffi_panic_boundary! {
+        set!(options.builder => |b| Ok(b.no_proxy()))
     }
 }

@@ -6,6 +6,7 @@
 
 use std::ptr::{null, null_mut};
 
+use crate::error::used_insight_transport_kind;
 use crate::status::used_insight_status;
 
 /// What an export returns when its body panicked, and (`null_value`) what an
@@ -26,6 +27,12 @@ impl PanicValue for used_insight_status {
 
     fn null_value() -> Self {
         used_insight_status::NullParameter
+    }
+}
+
+impl PanicValue for used_insight_transport_kind {
+    fn panic_value() -> Self {
+        used_insight_transport_kind::None
     }
 }
 

@@ -31,14 +31,17 @@ pub enum used_insight_status {
     /// error's problem list names every offending field by its JSON path.
     ValidationFailed = 103,
     /// The options cannot make a client: no token, a malformed base URL, plain
-    /// `http://` to a non-loopback host, a token that is not a header value.
+    /// `http://` to a non-loopback host, a token that is not a header value,
+    /// a root certificate file that cannot be read or holds no certificate,
+    /// a malformed or SOCKS proxy URL.
     InvalidConfig = 104,
 
     /// Graph answered with an error status. The error carries the HTTP status,
     /// Graph's error code, request-id, client-request-id and Retry-After.
     GraphApiError = 200,
-    /// The connection failed or broke, or a redirect was refused. When the
-    /// request may have reached Graph it was not resent: see
+    /// The connection failed or broke, TLS or the proxy failed, or a
+    /// redirect was refused; `used_insight_error_transport_kind` says which.
+    /// When the request may have reached Graph it was not resent: see
     /// `used_insight_error_request_may_have_been_processed`.
     Transport = 201,
     /// No answer within the configured timeout.

@@ -3,11 +3,11 @@
 //! Success and the remote statuses are proven by the C tests (tests/c/)
 //! against graph-emulator.
 
-use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::ptr::{null, null_mut};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use used_insight_core::{FieldKind, Model, ModelInfo, UsedInsight};
+use used_insight_core::{FieldKind, Model, ModelInfo, TransportErrorKind, UsedInsight};
 
 use crate::batch::*;
 use crate::batch_results::*;
@@ -74,11 +74,16 @@ impl Drop for ErrSlot {
 }
 
 /// A port on loopback where nothing listens.
-fn closed_port_url() -> String {
+fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    format!("http://127.0.0.1:{port}")
+    port
+}
+
+/// The URL of a [`closed_port`].
+fn closed_port_url() -> String {
+    format!("http://127.0.0.1:{}", closed_port())
 }
 
 fn options(base_url: &str) -> *mut used_insight_options {
@@ -208,10 +213,14 @@ fn a_panic_becomes_the_panic_status_null_or_a_neutral_number() {
     fn count() -> usize {
         ffi_panic_boundary! { panic!("boom") }
     }
+    fn kind() -> used_insight_transport_kind {
+        ffi_panic_boundary! { panic!("boom") }
+    }
     assert_eq!(status(), used_insight_status::Panic);
     assert!(pointer().is_null());
     assert_eq!(retry_after(), -1);
     assert_eq!(count(), 0);
+    assert_eq!(kind(), used_insight_transport_kind::None);
 }
 
 // ------------------------------------------------------------- status, version
@@ -299,6 +308,10 @@ fn every_accessor_accepts_a_null_object() {
         assert!(used_insight_error_client_request_id(null()).is_null());
         assert_eq!(used_insight_error_retry_after_ms(null()), -1);
         assert!(!used_insight_error_request_may_have_been_processed(null()));
+        assert_eq!(
+            used_insight_error_transport_kind(null()),
+            used_insight_transport_kind::None
+        );
         assert_eq!(used_insight_error_problem_count(null()), 0);
         assert!(used_insight_error_problem_path(null(), 0).is_null());
         assert!(used_insight_error_problem_reason(null(), 0).is_null());
@@ -344,6 +357,20 @@ fn every_setter_reports_null_options_and_null_values() {
         );
         assert_eq!(used_insight_options_set_max_retries(n, 1), NULL_PARAMETER);
         assert_eq!(used_insight_options_set_user_agent(n, s), NULL_PARAMETER);
+        assert_eq!(
+            used_insight_options_add_root_certificates_file(n, s),
+            NULL_PARAMETER
+        );
+        assert_eq!(
+            used_insight_options_add_root_certificates_pem(n, s),
+            NULL_PARAMETER
+        );
+        assert_eq!(
+            used_insight_options_set_system_roots(n, true),
+            NULL_PARAMETER
+        );
+        assert_eq!(used_insight_options_set_proxy(n, s), NULL_PARAMETER);
+        assert_eq!(used_insight_options_set_no_proxy(n), NULL_PARAMETER);
 
         assert_eq!(used_insight_options_set_base_url(o, null()), NULL_PARAMETER);
         assert_eq!(
@@ -363,6 +390,19 @@ fn every_setter_reports_null_options_and_null_values() {
             used_insight_options_set_user_agent(o, null()),
             NULL_PARAMETER
         );
+        assert_eq!(
+            used_insight_options_add_root_certificates_file(o, null()),
+            NULL_PARAMETER
+        );
+        assert_eq!(
+            used_insight_options_add_root_certificates_pem(o, null()),
+            NULL_PARAMETER
+        );
+        assert_eq!(used_insight_options_set_proxy(o, null()), NULL_PARAMETER);
+        // Nothing was added or changed by the refused calls.
+        let builder = (*o).to_builder();
+        assert_eq!(builder.get_extra_root_sources(), 0);
+        assert_eq!(builder.get_proxy_shown(), "environment");
         used_insight_options_free(o);
     }
 }
@@ -481,6 +521,18 @@ fn setters_refuse_strings_that_are_not_utf8() {
         assert_eq!(used_insight_options_set_api_version(o, bad), INVALID_UTF8);
         assert_eq!(used_insight_options_set_token(o, bad), INVALID_UTF8);
         assert_eq!(used_insight_options_set_user_agent(o, bad), INVALID_UTF8);
+        assert_eq!(
+            used_insight_options_add_root_certificates_file(o, bad),
+            INVALID_UTF8
+        );
+        assert_eq!(
+            used_insight_options_add_root_certificates_pem(o, bad),
+            INVALID_UTF8
+        );
+        assert_eq!(used_insight_options_set_proxy(o, bad), INVALID_UTF8);
+        let builder = (*o).to_builder();
+        assert_eq!(builder.get_extra_root_sources(), 0);
+        assert_eq!(builder.get_proxy_shown(), "environment");
         used_insight_options_free(o);
     }
 }
@@ -873,6 +925,10 @@ fn a_closed_port_is_a_transport_error_that_was_not_processed() {
     // SAFETY: a live error.
     unsafe {
         assert!(!used_insight_error_request_may_have_been_processed(err.0));
+        assert_eq!(
+            used_insight_error_transport_kind(err.0),
+            used_insight_transport_kind::Connect
+        );
         assert_eq!(text(used_insight_error_client_request_id(err.0)).len(), 36);
         assert_eq!(used_insight_error_retry_after_ms(err.0), -1);
         used_insight_client_free(client);
@@ -884,6 +940,283 @@ fn a_closed_port_is_a_transport_error_that_was_not_processed() {
 fn a_nul_inside_an_error_text_is_kept_visible() {
     let e = used_insight_error::new(used_insight_status::Internal, "a\0b");
     assert_eq!(e.message_str(), "a\\0b");
+}
+
+// ---------------------------------------------------- networks: trust, proxies
+
+fn c_string(text: &str) -> CString {
+    CString::new(text).unwrap()
+}
+
+/// `used_insight_client_new` on options it must refuse: the status and the
+/// error (no client is made).
+fn refused_client(o: *const used_insight_options) -> (used_insight_status, ErrSlot) {
+    let mut client = null_mut();
+    let mut err = ErrSlot::new();
+    // SAFETY: live options; writable out-parameters.
+    let status = unsafe { used_insight_client_new(o, &mut client, err.slot()) };
+    assert!(client.is_null(), "a client was made");
+    (status, err)
+}
+
+/// `used_insight_create` of a valid insight; the status and the error.
+fn create_valid(client: *const used_insight_client) -> (used_insight_status, ErrSlot) {
+    let mut out = null_mut();
+    let mut err = ErrSlot::new();
+    // SAFETY: live arguments.
+    let status = unsafe {
+        used_insight_create(
+            client,
+            c"a".as_ptr(),
+            VALID_JSON.as_ptr(),
+            &mut out,
+            err.slot(),
+        )
+    };
+    assert!(out.is_null());
+    (status, err)
+}
+
+#[test]
+fn transport_kinds_are_stable_in_the_header_and_named_as_core_names_them() {
+    use used_insight_transport_kind::*;
+    let expected = [
+        (None, 0),
+        (Connect, 1),
+        (Tls, 2),
+        (ConnectionLost, 3),
+        (Redirect, 4),
+        (Proxy, 5),
+        (Other, 6),
+    ];
+    let header = include_str!("../../include/used_insight.h");
+    let in_header = header.matches("  USED_INSIGHT_TRANSPORT_KIND_").count();
+    assert_eq!(in_header, expected.len());
+    assert!(header.contains("  USED_INSIGHT_TRANSPORT_KIND_NONE = 0,"));
+    for (core, c) in [
+        (TransportErrorKind::Connect, Connect),
+        (TransportErrorKind::Tls, Tls),
+        (TransportErrorKind::ConnectionLost, ConnectionLost),
+        (TransportErrorKind::Redirect, Redirect),
+        (TransportErrorKind::Proxy, Proxy),
+        (TransportErrorKind::Other, Other),
+    ] {
+        assert_eq!(used_insight_transport_kind::from_core(core), c);
+        let value = expected.iter().find(|(k, _)| *k == c).unwrap().1;
+        assert_eq!(c as u32, value);
+        let name = format!(
+            "  USED_INSIGHT_TRANSPORT_KIND_{} = {value},",
+            core.as_str().to_ascii_uppercase()
+        );
+        assert!(header.contains(&name), "{name}");
+    }
+}
+
+#[test]
+fn trust_and_proxy_setters_change_only_their_setting() {
+    let o = used_insight_options_new();
+    let pem = c_string(include_str!("../../core/tests/certs/two_roots.pem"));
+    // SAFETY: live options, NUL-terminated strings, freed once.
+    unsafe {
+        assert_eq!(
+            used_insight_options_add_root_certificates_file(o, c"/etc/corp-root.pem".as_ptr()),
+            OK
+        );
+        assert_eq!(
+            used_insight_options_add_root_certificates_pem(o, pem.as_ptr()),
+            OK
+        );
+        assert_eq!(
+            used_insight_options_add_root_certificates_file(o, c"/etc/other.pem".as_ptr()),
+            OK
+        );
+        assert_eq!(used_insight_options_set_system_roots(o, true), OK);
+        let builder = (*o).to_builder();
+        assert_eq!(builder.get_extra_root_sources(), 3, "each call adds");
+        assert!(builder.get_system_roots());
+        assert_eq!(used_insight_options_set_system_roots(o, false), OK);
+        assert!(!(*o).to_builder().get_system_roots());
+
+        assert_eq!((*o).to_builder().get_proxy_shown(), "environment");
+        let proxy = c"http://user:s3cret@proxy.corp:3128";
+        assert_eq!(used_insight_options_set_proxy(o, proxy.as_ptr()), OK);
+        assert_eq!(
+            (*o).to_builder().get_proxy_shown(),
+            "http://proxy.corp:3128"
+        );
+        assert_eq!(used_insight_options_set_no_proxy(o), OK);
+        assert_eq!((*o).to_builder().get_proxy_shown(), "none");
+        assert_eq!(used_insight_options_set_proxy(o, proxy.as_ptr()), OK);
+        assert_eq!(
+            (*o).to_builder().get_proxy_shown(),
+            "http://proxy.corp:3128"
+        );
+        used_insight_options_free(o);
+    }
+}
+
+#[test]
+fn an_unreadable_root_file_is_invalid_config_naming_the_file() {
+    let missing = std::env::temp_dir()
+        .join(format!("used-insight-ffi-{}-absent", std::process::id()))
+        .join("corp-root.pem");
+    let missing = missing.to_str().unwrap();
+    let o = options(&closed_port_url());
+    // SAFETY: live options, a NUL-terminated string.
+    let status =
+        unsafe { used_insight_options_add_root_certificates_file(o, c_string(missing).as_ptr()) };
+    assert_eq!(status, OK, "the file is read by client_new, not here");
+    let (status, err) = refused_client(o);
+    assert_eq!(status, used_insight_status::InvalidConfig);
+    let message = err.get().message_str();
+    assert!(
+        message.starts_with("invalid configuration: cannot read root certificates from `")
+            && message.contains(missing),
+        "{message}"
+    );
+    // SAFETY: a live error; live options, freed once.
+    unsafe {
+        assert_eq!(
+            used_insight_error_transport_kind(err.0),
+            used_insight_transport_kind::None
+        );
+        used_insight_options_free(o);
+    }
+}
+
+#[test]
+fn a_root_file_with_certificates_makes_a_client() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/tests/certs/two_roots.pem"
+    );
+    let o = options(&closed_port_url());
+    // SAFETY: live options, a NUL-terminated string.
+    let status =
+        unsafe { used_insight_options_add_root_certificates_file(o, c_string(file).as_ptr()) };
+    assert_eq!(status, OK);
+    let client = client_for(o);
+    // SAFETY: live handles, freed once.
+    unsafe {
+        used_insight_client_free(client);
+        used_insight_options_free(o);
+    }
+}
+
+#[test]
+fn pem_text_without_a_certificate_is_invalid_config() {
+    for pem in [c"no certificates here\n", c""] {
+        let o = options(&closed_port_url());
+        // SAFETY: live options; a NUL-terminated string.
+        let status = unsafe { used_insight_options_add_root_certificates_pem(o, pem.as_ptr()) };
+        assert_eq!(status, OK, "the text is read by client_new, not here");
+        let (status, err) = refused_client(o);
+        assert_eq!(status, used_insight_status::InvalidConfig);
+        let message = err.get().message_str();
+        assert!(
+            message.contains("the PEM text given holds no certificate"),
+            "{message}"
+        );
+        // SAFETY: live options, freed once.
+        unsafe { used_insight_options_free(o) };
+    }
+}
+
+#[test]
+fn a_socks_proxy_is_invalid_config_without_its_password() {
+    let o = options(&closed_port_url());
+    // SAFETY: live options; a NUL-terminated string.
+    let status = unsafe {
+        used_insight_options_set_proxy(o, c"socks5://user:s3cret@proxy.corp:1080".as_ptr())
+    };
+    assert_eq!(status, OK, "refused by client_new, not here");
+    let (status, err) = refused_client(o);
+    assert_eq!(status, used_insight_status::InvalidConfig);
+    let message = err.get().message_str();
+    assert!(
+        message.contains("SOCKS")
+            && message.contains("proxy.corp:1080")
+            && !message.contains("s3cret"),
+        "{message}"
+    );
+    // SAFETY: live options, freed once.
+    unsafe { used_insight_options_free(o) };
+}
+
+/// The base URL is loopback and listening; the explicit proxy is a closed
+/// loopback port. The proxy is not bypassed for loopback (only the
+/// environment's proxy is): the create fails to connect to the proxy,
+/// saying so, and nothing reaches the listener.
+#[test]
+fn an_explicit_proxy_on_a_closed_port_is_a_connect_error_naming_it() {
+    let graph = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    graph.set_nonblocking(true).unwrap();
+    let base_url = format!("http://{}", graph.local_addr().unwrap());
+    let proxy_port = closed_port();
+    let proxy = c_string(&format!("http://user:s3cret@127.0.0.1:{proxy_port}"));
+    let o = options(&base_url);
+    // SAFETY: live options; NUL-terminated strings.
+    unsafe {
+        // Were the proxy bypassed, the listener would accept the request and
+        // never answer: a timeout, not a connect error.
+        assert_eq!(used_insight_options_set_timeout_ms(o, 3000), OK);
+        assert_eq!(used_insight_options_set_proxy(o, proxy.as_ptr()), OK);
+    }
+    let client = client_for(o);
+    let (status, err) = create_valid(client);
+    assert_eq!(
+        status,
+        used_insight_status::Transport,
+        "{}",
+        err.get().message_str()
+    );
+    let message = err.get().message_str();
+    assert!(
+        message.contains(&format!("proxy http://127.0.0.1:{proxy_port}")),
+        "{message}"
+    );
+    assert!(!message.contains("s3cret"), "{message}");
+    // SAFETY: a live error; live handles, freed once.
+    unsafe {
+        assert_eq!(
+            used_insight_error_transport_kind(err.0),
+            used_insight_transport_kind::Connect
+        );
+        assert!(!used_insight_error_request_may_have_been_processed(err.0));
+        used_insight_client_free(client);
+        used_insight_options_free(o);
+    }
+    assert!(graph.accept().is_err(), "the request bypassed the proxy");
+}
+
+/// `set_no_proxy` replaces an explicit proxy: the create goes straight to
+/// the (closed) base URL, and its error names no proxy.
+#[test]
+fn no_proxy_replaces_an_explicit_proxy() {
+    let proxy = c_string(&format!("http://127.0.0.1:{}", closed_port()));
+    let o = options(&closed_port_url());
+    // SAFETY: live options; a NUL-terminated string.
+    unsafe {
+        assert_eq!(used_insight_options_set_proxy(o, proxy.as_ptr()), OK);
+        assert_eq!(used_insight_options_set_no_proxy(o), OK);
+    }
+    let client = client_for(o);
+    let (status, err) = create_valid(client);
+    assert_eq!(status, used_insight_status::Transport);
+    let message = err.get().message_str();
+    assert!(
+        message.starts_with("could not connect: ") && !message.contains("proxy"),
+        "{message}"
+    );
+    // SAFETY: live handles, freed once.
+    unsafe {
+        assert_eq!(
+            used_insight_error_transport_kind(err.0),
+            used_insight_transport_kind::Connect
+        );
+        used_insight_client_free(client);
+        used_insight_options_free(o);
+    }
 }
 
 // ------------------------------------------------------------------ create_many

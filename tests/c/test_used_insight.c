@@ -6,7 +6,8 @@
  * The emulator must run with --token T. Each test resets it, queues faults
  * through its control endpoints (a tiny HTTP/1.0 client over a socket, below)
  * and checks what the library returned and what the emulator received.
- * Prints one line per test and closes with "N passed, M failed".
+ * Prints one line per test and closes with "N passed, M failed". Run it from
+ * the repository's root: one test reads core/tests/certs/two_roots.pem.
  */
 #define _POSIX_C_SOURCE 200112L
 
@@ -63,6 +64,10 @@ static void check_str_at(int line, const char *got, const char *want) {
 }
 
 #define CHECK_STR(got, want) check_str_at(__LINE__, (got), (want))
+
+/* The transport kind of an error (an integer in C, an enum in C++). */
+#define CHECK_KIND(err, want) \
+  CHECK((uint32_t)used_insight_error_transport_kind(err) == (uint32_t)(want))
 
 static int contains(const char *haystack, const char *needle) {
   return haystack != NULL && strstr(haystack, needle) != NULL;
@@ -533,6 +538,7 @@ static void test_dropped_connection_is_transport_and_never_resent(void) {
                USED_INSIGHT_STATUS_TRANSPORT, err);
   CHECK(result == NULL);
   CHECK(used_insight_error_request_may_have_been_processed(err));
+  CHECK_KIND(err, USED_INSIGHT_TRANSPORT_KIND_CONNECTION_LOST);
   CHECK(used_insight_error_http_status(err) == 0);
   CHECK(used_insight_error_client_request_id(err) != NULL);
   CHECK(emulator_request_count() == 1); /* exactly one: a create is not resent */
@@ -554,6 +560,7 @@ static void test_connection_refused_is_transport_not_processed(void) {
   CHECK_STATUS(used_insight_create(client, USER, INSIGHT_JSON, &out, &err),
                USED_INSIGHT_STATUS_TRANSPORT, err);
   CHECK(!used_insight_error_request_may_have_been_processed(err));
+  CHECK_KIND(err, USED_INSIGHT_TRANSPORT_KIND_CONNECT);
 
   used_insight_error_free(err);
   used_insight_client_free(client);
@@ -634,6 +641,21 @@ static void test_null_arguments_are_reported_never_crash(void) {
                NULL);
   CHECK_STATUS(used_insight_options_set_user_agent(options, NULL),
                USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK_STATUS(used_insight_options_add_root_certificates_file(NULL, "roots.pem"),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK_STATUS(used_insight_options_add_root_certificates_file(options, NULL),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK_STATUS(used_insight_options_add_root_certificates_pem(NULL, "pem"),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK_STATUS(used_insight_options_add_root_certificates_pem(options, NULL),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK_STATUS(used_insight_options_set_system_roots(NULL, true),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK_STATUS(used_insight_options_set_proxy(NULL, "http://127.0.0.1:1"),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK_STATUS(used_insight_options_set_proxy(options, NULL), USED_INSIGHT_STATUS_NULL_PARAMETER,
+               NULL);
+  CHECK_STATUS(used_insight_options_set_no_proxy(NULL), USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
 
   /* client_new: the error names the parameter; err itself may be NULL. */
   {
@@ -690,6 +712,7 @@ static void test_null_arguments_are_reported_never_crash(void) {
   CHECK(used_insight_error_client_request_id(NULL) == NULL);
   CHECK(used_insight_error_retry_after_ms(NULL) == -1);
   CHECK(!used_insight_error_request_may_have_been_processed(NULL));
+  CHECK_KIND(NULL, USED_INSIGHT_TRANSPORT_KIND_NONE);
   CHECK(used_insight_error_problem_count(NULL) == 0);
   CHECK(used_insight_error_problem_path(NULL, 0) == NULL);
   CHECK(used_insight_error_problem_reason(NULL, 0) == NULL);
@@ -721,6 +744,12 @@ static void test_invalid_utf8_is_reported_never_crash(void) {
                USED_INSIGHT_STATUS_INVALID_UTF8, NULL);
   CHECK_STATUS(used_insight_options_set_user_agent(options, latin1),
                USED_INSIGHT_STATUS_INVALID_UTF8, NULL);
+  CHECK_STATUS(used_insight_options_add_root_certificates_file(options, latin1),
+               USED_INSIGHT_STATUS_INVALID_UTF8, NULL);
+  CHECK_STATUS(used_insight_options_add_root_certificates_pem(options, latin1),
+               USED_INSIGHT_STATUS_INVALID_UTF8, NULL);
+  CHECK_STATUS(used_insight_options_set_proxy(options, latin1), USED_INSIGHT_STATUS_INVALID_UTF8,
+               NULL);
 
   CHECK_STATUS(used_insight_create(client, latin1, INSIGHT_JSON, &out, &err),
                USED_INSIGHT_STATUS_INVALID_UTF8, err);
@@ -798,6 +827,205 @@ static void test_invalid_arguments_and_config(void) {
   used_insight_error_free(err);
   used_insight_client_free(good);
   used_insight_options_free(options);
+}
+
+/* ---------------------------------------------------- networks: trust, proxies */
+
+/* A loopback port where nothing listens: bound, read, closed. */
+static int closed_port(void) {
+  struct sockaddr_in addr;
+  socklen_t len = sizeof addr;
+  int port = -1;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) {
+    return -1;
+  }
+  memset(&addr, 0, sizeof addr);
+  addr.sin_family = AF_INET;
+  addr.sin_port = 0;
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+      getsockname(fd, (struct sockaddr *)&addr, &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+/* used_insight_client_new must refuse `options` with INVALID_CONFIG; returns
+ * the error (caller frees). */
+static used_insight_error *refused_config(const used_insight_options *options) {
+  used_insight_client *client = NULL;
+  used_insight_error *err = NULL;
+  CHECK_STATUS(used_insight_client_new(options, &client, &err), USED_INSIGHT_STATUS_INVALID_CONFIG,
+               err);
+  CHECK(client == NULL);
+  CHECK(err != NULL);
+  CHECK_KIND(err, USED_INSIGHT_TRANSPORT_KIND_NONE);
+  used_insight_client_free(client);
+  return err;
+}
+
+/* One create through a client made from `options`: its status; *err_out
+ * gets the error (caller frees). */
+static uint32_t create_with(const used_insight_options *options, used_insight_error **err_out) {
+  used_insight_client *client = client_from(options);
+  char *out = NULL;
+  uint32_t status = (uint32_t)used_insight_create(client, USER, INSIGHT_JSON, &out, err_out);
+  CHECK(status != USED_INSIGHT_STATUS_OK || contains(out, "\"id\":\""));
+  used_insight_string_free(out);
+  used_insight_client_free(client);
+  return status;
+}
+
+/* create_with, then its status checked, the error (read after the call)
+ * left in `err` for the caller to free. */
+#define CHECK_CREATE_WITH(options, err, want)       \
+  do {                                              \
+    uint32_t got_ = create_with((options), &(err)); \
+    CHECK_STATUS(got_, (want), (err));              \
+  } while (0)
+
+static void test_root_certificates_are_read_by_client_new(void) {
+  used_insight_options *options = emulator_options();
+  used_insight_error *err = NULL;
+  const char *missing = "/nonexistent/used-insight-c-tests/corp-root.pem";
+
+  /* A file that cannot be read: refused, naming the file. */
+  CHECK_STATUS(used_insight_options_add_root_certificates_file(options, missing),
+               USED_INSIGHT_STATUS_OK, NULL);
+  err = refused_config(options);
+  CHECK(contains(used_insight_error_message(err), "cannot read root certificates from"));
+  CHECK(contains(used_insight_error_message(err), missing));
+  used_insight_error_free(err);
+  used_insight_options_free(options);
+
+  /* PEM text without a certificate: refused. */
+  options = emulator_options();
+  CHECK_STATUS(used_insight_options_add_root_certificates_pem(options, "not a certificate\n"),
+               USED_INSIGHT_STATUS_OK, NULL);
+  err = refused_config(options);
+  CHECK(contains(used_insight_error_message(err), "the PEM text given holds no certificate"));
+  used_insight_error_free(err);
+  used_insight_options_free(options);
+
+  /* A real file, added to the default roots (the setter may be called more
+   * than once), then the system's store switched on and off: the client is
+   * made and creates against the emulator. */
+  options = emulator_options();
+  CHECK_STATUS(used_insight_options_add_root_certificates_file(options,
+                                                               "core/tests/certs/two_roots.pem"),
+               USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_STATUS(used_insight_options_add_root_certificates_file(options,
+                                                               "core/tests/certs/two_roots.pem"),
+               USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_STATUS(used_insight_options_set_system_roots(options, true), USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_STATUS(used_insight_options_set_system_roots(options, false), USED_INSIGHT_STATUS_OK, NULL);
+  err = NULL;
+  CHECK_CREATE_WITH(options, err, USED_INSIGHT_STATUS_OK);
+  used_insight_error_free(err);
+  CHECK(emulator_request_count() == 1);
+  used_insight_options_free(options);
+}
+
+static void test_socks_proxy_is_invalid_config_without_its_password(void) {
+  used_insight_options *options = emulator_options();
+  used_insight_error *err;
+
+  CHECK_STATUS(used_insight_options_set_proxy(options, "socks5://user:s3cret@proxy.corp:1080"),
+               USED_INSIGHT_STATUS_OK, NULL);
+  err = refused_config(options);
+  CHECK(contains(used_insight_error_message(err), "SOCKS"));
+  CHECK(contains(used_insight_error_message(err), "proxy.corp:1080"));
+  CHECK(!contains(used_insight_error_message(err), "s3cret"));
+  used_insight_error_free(err);
+  used_insight_options_free(options);
+}
+
+/* The emulator is loopback, yet an explicit proxy is not bypassed for it
+ * (only the environment's is): the create fails at the closed proxy port,
+ * saying so, and never reaches the emulator. */
+static void test_explicit_proxy_on_a_closed_port_is_a_connect_error_naming_it(void) {
+  used_insight_options *options = emulator_options();
+  used_insight_error *err = NULL;
+  int port = closed_port();
+  char proxy[128], shown[128];
+
+  CHECK(port > 0);
+  snprintf(proxy, sizeof proxy, "http://user:s3cret@127.0.0.1:%d", port);
+  snprintf(shown, sizeof shown, "proxy http://127.0.0.1:%d", port);
+  CHECK_STATUS(used_insight_options_set_proxy(options, proxy), USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_CREATE_WITH(options, err, USED_INSIGHT_STATUS_TRANSPORT);
+  CHECK_KIND(err, USED_INSIGHT_TRANSPORT_KIND_CONNECT);
+  CHECK(!used_insight_error_request_may_have_been_processed(err));
+  CHECK(contains(used_insight_error_message(err), shown));
+  CHECK(!contains(used_insight_error_message(err), "s3cret"));
+  CHECK(used_insight_error_client_request_id(err) != NULL);
+  CHECK(emulator_request_count() == 0);
+
+  used_insight_error_free(err);
+  used_insight_options_free(options);
+}
+
+static const char *const PROXY_VARIABLES[] = {"HTTPS_PROXY", "https_proxy", "http_proxy",
+                                              "ALL_PROXY", "all_proxy"};
+#define PROXY_VARIABLE_COUNT (sizeof PROXY_VARIABLES / sizeof PROXY_VARIABLES[0])
+
+/* Every proxy variable pointing at a closed port: the default (the
+ * environment, never used for loopback) and set_no_proxy (also after an
+ * explicit proxy) all reach the emulator. The environment is read when the
+ * client is made, here on this thread alone. */
+static void test_no_proxy_and_loopback_ignore_the_environment(void) {
+  char *saved[PROXY_VARIABLE_COUNT];
+  char proxy[64];
+  size_t i;
+  int port = closed_port();
+  used_insight_options *options;
+  used_insight_error *err = NULL;
+
+  CHECK(port > 0);
+  snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", port);
+  for (i = 0; i < PROXY_VARIABLE_COUNT; i++) {
+    const char *value = getenv(PROXY_VARIABLES[i]);
+    saved[i] = NULL;
+    if (value != NULL) {
+      saved[i] = (char *)malloc(strlen(value) + 1);
+      CHECK(saved[i] != NULL);
+      if (saved[i] != NULL) {
+        memcpy(saved[i], value, strlen(value) + 1);
+      }
+    }
+    CHECK(setenv(PROXY_VARIABLES[i], proxy, 1) == 0);
+  }
+
+  options = emulator_options(); /* the default: the environment */
+  CHECK_CREATE_WITH(options, err, USED_INSIGHT_STATUS_OK);
+  used_insight_error_free(err);
+  err = NULL;
+  CHECK_STATUS(used_insight_options_set_no_proxy(options), USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_CREATE_WITH(options, err, USED_INSIGHT_STATUS_OK);
+  used_insight_error_free(err);
+  err = NULL;
+  /* An explicit proxy is used (and fails) until set_no_proxy replaces it. */
+  CHECK_STATUS(used_insight_options_set_proxy(options, proxy), USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_CREATE_WITH(options, err, USED_INSIGHT_STATUS_TRANSPORT);
+  CHECK_KIND(err, USED_INSIGHT_TRANSPORT_KIND_CONNECT);
+  used_insight_error_free(err);
+  err = NULL;
+  CHECK_STATUS(used_insight_options_set_no_proxy(options), USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_CREATE_WITH(options, err, USED_INSIGHT_STATUS_OK);
+  used_insight_error_free(err);
+  CHECK(emulator_request_count() == 3);
+  used_insight_options_free(options);
+
+  for (i = 0; i < PROXY_VARIABLE_COUNT; i++) {
+    if (saved[i] != NULL) {
+      CHECK(setenv(PROXY_VARIABLES[i], saved[i], 1) == 0);
+    } else {
+      CHECK(unsetenv(PROXY_VARIABLES[i]) == 0);
+    }
+    free(saved[i]);
+  }
 }
 
 /* A token source shared by threads: counts its calls under a lock. */
@@ -1383,6 +1611,10 @@ static const test_case TESTS[] = {
     TEST(test_null_arguments_are_reported_never_crash),
     TEST(test_invalid_utf8_is_reported_never_crash),
     TEST(test_invalid_arguments_and_config),
+    TEST(test_root_certificates_are_read_by_client_new),
+    TEST(test_socks_proxy_is_invalid_config_without_its_password),
+    TEST(test_explicit_proxy_on_a_closed_port_is_a_connect_error_naming_it),
+    TEST(test_no_proxy_and_loopback_ignore_the_environment),
     TEST(test_token_callback_is_called_before_every_attempt),
     TEST(test_token_callback_failure_is_reported_and_nothing_sent),
     TEST(test_eight_threads_share_one_client),
