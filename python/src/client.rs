@@ -1,12 +1,14 @@
 //! `used_insight.Client`: a core `Client` behind a Python class.
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::RwLock;
 use std::time::Duration;
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString, PyType};
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyList, PySequence, PyString, PyType};
 use used_insight::{
     bindings, ApiVersion, ClientBuilder, Cloud, Error, Problem, RetryPolicy, TokenProviderResult,
     UsedInsight,
@@ -21,6 +23,11 @@ use crate::reader;
 /// Safe to share between threads; the GIL is released while a request is
 /// on the network. Use it as a context manager, or call close(), to drop
 /// its connection pool.
+///
+/// ca_file (a path or a sequence of paths) and ca_pem (PEM text) add roots
+/// to those trusted for HTTPS: Mozilla's, or the system's store with
+/// system_roots=True. proxy=None uses the environment's proxy as curl reads
+/// it, False never a proxy, a str that http(s) proxy.
 #[pyclass(frozen, module = "used_insight", name = "Client")]
 pub(crate) struct Client {
     /// `None` once closed. Calls clone the core client out (an `Arc`), so a
@@ -44,10 +51,15 @@ impl Client {
         timeout=60.0,
         max_retries=3,
         user_agent=None,
+        ca_file=None,
+        ca_pem=None,
+        system_roots=false,
+        proxy=None,
     ))]
     #[pyo3(
         text_signature = "(token=None, *, token_provider=None, base_url=None, cloud='global', \
-                          api_version='v1.0', timeout=60.0, max_retries=3, user_agent=None)"
+                          api_version='v1.0', timeout=60.0, max_retries=3, user_agent=None, \
+                          ca_file=None, ca_pem=None, system_roots=False, proxy=None)"
     )]
     #[allow(clippy::too_many_arguments)] // the Python signature
     fn new(
@@ -60,6 +72,10 @@ impl Client {
         timeout: f64,
         max_retries: i64,
         user_agent: Option<String>,
+        ca_file: Option<Bound<'_, PyAny>>,
+        ca_pem: Option<String>,
+        system_roots: bool,
+        proxy: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let config = |message: String| errors::configuration_error(py, message);
         let cloud = Cloud::from_str(&cloud).map_err(|e| to_py_err(py, Error::InvalidConfig(e)))?;
@@ -102,6 +118,36 @@ impl Client {
         }
         if let Some(agent) = user_agent {
             builder = builder.user_agent(agent);
+        }
+        // Networks: only converted here; core reads the files, checks the
+        // PEM and the proxy URL when building, and names what it refuses.
+        if let Some(files) = ca_file {
+            for path in root_files(&files)? {
+                builder = builder.add_root_certificates_file(path);
+            }
+        }
+        if let Some(pem) = ca_pem {
+            builder = builder.add_root_certificates_pem(pem);
+        }
+        builder = builder.system_roots(system_roots);
+        match proxy {
+            None => {} // the environment's, core's default
+            Some(proxy) => {
+                if let Ok(url) = proxy.cast::<PyString>() {
+                    builder = builder.proxy(url.to_cow()?.into_owned());
+                } else if proxy.cast::<PyBool>().is_ok_and(|b| !b.is_true()) {
+                    builder = builder.no_proxy();
+                } else {
+                    let found = match proxy.cast::<PyBool>() {
+                        Ok(_) => "True".to_owned(),
+                        Err(_) => type_name(&proxy),
+                    };
+                    return Err(PyTypeError::new_err(format!(
+                        "proxy must be a proxy URL str, False (never a proxy) or None (the \
+                         environment's), not {found}"
+                    )));
+                }
+            }
         }
         let client = builder.clone().build().map_err(|e| to_py_err(py, e))?;
         crate::logging::install(py)?;
@@ -208,6 +254,21 @@ impl Client {
         if let Some(agent) = c.get_user_agent() {
             out.push_str(&format!(", user_agent={}", quote(agent)?));
         }
+        if c.get_system_roots() {
+            out.push_str(", system_roots=True");
+        }
+        let extra_roots = c.get_extra_root_sources();
+        if extra_roots > 0 {
+            out.push_str(&format!(", extra_root_sources={extra_roots}"));
+        }
+        // Core's words: `environment` (the default, not shown), `none`
+        // (shown as the argument that asks for it), or the proxy's
+        // `scheme://host:port`, never its credentials.
+        match c.get_proxy_shown().as_str() {
+            "environment" => {}
+            "none" => out.push_str(", proxy=False"),
+            shown => out.push_str(&format!(", proxy={}", quote(shown)?)),
+        }
         if self.closed() {
             out.push_str(", closed=True");
         }
@@ -223,6 +284,38 @@ impl Client {
             .unwrap_or_else(|e| e.into_inner())
             .clone()
             .ok_or_else(|| PyRuntimeError::new_err("this Client is closed"))
+    }
+}
+
+/// `ca_file` as paths: one `str` or `os.PathLike[str]`, or a sequence of
+/// them (`os.fspath` converts each; core reads them when building).
+fn root_files(value: &Bound<'_, PyAny>) -> PyResult<Vec<PathBuf>> {
+    let wrong = |found: &Bound<'_, PyAny>| {
+        PyTypeError::new_err(format!(
+            "ca_file must be a path (str or os.PathLike[str]) or a sequence of them, not {}",
+            type_name(found)
+        ))
+    };
+    let path = |item: &Bound<'_, PyAny>| -> PyResult<Option<PathBuf>> {
+        if item.is_instance_of::<PyString>() || item.hasattr(intern!(item.py(), "__fspath__"))? {
+            // os.fspath's own errors (bytes from __fspath__…) stand.
+            return item.extract::<PathBuf>().map(Some);
+        }
+        Ok(None)
+    };
+    if let Some(one) = path(value)? {
+        return Ok(vec![one]);
+    }
+    let is_bytes = value.is_instance_of::<PyBytes>() || value.is_instance_of::<PyByteArray>();
+    match value.cast::<PySequence>() {
+        Ok(many) if !is_bytes => many
+            .try_iter()?
+            .map(|item| {
+                let item = item?;
+                path(&item)?.ok_or_else(|| wrong(&item))
+            })
+            .collect(),
+        _ => Err(wrong(value)),
     }
 }
 

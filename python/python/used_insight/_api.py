@@ -6,8 +6,9 @@ from ._native import Client
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
-    from typing import Any
+    import os
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from typing import Any, Literal
 
     from ._errors import UsedInsightError
     from ._models import UsedInsight
@@ -27,6 +28,10 @@ def used_insight_create(
     timeout: float = 60.0,
     max_retries: int = 3,
     user_agent: str | None = None,
+    ca_file: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+    ca_pem: str | None = None,
+    system_roots: bool = False,
+    proxy: str | Literal[False] | None = None,
 ) -> UsedInsight:
     """Create one usedInsight with a client made for this call alone.
 
@@ -42,6 +47,10 @@ def used_insight_create(
         timeout=timeout,
         max_retries=max_retries,
         user_agent=user_agent,
+        ca_file=ca_file,
+        ca_pem=ca_pem,
+        system_roots=system_roots,
+        proxy=proxy,
     ) as client:
         return client.create(user_id, insight)
 
@@ -59,6 +68,10 @@ def used_insight_create_many(
     timeout: float = 60.0,
     max_retries: int = 3,
     user_agent: str | None = None,
+    ca_file: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+    ca_pem: str | None = None,
+    system_roots: bool = False,
+    proxy: str | Literal[False] | None = None,
 ) -> list[UsedInsight | UsedInsightError]:
     """Create many usedInsights with a client made for this call alone.
 
@@ -76,5 +89,9 @@ def used_insight_create_many(
         timeout=timeout,
         max_retries=max_retries,
         user_agent=user_agent,
+        ca_file=ca_file,
+        ca_pem=ca_pem,
+        system_roots=system_roots,
+        proxy=proxy,
     ) as client:
         return client.create_many(items, concurrency=concurrency, progress=progress)

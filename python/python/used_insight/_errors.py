@@ -132,12 +132,16 @@ class GraphApiError(UsedInsightError):
 
 
 class TransportError(UsedInsightError, ConnectionError):
-    """No usable HTTP answer: could not connect, TLS failed, the connection
-    broke, or a redirect was refused.
+    """No usable HTTP answer: could not connect, TLS failed, the proxy
+    refused, the connection broke, or a redirect was refused.
 
     Attributes:
-        kind: ``"connect"``, ``"tls"``, ``"connection_lost"``,
-            ``"redirect"`` or ``"other"``.
+        kind: ``"connect"`` (the host, or the proxy in the way, could not
+            be reached), ``"tls"`` (handshake or certificate failure),
+            ``"proxy"`` (the proxy refused the tunnel), ``"connection_lost"``,
+            ``"redirect"`` or ``"other"``. Nothing was sent to Graph after
+            ``connect``, ``tls`` or ``proxy``:
+            ``request_may_have_been_processed`` is False.
     """
 
     kind: str

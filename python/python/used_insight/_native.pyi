@@ -1,8 +1,9 @@
 """Type stub for the private native module ``used_insight._native``."""
 
-from collections.abc import Callable, Iterable, Mapping
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, TypeVar, final
+from typing import Any, Literal, TypeVar, final
 
 from typing_extensions import Self
 
@@ -10,6 +11,7 @@ from used_insight._errors import UsedInsightError
 from used_insight._models import UsedInsight
 
 _M = TypeVar("_M")
+_StrPath = str | os.PathLike[str]
 
 __all__ = ["__version__", "Client", "to_dict", "from_dict", "reset_logging_cache", "model_fields"]
 
@@ -22,6 +24,11 @@ class Client:
     Safe to share between threads; the GIL is released while a request is
     on the network. Use it as a context manager, or call close(), to drop
     its connection pool.
+
+    ca_file (a path or a sequence of paths) and ca_pem (PEM text) add roots
+    to those trusted for HTTPS: Mozilla's, or the system's store with
+    system_roots=True. proxy=None uses the environment's proxy as curl reads
+    it, False never a proxy, a str that http(s) proxy.
     """
 
     def __new__(
@@ -35,6 +42,10 @@ class Client:
         timeout: float = 60.0,
         max_retries: int = 3,
         user_agent: str | None = None,
+        ca_file: _StrPath | Sequence[_StrPath] | None = None,
+        ca_pem: str | None = None,
+        system_roots: bool = False,
+        proxy: str | Literal[False] | None = None,
     ) -> Self: ...
     def create(self, user_id: str, insight: UsedInsight | Mapping[str, Any]) -> UsedInsight:
         """Create a usedInsight for a user (object id or user principal name)
