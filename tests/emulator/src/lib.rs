@@ -8,7 +8,9 @@
 //! oversized bodies…) and lists the [`RecordedRequest`]s it received.
 //!
 //! Rust tests start it in-process with [`Emulator::start`]; other languages run
-//! the `graph-emulator` binary. See the crate's README for the wire protocol.
+//! the `graph-emulator` binary. With [`EmulatorConfig::tls`] it serves HTTPS
+//! with a throwaway CA ([`Emulator::ca_pem`]), including deliberately bad
+//! certificates ([`TlsOptions`]). See the crate's README for the wire protocol.
 //!
 //! ```no_run
 //! use graph_emulator::{Emulator, EmulatorConfig, Fault};
@@ -25,6 +27,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -33,6 +36,7 @@ use serde::{Deserialize, Serialize};
 mod body;
 mod graph;
 mod server;
+mod tls;
 
 use server::Shared;
 
@@ -49,6 +53,9 @@ pub struct EmulatorConfig {
     /// When set, requests must carry exactly `Authorization: Bearer <token>`;
     /// when `None` (the default) any non-empty bearer token is accepted.
     pub token: Option<String>,
+    /// When set, serve HTTPS (see [`TlsOptions`]); `None` (the default) serves
+    /// plain HTTP.
+    pub tls: Option<TlsOptions>,
 }
 
 impl Default for EmulatorConfig {
@@ -57,8 +64,33 @@ impl Default for EmulatorConfig {
             port: 0,
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             token: None,
+            tls: None,
         }
     }
+}
+
+/// HTTPS settings. At start-up the emulator makes a throwaway certificate
+/// authority and a server certificate signed by it (ECDSA P-256), serves
+/// `https://…` with it and writes the CA certificate as PEM to a file
+/// ([`Emulator::ca_path`]); clients trust that file (or
+/// [`Emulator::ca_pem`]). `TlsOptions::default()` gives a certificate any
+/// client trusting the CA accepts for `localhost`, `127.0.0.1` and `::1`; the
+/// other fields make deliberately bad ones.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TlsOptions {
+    /// DNS names and IP addresses the server certificate covers. Empty (the
+    /// default): `localhost`, `127.0.0.1`, `::1` and the bound address when it
+    /// is not loopback or unspecified. Anything else, e.g. `["wrong.example"]`,
+    /// makes clients connecting to `127.0.0.1` see a name mismatch.
+    pub names: Vec<String>,
+    /// Issue a server certificate that expired yesterday (valid from 30 days
+    /// ago), so clients see an expired certificate.
+    pub expired: bool,
+    /// Where to write the CA certificate (made absolute; an existing file is
+    /// replaced, and the file is left in place at shutdown). `None` (the
+    /// default): `ca.pem` in a fresh directory under the system's temporary
+    /// directory, removed with the directory at shutdown.
+    pub ca_out: Option<PathBuf>,
 }
 
 /// A fault to inject into the next request(s) that match it.
@@ -241,6 +273,9 @@ pub struct RecordedRequest {
 pub struct Emulator {
     shared: Arc<Shared>,
     port: u16,
+    /// With TLS: the CA certificate's PEM text and file (removed on drop when
+    /// it is a temporary one, after the server thread has stopped).
+    ca: Option<(String, tls::CaFile)>,
     shutdown_tx: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -260,7 +295,15 @@ impl Emulator {
         let std_listener = std::net::TcpListener::bind(SocketAddr::new(config.host, config.port))?;
         std_listener.set_nonblocking(true)?;
         let local = std_listener.local_addr()?;
-        let base_url = base_url_for(local);
+        let base_url = base_url_for(local, config.tls.is_some());
+        let (acceptor, ca) = match &config.tls {
+            None => (None, None),
+            Some(options) => {
+                let made = tls::make(options, announced_ip(local.ip()))?;
+                let file = tls::CaFile::write(&made.ca_pem, options.ca_out.as_deref())?;
+                (Some(made.acceptor), Some((made.ca_pem, file)))
+            }
+        };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_io()
             .enable_time()
@@ -275,24 +318,43 @@ impl Emulator {
         let thread = std::thread::Builder::new()
             .name(format!("graph-emulator:{}", local.port()))
             .spawn(move || {
-                runtime.block_on(server::serve(listener, thread_shared, async move {
-                    let _ = shutdown_rx.await;
-                }));
+                runtime.block_on(server::serve(
+                    listener,
+                    acceptor,
+                    thread_shared,
+                    async move {
+                        let _ = shutdown_rx.await;
+                    },
+                ));
                 // Dropping the runtime cancels the connection tasks still running.
                 drop(runtime);
             })?;
         Ok(Emulator {
             shared,
             port: local.port(),
+            ca,
             shutdown_tx: Some(shutdown_tx),
             thread: Some(thread),
         })
     }
 
-    /// Base URL without a trailing slash or version, e.g. `http://127.0.0.1:41234`.
-    /// An unspecified bind address (`0.0.0.0`, `::`) is shown as loopback.
+    /// Base URL without a trailing slash or version, e.g. `http://127.0.0.1:41234`
+    /// (`https://…` with TLS). An unspecified bind address (`0.0.0.0`, `::`) is
+    /// shown as loopback.
     pub fn base_url(&self) -> &str {
         &self.shared.base_url
+    }
+
+    /// With TLS, the throwaway CA's certificate as PEM text (what clients must
+    /// trust); `None` without TLS.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca.as_ref().map(|(pem, _)| pem.as_str())
+    }
+
+    /// With TLS, the absolute path of the file holding [`Emulator::ca_pem`];
+    /// `None` without TLS. See [`TlsOptions::ca_out`] for its lifetime.
+    pub fn ca_path(&self) -> Option<&Path> {
+        self.ca.as_ref().map(|(_, file)| file.path.as_path())
     }
 
     /// The TCP port it listens on.
@@ -366,23 +428,20 @@ impl Drop for Emulator {
     }
 }
 
-fn base_url_for(addr: SocketAddr) -> String {
-    match addr.ip() {
-        IpAddr::V4(ip) => {
-            let ip = if ip.is_unspecified() {
-                Ipv4Addr::LOCALHOST
-            } else {
-                ip
-            };
-            format!("http://{ip}:{}", addr.port())
-        }
-        IpAddr::V6(ip) => {
-            let ip = if ip.is_unspecified() {
-                Ipv6Addr::LOCALHOST
-            } else {
-                ip
-            };
-            format!("http://[{ip}]:{}", addr.port())
-        }
+/// The address clients are told to use: loopback for an unspecified one.
+fn announced_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
     }
+}
+
+fn base_url_for(addr: SocketAddr, tls: bool) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    // SocketAddr's Display brackets IPv6 addresses.
+    format!(
+        "{scheme}://{}",
+        SocketAddr::new(announced_ip(addr.ip()), addr.port())
+    )
 }

@@ -1,15 +1,17 @@
-//! `graph-emulator [--port N] [--host ADDR] [--token T]`: runs the Graph
-//! stand-in until SIGTERM or SIGINT. The first line of stdout is
-//! `listening on http://HOST:PORT`.
+//! `graph-emulator [--port N] [--host ADDR] [--token T] [--tls …]`: runs the
+//! Graph stand-in until SIGTERM or SIGINT. The first line of stdout is
+//! `listening on http://HOST:PORT` (`https://` with TLS, then a second line
+//! `ca PATH`).
 
 use std::io::Write;
 use std::net::IpAddr;
 use std::process::ExitCode;
 
-use graph_emulator::{Emulator, EmulatorConfig};
+use graph_emulator::{Emulator, EmulatorConfig, TlsOptions};
 
 const USAGE: &str = "\
 Usage: graph-emulator [--port N] [--host ADDR] [--token T]
+                      [--tls] [--ca-out PATH] [--tls-names NAME,...] [--tls-expired]
 
 A local Microsoft Graph stand-in for used-insight (POST/GET
 /{v1.0|beta}/users/{id}/insights/used, /{version}/$batch, and the
@@ -20,9 +22,18 @@ Options:
   --host ADDR   IP address to bind (default 127.0.0.1)
   --token T     require exactly 'Authorization: Bearer T'
                 (default: any non-empty bearer token)
+  --tls         serve HTTPS with a throwaway CA made at start-up
+  --ca-out PATH write the CA certificate (PEM) there (default: a file in a
+                fresh temporary directory, removed at exit)
+  --tls-names NAME,...
+                names/IPs in the server certificate instead of localhost,
+                127.0.0.1, ::1 (e.g. wrong.example: a name mismatch)
+  --tls-expired serve an expired server certificate
   -h, --help    print this help
+The --ca-out and --tls-* options imply --tls.
 
-Prints 'listening on http://HOST:PORT' as the first line of stdout,
+Prints 'listening on http://HOST:PORT' as the first line of stdout (with TLS:
+'listening on https://HOST:PORT', then 'ca PATH', the CA's absolute path),
 then serves until SIGTERM or SIGINT (exit status 0).";
 
 #[derive(Debug)]
@@ -45,8 +56,32 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
                 None => Err(format!("{name} needs a value")),
             }
         };
+        if inline.is_some() && matches!(name.as_str(), "--tls" | "--tls-expired") {
+            return Err(format!("{name} takes no value"));
+        }
         match name.as_str() {
             "-h" | "--help" => return Ok(Parsed::Help),
+            "--tls" => {
+                config.tls.get_or_insert_with(TlsOptions::default);
+            }
+            "--tls-expired" => {
+                config.tls.get_or_insert_with(TlsOptions::default).expired = true;
+            }
+            "--tls-names" => {
+                let v = value("--tls-names")?;
+                let names: Vec<String> = v.split(',').map(|n| n.trim().to_owned()).collect();
+                if names.iter().any(String::is_empty) {
+                    return Err(format!("invalid --tls-names {v:?}: an empty name"));
+                }
+                config.tls.get_or_insert_with(TlsOptions::default).names = names;
+            }
+            "--ca-out" => {
+                let v = value("--ca-out")?;
+                if v.is_empty() {
+                    return Err("--ca-out must not be empty".into());
+                }
+                config.tls.get_or_insert_with(TlsOptions::default).ca_out = Some(v.into());
+            }
             "--port" => {
                 let v = value("--port")?;
                 config.port = v
@@ -104,6 +139,9 @@ fn run(config: EmulatorConfig) -> std::io::Result<()> {
     {
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "listening on {}", emulator.base_url())?;
+        if let Some(path) = emulator.ca_path() {
+            writeln!(stdout, "ca {}", path.display())?;
+        }
         stdout.flush()?;
     }
     runtime.block_on(signals.wait());
@@ -171,5 +209,37 @@ mod tests {
         assert!(parse(&["--port", "x"]).unwrap_err().contains("--port"));
         assert!(parse(&["--host", "localhost"]).is_err());
         assert!(parse(&["--frobnicate"]).is_err());
+    }
+
+    #[test]
+    fn parses_tls_options() {
+        let Ok(Parsed::Run(c)) = parse(&[]) else {
+            panic!("should parse");
+        };
+        assert_eq!(c.tls, None);
+        let Ok(Parsed::Run(c)) = parse(&["--tls"]) else {
+            panic!("should parse");
+        };
+        assert_eq!(c.tls, Some(TlsOptions::default()));
+        let Ok(Parsed::Run(c)) = parse(&[
+            "--tls-names",
+            "wrong.example, 10.0.0.1",
+            "--tls-expired",
+            "--ca-out=ca.pem",
+        ]) else {
+            panic!("should parse");
+        };
+        assert_eq!(
+            c.tls,
+            Some(TlsOptions {
+                names: vec!["wrong.example".into(), "10.0.0.1".into()],
+                expired: true,
+                ca_out: Some("ca.pem".into()),
+            })
+        );
+        assert!(parse(&["--tls=yes"]).unwrap_err().contains("no value"));
+        assert!(parse(&["--tls-names", "a,,b"]).is_err());
+        assert!(parse(&["--tls-names"]).is_err());
+        assert!(parse(&["--ca-out", ""]).is_err());
     }
 }

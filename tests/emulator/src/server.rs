@@ -115,9 +115,11 @@ impl std::fmt::Display for DropConnection {
 
 impl std::error::Error for DropConnection {}
 
-/// Accepts connections until `shutdown` completes.
+/// Accepts connections until `shutdown` completes; with an `acceptor`, each
+/// connection starts with a TLS handshake.
 pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
     shared: Arc<Shared>,
     shutdown: impl Future<Output = ()>,
 ) {
@@ -129,14 +131,18 @@ pub(crate) async fn serve(
                 Ok((stream, _)) => {
                     let _ = stream.set_nodelay(true);
                     let shared = Arc::clone(&shared);
+                    let acceptor = acceptor.clone();
                     tokio::spawn(async move {
-                        let service = hyper::service::service_fn(move |req| {
-                            handle(Arc::clone(&shared), req)
-                        });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .keep_alive(true)
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
+                        match acceptor {
+                            None => serve_connection(stream, shared).await,
+                            // A failed handshake (say, the client rejected the
+                            // certificate) just ends the connection.
+                            Some(acceptor) => {
+                                if let Ok(stream) = acceptor.accept(stream).await {
+                                    serve_connection(stream, shared).await;
+                                }
+                            }
+                        }
                     });
                 }
                 // E.g. out of file descriptors: back off instead of spinning.
@@ -144,6 +150,18 @@ pub(crate) async fn serve(
             }
         }
     }
+}
+
+/// Serves HTTP/1.1 on one connection, plain or TLS, until it closes.
+async fn serve_connection<S>(stream: S, shared: Arc<Shared>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req| handle(Arc::clone(&shared), req));
+    let _ = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
 }
 
 enum ReadBody {

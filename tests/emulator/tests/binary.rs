@@ -3,6 +3,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -12,8 +13,13 @@ const BIN: &str = env!("CARGO_BIN_EXE_graph-emulator");
 
 /// Spawns the binary and returns it with the URL from its first stdout line.
 fn spawn(args: &[&str]) -> (Child, String, BufReader<std::process::ChildStdout>) {
+    spawn_in(args, Path::new("."))
+}
+
+fn spawn_in(args: &[&str], dir: &Path) -> (Child, String, BufReader<std::process::ChildStdout>) {
     let mut child = Command::new(BIN)
         .args(args)
+        .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -122,6 +128,8 @@ fn bad_arguments_exit_2_and_help_exits_0() {
         &["--port"],
         &["--bogus"],
         &["--host", "nowhere"],
+        &["--tls=1"],
+        &["--tls-names", ""],
     ] {
         let out = Command::new(BIN).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -147,4 +155,77 @@ fn port_in_use_is_an_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     assert!(!out.stderr.is_empty());
+}
+
+/// Reads the `ca PATH` line that follows the `listening on https://…` one.
+fn read_ca_line(stdout: &mut BufReader<std::process::ChildStdout>) -> PathBuf {
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("second line");
+    let path = line
+        .strip_suffix('\n')
+        .and_then(|l| l.strip_prefix("ca "))
+        .unwrap_or_else(|| panic!("unexpected second line {line:?}"));
+    PathBuf::from(path)
+}
+
+#[test]
+fn tls_prints_the_https_url_and_the_ca_path() {
+    let started = Instant::now();
+    let (mut child, url, mut stdout) = spawn(&["--tls"]);
+    let ca = read_ca_line(&mut stdout);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    assert!(ca.is_absolute(), "{ca:?}");
+    let pem = std::fs::read_to_string(&ca).expect("the CA file exists");
+    let reply = post_json(
+        &tls_agent(&pem),
+        &format!("{url}/v1.0/users/u/insights/used"),
+        &insight(),
+    );
+    assert_eq!(reply.status, 201);
+    signal(&child, "TERM");
+    assert_eq!(
+        wait_with_timeout(&mut child, Duration::from_secs(5)).code(),
+        Some(0)
+    );
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert_eq!(rest, "", "nothing else on stdout");
+    assert!(!ca.exists(), "the temporary CA file is removed at exit");
+}
+
+#[test]
+fn ca_out_and_bad_certificate_flags() {
+    let dir = std::env::temp_dir().join(format!("graph-emulator-bin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A relative --ca-out (it implies --tls) is announced as an absolute path.
+    let (mut child, url, mut stdout) = spawn_in(
+        &[
+            "--ca-out",
+            "ca.pem",
+            "--tls-names",
+            "wrong.example",
+            "--tls-expired",
+        ],
+        &dir,
+    );
+    let ca = read_ca_line(&mut stdout);
+    assert!(url.starts_with("https://"), "{url}");
+    assert_eq!(ca, std::path::absolute(dir.join("ca.pem")).unwrap());
+    let pem = std::fs::read_to_string(&ca).unwrap();
+    let sent = try_send(
+        &tls_agent(&pem),
+        "POST",
+        &format!("{url}/v1.0/users/u/insights/used"),
+        &[AUTH, JSON],
+        Some(&insight().to_string()),
+    );
+    assert!(sent.is_err(), "{:?}", sent.map(|r| r.status));
+    signal(&child, "TERM");
+    assert_eq!(
+        wait_with_timeout(&mut child, Duration::from_secs(5)).code(),
+        Some(0)
+    );
+    assert!(ca.exists(), "a chosen --ca-out file is kept");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

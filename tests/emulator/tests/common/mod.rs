@@ -86,6 +86,22 @@ pub fn agent() -> ureq::Agent {
         .into()
 }
 
+/// Like [`agent`], trusting only this CA certificate (PEM) for HTTPS.
+pub fn tls_agent(ca_pem: &str) -> ureq::Agent {
+    use ureq::tls::{Certificate, RootCerts, TlsConfig};
+    let ca = Certificate::from_pem(ca_pem.as_bytes()).expect("CA PEM parses");
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .tls_config(
+            TlsConfig::builder()
+                .root_certs(RootCerts::new_with_certs(&[ca]))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
 /// Sends a request with ureq (keep-alive, pooled connections).
 pub fn send(
     agent: &ureq::Agent,
@@ -94,6 +110,17 @@ pub fn send(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> Reply {
+    try_send(agent, method, url, headers, body).unwrap_or_else(|e| panic!("{method} {url}: {e}"))
+}
+
+/// [`send`], returning ureq's error (connection, TLS…) instead of panicking on it.
+pub fn try_send(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<Reply, ureq::Error> {
     let mut builder = ureq::http::Request::builder().method(method).uri(url);
     for (n, v) in headers {
         builder = builder.header(*n, *v);
@@ -101,8 +128,7 @@ pub fn send(
     let resp = match body {
         Some(body) => agent.run(builder.body(body.to_owned()).unwrap()),
         None => agent.run(builder.body(()).unwrap()),
-    }
-    .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    }?;
     let status = resp.status().as_u16();
     let headers = resp
         .headers()
@@ -119,11 +145,11 @@ pub fn send(
         .into_reader()
         .read_to_end(&mut body)
         .expect("read body");
-    Reply {
+    Ok(Reply {
         status,
         headers,
         body,
-    }
+    })
 }
 
 pub const AUTH: (&str, &str) = ("Authorization", "Bearer test-token");
