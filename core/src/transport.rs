@@ -179,11 +179,12 @@ pub(crate) fn failure(error: ureq::Error, client_request_id: &str, proxy: Option
 }
 
 /// A connect failure's message, naming the proxy when one is in the way
-/// (then it is the proxy that could not be reached).
+/// (then it is the proxy that could not be reached), and saying what the
+/// error's flag says: no byte of the request left.
 fn via(proxy: Option<&str>, what: &str) -> String {
     match proxy {
-        Some(proxy) => format!("cannot reach the proxy {proxy}: {what}"),
-        None => what.to_owned(),
+        Some(proxy) => format!("cannot reach the proxy {proxy}: {what}; nothing was sent"),
+        None => format!("{what}; nothing was sent"),
     }
 }
 
