@@ -27,6 +27,14 @@ fn builder(emu: &Emulator) -> ClientBuilder {
         .retry_policy(RetryPolicy::none())
 }
 
+/// A client that trusts the emulator's CA.
+fn trusting(emu: &Emulator) -> Client {
+    builder(emu)
+        .add_root_certificates_pem(emu.ca_pem().unwrap())
+        .build()
+        .unwrap()
+}
+
 fn tls_failure(emu: &Emulator, client: &Client) -> String {
     let err = client
         .create("alice@contoso.com", &common::insight())
@@ -47,10 +55,7 @@ fn tls_failure(emu: &Emulator, client: &Client) -> String {
 #[test]
 fn an_extra_root_as_pem_text_is_trusted_and_the_create_goes_through() {
     let emu = https_emulator(TlsOptions::default());
-    let client = builder(&emu)
-        .add_root_certificates_pem(emu.ca_pem().unwrap())
-        .build()
-        .unwrap();
+    let client = trusting(&emu);
     let created = client
         .create("alice@contoso.com", &common::insight())
         .unwrap();
@@ -98,10 +103,7 @@ fn a_certificate_for_another_name_is_refused() {
         names: vec!["wrong.example".into()],
         ..Default::default()
     });
-    let client = builder(&emu)
-        .add_root_certificates_pem(emu.ca_pem().unwrap())
-        .build()
-        .unwrap();
+    let client = trusting(&emu);
     let message = tls_failure(&emu, &client);
     assert!(
         message.contains("not valid for this host name"),
@@ -115,10 +117,7 @@ fn an_expired_certificate_is_refused() {
         expired: true,
         ..Default::default()
     });
-    let client = builder(&emu)
-        .add_root_certificates_pem(emu.ca_pem().unwrap())
-        .build()
-        .unwrap();
+    let client = trusting(&emu);
     let message = tls_failure(&emu, &client);
     assert!(message.contains("expired"), "{message}");
 }
