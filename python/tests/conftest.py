@@ -3,6 +3,16 @@ before every test, and fresh inputs.
 
 The emulator binary is $GRAPH_EMULATOR, or target/debug/graph-emulator of
 this workspace (scripts/test-python.sh builds it).
+
+- ``emulator`` (session) / ``emu`` (reset before the test): plain http.
+- ``https_emu``, ``wrong_name_emu``, ``expired_emu``: a graph-emulator of
+  its own for one test, serving HTTPS (``--tls``; ``--tls-names
+  wrong.example``; ``--tls-expired``) with a throwaway CA whose PEM file is
+  ``ca_path`` (read from the second stdout line, ``ca PATH``); stopped
+  (SIGTERM, which removes the CA file) after the test. Their control
+  requests trust that CA alone; for the two bad certificates they skip the
+  host name check, and for the expired one all verification (loopback to
+  a child process of ours, bad on purpose).
 """
 
 from __future__ import annotations
@@ -10,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import subprocess
 import urllib.parse
 import urllib.request
@@ -43,11 +54,38 @@ def emulator_binary() -> Path:
 class Emulator:
     """A running graph-emulator and its control protocol."""
 
-    def __init__(self, process: subprocess.Popen[str], base_url: str) -> None:
+    def __init__(self, process: subprocess.Popen[str], base_url: str, ca_path: Path | None = None) -> None:
         self.process = process
         self.base_url = base_url
+        # With --tls: the throwaway CA's PEM file, and the context the
+        # control requests use (trusting that CA alone; loosen it for
+        # certificates bad on purpose).
+        self.ca_path = ca_path
+        self.control_tls: ssl.SSLContext | None = None
         # Never through a proxy from the environment: this is loopback.
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        handlers: list[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({})]
+        if ca_path is not None:
+            self.control_tls = ssl.create_default_context(cafile=str(ca_path))
+            handlers.append(urllib.request.HTTPSHandler(context=self.control_tls))
+        self._opener = urllib.request.build_opener(*handlers)
+
+    @property
+    def ca_pem(self) -> str:
+        """The throwaway CA certificate as PEM text (--tls only)."""
+        assert self.ca_path is not None, "not an HTTPS emulator"
+        return self.ca_path.read_text(encoding="ascii")
+
+    def stop(self) -> None:
+        """SIGTERM, then expect a clean exit (status 0)."""
+        assert self.process.stdout is not None
+        try:
+            self.process.send_signal(signal.SIGTERM)
+            assert self.process.wait(timeout=10) == 0
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            self.process.stdout.close()
 
     def _control(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
@@ -82,25 +120,70 @@ class Emulator:
         self._control("POST", "/_emulator/reset", {})
 
 
-@pytest.fixture(scope="session")
-def emulator() -> Iterator[Emulator]:
+def start_emulator(*options: str) -> Emulator:
+    """Start graph-emulator on a free loopback port with the test token and
+    these extra options; read its URL (and, with TLS, its CA file)."""
     binary = emulator_binary()
     if not binary.exists():
         pytest.fail(f"{binary} is missing: run `cargo build -p graph-emulator` first")
     process = subprocess.Popen(
-        [str(binary), "--port", "0", "--token", TOKEN],
+        [str(binary), "--port", "0", "--token", TOKEN, *options],
         stdout=subprocess.PIPE,
         text=True,
     )
     assert process.stdout is not None
     line = process.stdout.readline().strip()
-    if not line.startswith("listening on "):
+    base_url = line.removeprefix("listening on ")
+    ca_path = None
+    if base_url.startswith("https://"):
+        ca_line = process.stdout.readline().strip()
+        ca_path = Path(ca_line.removeprefix("ca ")) if ca_line.startswith("ca ") else None
+        line += f" / {ca_line!r}"
+    if not line.startswith("listening on ") or (base_url.startswith("https://") and ca_path is None):
         process.kill()
-        pytest.fail(f"graph-emulator did not start: {line!r}")
-    yield Emulator(process, line.removeprefix("listening on "))
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=10) == 0
-    process.stdout.close()
+        process.wait()
+        process.stdout.close()
+        pytest.fail(f"graph-emulator {' '.join(options)} did not start: {line!r}")
+    return Emulator(process, base_url, ca_path)
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    emulator = start_emulator()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def https_emu() -> Iterator[Emulator]:
+    """An emulator of this test's own serving HTTPS with a valid certificate
+    for 127.0.0.1 from its throwaway CA (``ca_path``, ``ca_pem``)."""
+    emulator = start_emulator("--tls")
+    assert emulator.ca_path is not None and emulator.ca_path.is_file()
+    yield emulator
+    emulator.stop()
+    assert not emulator.ca_path.exists(), "SIGTERM removes the temporary CA file"
+
+
+@pytest.fixture
+def wrong_name_emu() -> Iterator[Emulator]:
+    """HTTPS with a certificate from the CA for wrong.example only."""
+    emulator = start_emulator("--tls-names", "wrong.example")
+    assert emulator.control_tls is not None
+    emulator.control_tls.check_hostname = False  # the chain is still checked
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def expired_emu() -> Iterator[Emulator]:
+    """HTTPS with a certificate from the CA that expired yesterday."""
+    emulator = start_emulator("--tls-expired")
+    assert emulator.control_tls is not None
+    emulator.control_tls.check_hostname = False
+    emulator.control_tls.verify_mode = ssl.CERT_NONE  # ssl cannot skip only the dates
+    yield emulator
+    emulator.stop()
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Trust and proxies: the Client's network keywords, what core refuses for
-them, what repr shows, and how a proxy failure is reported. Loopback only:
-HTTPS end to end waits for graph-emulator's --tls."""
+them, what repr shows, and how a proxy failure is reported. Loopback only.
+HTTPS end to end, against graph-emulator --tls, is test_tls.py."""
 
 from __future__ import annotations
 
