@@ -197,7 +197,7 @@ fn tls_handshake_failure(e: &std::io::Error) -> Option<String> {
     let reason = match tls {
         R::InvalidCertificate(C::UnknownIssuer) => {
             "the server's certificate is issued by an authority this client does not trust \
-             (add its root with add_root_certificates_file, or use the system roots)"
+             (add that authority's root certificate to the trusted roots, or use the system's)"
                 .to_owned()
         }
         R::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
@@ -215,5 +215,5 @@ fn tls_handshake_failure(e: &std::io::Error) -> Option<String> {
         R::AlertReceived(alert) => format!("the server ended the TLS handshake: {alert:?}"),
         _ => return None,
     };
-    Some(format!("TLS: {reason}"))
+    Some(reason)
 }
