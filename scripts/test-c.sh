@@ -3,7 +3,8 @@
 # header is what cbindgen generates, builds libused_insight (shared and
 # static) and installs it into a scratch prefix exactly as users do
 # (scripts/install-c.sh), compiles the C tests as C99 and as C++11 with
-# -Wall -Wextra -Wpedantic -Werror, and runs them against graph-emulator under
+# -Wall -Wextra -Wpedantic -Werror, and runs them against graph-emulator
+# (plain HTTP, plus three HTTPS ones: trusted, wrong name, expired) under
 # valgrind and once with ASan/UBSan. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,12 +15,14 @@ CXX=${CXX:-g++}
 step() { printf '\n==> %s\n' "$*"; }
 
 work=$(mktemp -d)
-emulator_pid=
+emulator_pids=()
 cleanup() {
-  if [ -n "$emulator_pid" ]; then
-    kill "$emulator_pid" 2>/dev/null || true
-    wait "$emulator_pid" 2>/dev/null || true
-  fi
+  local pid
+  # SIGTERM: an HTTPS emulator removes its CA file as it stops.
+  for pid in ${emulator_pids[@]+"${emulator_pids[@]}"}; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -32,6 +35,7 @@ command -v "$CXX" >/dev/null 2>&1 || missing+=(g++)
 command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v nm >/dev/null 2>&1 || missing+=(binutils)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 if [ ${#missing[@]} -gt 0 ]; then
   step "installing ${missing[*]}"
   sudo=()
@@ -108,26 +112,51 @@ if ldd "$work/example_static" | grep -q used_insight; then
   exit 1
 fi
 
-# --- emulator ----------------------------------------------------------------
-step "starting graph-emulator"
+# --- emulators ---------------------------------------------------------------
+step "starting graph-emulator: plain HTTP, and HTTPS trusted, for another name, expired"
 cargo build -j"$jobs" -p graph-emulator
 token="c-tests-$$"
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-"$target_dir/debug/graph-emulator" --port 0 --token "$token" >"$work/emulator.out" &
-emulator_pid=$!
-line=
-for _ in $(seq 300); do
-  line=$(head -n 1 "$work/emulator.out")
-  [ -z "$line" ] || break
-  kill -0 "$emulator_pid" 2>/dev/null || break
-  sleep 0.1
-done
-url=${line#listening on }
-case "$url" in
-  http://127.0.0.1:*) echo "graph-emulator at $url" ;;
-  *) echo "error: graph-emulator did not announce its URL (got: '$line')" >&2; exit 1 ;;
-esac
+
+# start_emulator NAME [OPTION...]: graph-emulator --port 0 --token $token
+# OPTION... in the background (stopped by cleanup); waits for what it
+# announces and sets emu_url, and with --tls* emu_ca (the CA file's path).
+start_emulator() {
+  local name=$1 out="$work/emulator-$1.out" pid scheme=http
+  shift
+  case " $* " in *" --tls"*) scheme=https ;; esac
+  "$target_dir/debug/graph-emulator" --port 0 --token "$token" "$@" >"$out" &
+  pid=$!
+  emulator_pids+=("$pid")
+  emu_url= emu_ca=
+  for _ in $(seq 300); do
+    emu_url=$(sed -n 's/^listening on //p' "$out")
+    emu_ca=$(sed -n 's/^ca //p' "$out")
+    if [ -n "$emu_url" ] && { [ "$scheme" = http ] || [ -n "$emu_ca" ]; }; then break; fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  case "$emu_url" in
+    "$scheme"://127.0.0.1:*) ;;
+    *) echo "error: graph-emulator ($name) did not announce its URL (got: '$(cat "$out")')" >&2
+       exit 1 ;;
+  esac
+  if [ "$scheme" = https ] && [ ! -f "$emu_ca" ]; then
+    echo "error: graph-emulator ($name) announced no CA file (got: '$(cat "$out")')" >&2
+    exit 1
+  fi
+  echo "graph-emulator ($name) at $emu_url${emu_ca:+, CA $emu_ca}"
+}
+
+start_emulator plain
+url=$emu_url
 export USED_INSIGHT_TEST_URL="$url" USED_INSIGHT_TEST_TOKEN="$token"
+start_emulator tls --tls
+export USED_INSIGHT_TEST_TLS_URL="$emu_url" USED_INSIGHT_TEST_TLS_CA="$emu_ca"
+start_emulator wrong-name --tls-names wrong.example
+export USED_INSIGHT_TEST_TLS_WRONG_NAME_URL="$emu_url" USED_INSIGHT_TEST_TLS_WRONG_NAME_CA="$emu_ca"
+start_emulator expired --tls-expired
+export USED_INSIGHT_TEST_TLS_EXPIRED_URL="$emu_url" USED_INSIGHT_TEST_TLS_EXPIRED_CA="$emu_ca"
 
 # --- run ---------------------------------------------------------------------
 valgrind=(valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect,possible

@@ -7,7 +7,13 @@
  * through its control endpoints (a tiny HTTP/1.0 client over a socket, below)
  * and checks what the library returned and what the emulator received.
  * Prints one line per test and closes with "N passed, M failed". Run it from
- * the repository's root: one test reads core/tests/certs/two_roots.pem.
+ * the repository's root: two tests read core/tests/certs/two_roots.pem.
+ *
+ * The test_tls_* tests also need three emulators serving HTTPS, all with
+ * --token T: `--tls`, `--tls-names wrong.example` and `--tls-expired`. Each
+ * is given by the URL and the CA path it prints ("listening on", "ca"), in
+ * USED_INSIGHT_TEST_TLS_URL and USED_INSIGHT_TEST_TLS_CA, the same with
+ * TLS_WRONG_NAME and with TLS_EXPIRED. Their controls are reached with curl.
  */
 #define _POSIX_C_SOURCE 200112L
 
@@ -194,6 +200,133 @@ static char *emulator_stored(const char *user_id) {
     fail_at(__LINE__, "could not read the emulator's stored insights");
   }
   return body;
+}
+
+/* --------------------------------------------- the HTTPS emulators' controls */
+
+/* A graph-emulator serving HTTPS: its URL and the throwaway CA it made, from
+ * two environment variables. With a bad certificate (for another name, or
+ * expired) on purpose, its controls are read without checking it. */
+typedef struct {
+  const char *url_variable;
+  const char *ca_variable;
+  int bad_certificate;
+  const char *url;
+  const char *ca;
+} https_emulator;
+
+static https_emulator tls_emulator = {"USED_INSIGHT_TEST_TLS_URL", "USED_INSIGHT_TEST_TLS_CA", 0,
+                                      NULL, NULL};
+static https_emulator wrong_name_emulator = {"USED_INSIGHT_TEST_TLS_WRONG_NAME_URL",
+                                             "USED_INSIGHT_TEST_TLS_WRONG_NAME_CA", 1, NULL, NULL};
+static https_emulator expired_emulator = {"USED_INSIGHT_TEST_TLS_EXPIRED_URL",
+                                          "USED_INSIGHT_TEST_TLS_EXPIRED_CA", 1, NULL, NULL};
+
+/* One request to an HTTPS emulator's control endpoint (or, with the token, a
+ * Graph path), made by curl so that what the tests check does not go through
+ * the library under test. 0 on a 2xx answer, with the body in *body_out when
+ * it is not NULL (malloc'd, caller frees); -1 otherwise. */
+static int https_control(const https_emulator *emu, const char *method, const char *path,
+                         char **body_out) {
+  char command[2048];
+  char trust[1024];
+  char *reply = NULL;
+  size_t len = 0, cap = 0;
+  FILE *pipe;
+  int n;
+
+  if (body_out != NULL) {
+    *body_out = NULL;
+  }
+  if (strchr(emu->url, '\'') != NULL || strchr(emu->ca, '\'') != NULL) {
+    return -1; /* not quoted below */
+  }
+  if (emu->bad_certificate) {
+    snprintf(trust, sizeof trust, "--insecure"); /* the certificate under test */
+  } else {
+    snprintf(trust, sizeof trust, "--cacert '%s'", emu->ca);
+  }
+  /* -q first: no ~/.curlrc; --noproxy: whatever the environment says. */
+  n = snprintf(command, sizeof command,
+               "curl -q --silent --show-error --fail --max-time 10 --noproxy '*' %s "
+               "--request %s --header 'Authorization: Bearer %s' %s '%s%s'",
+               trust, method, token,
+               strcmp(method, "POST") == 0
+                   ? "--header 'Content-Type: application/json' --data '{}'"
+                   : "",
+               emu->url, path);
+  if (n < 0 || (size_t)n >= sizeof command) {
+    return -1;
+  }
+  fflush(NULL);
+  pipe = popen(command, "r");
+  if (pipe == NULL) {
+    return -1;
+  }
+  for (;;) {
+    size_t got;
+    if (cap - len < 4096) {
+      char *bigger;
+      cap = cap * 2 + 8192;
+      bigger = (char *)realloc(reply, cap);
+      if (bigger == NULL) {
+        free(reply);
+        pclose(pipe);
+        return -1;
+      }
+      reply = bigger;
+    }
+    got = fread(reply + len, 1, cap - len - 1, pipe);
+    if (got == 0) {
+      break;
+    }
+    len += got;
+  }
+  reply[len] = '\0';
+  if (pclose(pipe) != 0) {
+    free(reply);
+    return -1;
+  }
+  if (body_out != NULL) {
+    *body_out = reply;
+  } else {
+    free(reply);
+  }
+  return 0;
+}
+
+/* At the start of a test using `emu`: it must have been given (else the test
+ * fails, naming the variables); then it is reset. Returns whether to go on. */
+static int https_emulator_ready(const https_emulator *emu) {
+  if (emu->url == NULL || emu->ca == NULL) {
+    char what[256];
+    snprintf(what, sizeof what, "%s and %s are not set (scripts/test-c.sh sets them)",
+             emu->url_variable, emu->ca_variable);
+    fail_at(__LINE__, what);
+    return 0;
+  }
+  if (https_control(emu, "POST", "/_emulator/reset", NULL) != 0) {
+    fail_at(__LINE__, "could not reset the HTTPS emulator");
+    return 0;
+  }
+  return 1;
+}
+
+/* What an HTTPS emulator received, as its JSON (caller frees). */
+static char *https_emulator_requests(const https_emulator *emu) {
+  char *body = NULL;
+  if (https_control(emu, "GET", "/_emulator/requests", &body) != 0) {
+    fail_at(__LINE__, "could not list the HTTPS emulator's requests");
+  }
+  return body;
+}
+
+/* How many requests an HTTPS emulator received; (size_t)-1 if unknown. */
+static size_t https_emulator_request_count(const https_emulator *emu) {
+  char *requests = https_emulator_requests(emu);
+  size_t n = requests != NULL ? count(requests, "\"method\":") : (size_t)-1;
+  free(requests);
+  return n;
 }
 
 /* ---------------------------------------------------------------- fixtures */
@@ -1028,6 +1161,245 @@ static void test_no_proxy_and_loopback_ignore_the_environment(void) {
   }
 }
 
+/* ------------------------------------------------------ networks: real TLS */
+
+/* Options pointing at an HTTPS emulator with the right token. */
+static used_insight_options *https_options(const https_emulator *emu) {
+  used_insight_options *options = used_insight_options_new();
+  CHECK(options != NULL);
+  CHECK_STATUS(used_insight_options_set_base_url(options, emu->url), USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_STATUS(used_insight_options_set_token(options, token), USED_INSIGHT_STATUS_OK, NULL);
+  return options;
+}
+
+/* One create_fields through a client made from `options`: its status; a
+ * success must carry an id; *err_out gets the error (caller frees). */
+static uint32_t create_fields_with(const used_insight_options *options,
+                                   used_insight_error **err_out) {
+  used_insight_client *client = client_from(options);
+  used_insight_fields fields = valid_fields();
+  used_insight_result *result = NULL;
+  uint32_t status =
+      (uint32_t)used_insight_create_fields(client, USER, &fields, &result, err_out);
+  if (status == USED_INSIGHT_STATUS_OK) {
+    const char *id = used_insight_result_id(result);
+    CHECK(id != NULL && strlen(id) == 36);
+  } else {
+    CHECK(result == NULL);
+  }
+  used_insight_result_free(result);
+  used_insight_client_free(client);
+  return status;
+}
+
+/* A create through `options` succeeded on `emu`: one request received, the
+ * insight stored (both read with curl). */
+static void check_created_over_tls(const https_emulator *emu, const used_insight_options *options) {
+  used_insight_error *err = NULL;
+  char *requests, *stored = NULL;
+
+  CHECK_STATUS(create_fields_with(options, &err), USED_INSIGHT_STATUS_OK, err);
+  used_insight_error_free(err);
+  requests = https_emulator_requests(emu);
+  CHECK(count(requests, "\"method\":") == 1);
+  CHECK(contains(requests, "\"path\":\"/v1.0/users/alice@contoso.com/insights/used\""));
+  CHECK(https_control(emu, "GET", "/v1.0/users/alice@contoso.com/insights/used", &stored) == 0);
+  CHECK(count(stored, "\"title\":\"Quarterly report\"") == 1);
+  free(stored);
+  free(requests);
+}
+
+/* A create through `options` fails on `emu` as a TLS error before anything
+ * is sent, and nothing reached the emulator; returns the error (caller
+ * frees) for the reason in its message. */
+static used_insight_error *refused_over_tls(const https_emulator *emu,
+                                            const used_insight_options *options) {
+  used_insight_error *err = NULL;
+
+  CHECK_STATUS(create_fields_with(options, &err), USED_INSIGHT_STATUS_TRANSPORT, err);
+  CHECK(err != NULL);
+  CHECK_KIND(err, USED_INSIGHT_TRANSPORT_KIND_TLS);
+  CHECK(!used_insight_error_request_may_have_been_processed(err));
+  CHECK(contains(used_insight_error_message(err), "nothing was sent"));
+  CHECK(!contains(used_insight_error_message(err), token));
+  CHECK(used_insight_error_client_request_id(err) != NULL);
+  CHECK(used_insight_error_http_status(err) == 0);
+  CHECK(https_emulator_request_count(emu) == 0);
+  return err;
+}
+
+/* A whole text file (malloc'd, caller frees), or NULL. */
+static char *read_text_file(const char *path) {
+  FILE *file = fopen(path, "rb");
+  char *text = NULL;
+  size_t len = 0, cap = 0;
+
+  if (file == NULL) {
+    return NULL;
+  }
+  for (;;) {
+    size_t got;
+    if (cap - len < 4096) {
+      char *bigger;
+      cap = cap * 2 + 8192;
+      bigger = (char *)realloc(text, cap);
+      if (bigger == NULL) {
+        free(text);
+        fclose(file);
+        return NULL;
+      }
+      text = bigger;
+    }
+    got = fread(text + len, 1, cap - len - 1, file);
+    if (got == 0) {
+      break;
+    }
+    len += got;
+  }
+  text[len] = '\0';
+  fclose(file);
+  return text;
+}
+
+static void test_tls_root_file_added_is_trusted(void) {
+  used_insight_options *options;
+
+  if (!https_emulator_ready(&tls_emulator)) {
+    return;
+  }
+  options = https_options(&tls_emulator);
+  CHECK_STATUS(used_insight_options_add_root_certificates_file(options, tls_emulator.ca),
+               USED_INSIGHT_STATUS_OK, NULL);
+  check_created_over_tls(&tls_emulator, options);
+  used_insight_options_free(options);
+}
+
+static void test_tls_root_as_pem_text_is_trusted(void) {
+  used_insight_options *options;
+  char *pem;
+
+  if (!https_emulator_ready(&tls_emulator)) {
+    return;
+  }
+  pem = read_text_file(tls_emulator.ca);
+  CHECK(contains(pem, "-----BEGIN CERTIFICATE-----"));
+  options = https_options(&tls_emulator);
+  CHECK_STATUS(used_insight_options_add_root_certificates_pem(options, pem ? pem : ""),
+               USED_INSIGHT_STATUS_OK, NULL);
+  free(pem); /* the setter copied it */
+  check_created_over_tls(&tls_emulator, options);
+  used_insight_options_free(options);
+}
+
+/* Mozilla's roots alone do not know the emulator's CA. */
+static void test_tls_without_the_root_fails_and_nothing_is_sent(void) {
+  used_insight_options *options;
+  used_insight_error *err;
+
+  if (!https_emulator_ready(&tls_emulator)) {
+    return;
+  }
+  options = https_options(&tls_emulator);
+  err = refused_over_tls(&tls_emulator, options);
+  CHECK(contains(used_insight_error_message(err), "authority this client does not trust"));
+  used_insight_error_free(err);
+  used_insight_options_free(options);
+}
+
+static void test_tls_an_unrelated_root_does_not_help(void) {
+  used_insight_options *options;
+  used_insight_error *err;
+
+  if (!https_emulator_ready(&tls_emulator)) {
+    return;
+  }
+  options = https_options(&tls_emulator);
+  CHECK_STATUS(used_insight_options_add_root_certificates_file(options,
+                                                               "core/tests/certs/two_roots.pem"),
+               USED_INSIGHT_STATUS_OK, NULL);
+  err = refused_over_tls(&tls_emulator, options);
+  CHECK(contains(used_insight_error_message(err), "does not trust"));
+  used_insight_error_free(err);
+  used_insight_options_free(options);
+}
+
+/* Signed by the trusted CA, for wrong.example, not 127.0.0.1. */
+static void test_tls_a_certificate_for_another_name_is_refused(void) {
+  used_insight_options *options;
+  used_insight_error *err;
+
+  if (!https_emulator_ready(&wrong_name_emulator)) {
+    return;
+  }
+  options = https_options(&wrong_name_emulator);
+  CHECK_STATUS(used_insight_options_add_root_certificates_file(options, wrong_name_emulator.ca),
+               USED_INSIGHT_STATUS_OK, NULL);
+  err = refused_over_tls(&wrong_name_emulator, options);
+  CHECK(contains(used_insight_error_message(err), "not valid for this host name"));
+  used_insight_error_free(err);
+  used_insight_options_free(options);
+}
+
+/* Signed by the trusted CA, expired yesterday. */
+static void test_tls_an_expired_certificate_is_refused(void) {
+  used_insight_options *options;
+  used_insight_error *err;
+
+  if (!https_emulator_ready(&expired_emulator)) {
+    return;
+  }
+  options = https_options(&expired_emulator);
+  CHECK_STATUS(used_insight_options_add_root_certificates_file(options, expired_emulator.ca),
+               USED_INSIGHT_STATUS_OK, NULL);
+  err = refused_over_tls(&expired_emulator, options);
+  CHECK(contains(used_insight_error_message(err), "expired"));
+  used_insight_error_free(err);
+  used_insight_options_free(options);
+}
+
+static const char *const CERT_VARIABLES[] = {"SSL_CERT_FILE", "SSL_CERT_DIR"};
+#define CERT_VARIABLE_COUNT (sizeof CERT_VARIABLES / sizeof CERT_VARIABLES[0])
+
+/* The system's store follows SSL_CERT_FILE, read when the client is made
+ * (here on this thread alone): pointed at the emulator's CA, with
+ * SSL_CERT_DIR unset, the create goes through. */
+static void test_tls_system_roots_follow_ssl_cert_file(void) {
+  char *saved[CERT_VARIABLE_COUNT];
+  used_insight_options *options;
+  size_t i;
+
+  if (!https_emulator_ready(&tls_emulator)) {
+    return;
+  }
+  for (i = 0; i < CERT_VARIABLE_COUNT; i++) {
+    const char *value = getenv(CERT_VARIABLES[i]);
+    saved[i] = NULL;
+    if (value != NULL) {
+      saved[i] = (char *)malloc(strlen(value) + 1);
+      CHECK(saved[i] != NULL);
+      if (saved[i] != NULL) {
+        memcpy(saved[i], value, strlen(value) + 1);
+      }
+    }
+  }
+  CHECK(setenv("SSL_CERT_FILE", tls_emulator.ca, 1) == 0);
+  CHECK(unsetenv("SSL_CERT_DIR") == 0);
+
+  options = https_options(&tls_emulator);
+  CHECK_STATUS(used_insight_options_set_system_roots(options, true), USED_INSIGHT_STATUS_OK, NULL);
+  check_created_over_tls(&tls_emulator, options);
+  used_insight_options_free(options);
+
+  for (i = 0; i < CERT_VARIABLE_COUNT; i++) {
+    if (saved[i] != NULL) {
+      CHECK(setenv(CERT_VARIABLES[i], saved[i], 1) == 0);
+    } else {
+      CHECK(unsetenv(CERT_VARIABLES[i]) == 0);
+    }
+    free(saved[i]);
+  }
+}
+
 /* A token source shared by threads: counts its calls under a lock. */
 typedef struct {
   pthread_mutex_t lock;
@@ -1615,6 +1987,13 @@ static const test_case TESTS[] = {
     TEST(test_socks_proxy_is_invalid_config_without_its_password),
     TEST(test_explicit_proxy_on_a_closed_port_is_a_connect_error_naming_it),
     TEST(test_no_proxy_and_loopback_ignore_the_environment),
+    TEST(test_tls_root_file_added_is_trusted),
+    TEST(test_tls_root_as_pem_text_is_trusted),
+    TEST(test_tls_without_the_root_fails_and_nothing_is_sent),
+    TEST(test_tls_an_unrelated_root_does_not_help),
+    TEST(test_tls_a_certificate_for_another_name_is_refused),
+    TEST(test_tls_an_expired_certificate_is_refused),
+    TEST(test_tls_system_roots_follow_ssl_cert_file),
     TEST(test_token_callback_is_called_before_every_attempt),
     TEST(test_token_callback_failure_is_reported_and_nothing_sent),
     TEST(test_eight_threads_share_one_client),
@@ -1650,6 +2029,12 @@ int main(int argc, char **argv) {
             "--token T) and USED_INSIGHT_TEST_TOKEN=T\n");
     return 2;
   }
+  tls_emulator.url = getenv(tls_emulator.url_variable);
+  tls_emulator.ca = getenv(tls_emulator.ca_variable);
+  wrong_name_emulator.url = getenv(wrong_name_emulator.url_variable);
+  wrong_name_emulator.ca = getenv(wrong_name_emulator.ca_variable);
+  expired_emulator.url = getenv(expired_emulator.url_variable);
+  expired_emulator.ca = getenv(expired_emulator.ca_variable);
   for (i = 0; i < sizeof TESTS / sizeof TESTS[0]; i++) {
     if (!selected(TESTS[i].name, argc, argv)) {
       continue;
