@@ -4,7 +4,8 @@
 # static) and installs it into a scratch prefix exactly as users do
 # (scripts/install-c.sh), compiles the C tests as C99 and as C++11 with
 # -Wall -Wextra -Wpedantic -Werror, and runs them against graph-emulator
-# (plain HTTP, plus three HTTPS ones: trusted, wrong name, expired) under
+# (plain HTTP, plus three HTTPS ones: trusted, wrong name, expired) and two
+# tinyproxy CONNECT proxies (one allowing every port, one only 443) under
 # valgrind and once with ASan/UBSan. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,8 @@ work=$(mktemp -d)
 emulator_pids=()
 cleanup() {
   local pid
-  # SIGTERM: an HTTPS emulator removes its CA file as it stops.
+  # SIGTERM: an HTTPS emulator removes its CA file as it stops; the proxies
+  # (in emulator_pids too) just stop.
   for pid in ${emulator_pids[@]+"${emulator_pids[@]}"}; do
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
@@ -36,6 +38,7 @@ command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v nm >/dev/null 2>&1 || missing+=(binutils)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v tinyproxy >/dev/null 2>&1 || missing+=(tinyproxy)
 if [ ${#missing[@]} -gt 0 ]; then
   step "installing ${missing[*]}"
   sudo=()
@@ -125,6 +128,7 @@ start_emulator() {
   local name=$1 out="$work/emulator-$1.out" pid scheme=http
   shift
   case " $* " in *" --tls"*) scheme=https ;; esac
+  : >"$out" # before it starts: read below before the child may have opened it
   "$target_dir/debug/graph-emulator" --port 0 --token "$token" "$@" >"$out" &
   pid=$!
   emulator_pids+=("$pid")
@@ -157,6 +161,64 @@ start_emulator wrong-name --tls-names wrong.example
 export USED_INSIGHT_TEST_TLS_WRONG_NAME_URL="$emu_url" USED_INSIGHT_TEST_TLS_WRONG_NAME_CA="$emu_ca"
 start_emulator expired --tls-expired
 export USED_INSIGHT_TEST_TLS_EXPIRED_URL="$emu_url" USED_INSIGHT_TEST_TLS_EXPIRED_CA="$emu_ca"
+
+# --- proxies -----------------------------------------------------------------
+step "starting tinyproxy: allowing every CONNECT port, and only 443"
+
+# port_in_use PORT: something accepts connections on 127.0.0.1:PORT.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# start_proxy NAME [CONFIG LINE...]: tinyproxy in the foreground on a free
+# loopback port (below the kernel's ephemeral range, tried again if taken),
+# its config and log in $work/proxy-NAME/; stopped by cleanup. Waits until it
+# accepts connections and sets proxy_url and proxy_log.
+start_proxy() {
+  local name=$1 dir="$work/proxy-$1" port pid attempt line
+  shift
+  mkdir -p "$dir"
+  proxy_log="$dir/tinyproxy.log" proxy_url=
+  for attempt in $(seq 10); do
+    port=$((20000 + RANDOM % 12000))
+    port_in_use "$port" && continue
+    # No User/Group: it stays the user it was started as. No PidFile.
+    {
+      printf 'Listen 127.0.0.1\nPort %s\nAllow 127.0.0.1\nLogFile "%s"\n' "$port" "$proxy_log"
+      printf 'LogLevel Info\nMaxClients 64\nTimeout 30\n'
+      for line in "$@"; do printf '%s\n' "$line"; done
+    } >"$dir/tinyproxy.conf"
+    : >"$proxy_log"
+    tinyproxy -d -c "$dir/tinyproxy.conf" </dev/null >"$dir/tinyproxy.out" 2>&1 &
+    pid=$!
+    emulator_pids+=("$pid")
+    for _ in $(seq 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      if port_in_use "$port"; then
+        # Still ours (not another process that took the port meanwhile)?
+        sleep 0.1
+        kill -0 "$pid" 2>/dev/null && proxy_url="http://127.0.0.1:$port"
+        break
+      fi
+      sleep 0.1
+    done
+    [ -n "$proxy_url" ] && break
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    unset 'emulator_pids[${#emulator_pids[@]}-1]'
+    echo "tinyproxy ($name) did not start on port $port (attempt $attempt):" >&2
+    cat "$dir/tinyproxy.out" "$proxy_log" >&2 || true
+  done
+  if [ -z "$proxy_url" ]; then
+    echo "error: tinyproxy ($name) did not start" >&2
+    exit 1
+  fi
+  echo "tinyproxy ($name) at $proxy_url, log $proxy_log"
+}
+
+start_proxy allowing
+export USED_INSIGHT_TEST_PROXY_URL="$proxy_url" USED_INSIGHT_TEST_PROXY_LOG="$proxy_log"
+start_proxy refusing 'ConnectPort 443'
+export USED_INSIGHT_TEST_REFUSING_PROXY_URL="$proxy_url" \
+  USED_INSIGHT_TEST_REFUSING_PROXY_LOG="$proxy_log"
 
 # --- run ---------------------------------------------------------------------
 valgrind=(valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect,possible

@@ -14,6 +14,11 @@
  * is given by the URL and the CA path it prints ("listening on", "ca"), in
  * USED_INSIGHT_TEST_TLS_URL and USED_INSIGHT_TEST_TLS_CA, the same with
  * TLS_WRONG_NAME and with TLS_EXPIRED. Their controls are reached with curl.
+ *
+ * The test_proxy_* tests also need two tinyproxy CONNECT proxies on loopback,
+ * one allowing every port and one with `ConnectPort 443` only, each given by
+ * its URL and its log file (LogLevel Info): USED_INSIGHT_TEST_PROXY_URL and
+ * USED_INSIGHT_TEST_PROXY_LOG, the same with REFUSING_PROXY.
  */
 #define _POSIX_C_SOURCE 200112L
 
@@ -1400,6 +1405,255 @@ static void test_tls_system_roots_follow_ssl_cert_file(void) {
   }
 }
 
+/* ---------------------------------------------- networks: real proxies */
+
+/* A tinyproxy started by scripts/test-c.sh: its URL and its log file, from
+ * two environment variables. Its log grows across runs (valgrind, C++, ASan),
+ * so a test reads only what was logged after it began. */
+typedef struct {
+  const char *url_variable;
+  const char *log_variable;
+  const char *url;
+  const char *log;
+} tinyproxy;
+
+static tinyproxy allowing_proxy = {"USED_INSIGHT_TEST_PROXY_URL", "USED_INSIGHT_TEST_PROXY_LOG",
+                                   NULL, NULL};
+static tinyproxy refusing_proxy = {"USED_INSIGHT_TEST_REFUSING_PROXY_URL",
+                                   "USED_INSIGHT_TEST_REFUSING_PROXY_LOG", NULL, NULL};
+
+/* The proxy's credentials in the tests' URLs; tinyproxy without BasicAuth
+ * ignores them, so the tunnel is made all the same. */
+static const char *const PROXY_USER = "proxyuser";
+static const char *const PROXY_PASSWORD = "secret";
+
+/* At the start of a test using `proxy`: it must have been given (else the
+ * test fails, naming the variables). Returns whether to go on. */
+static int proxy_ready(const tinyproxy *proxy) {
+  if (proxy->url == NULL || proxy->log == NULL) {
+    char what[256];
+    snprintf(what, sizeof what, "%s and %s are not set (scripts/test-c.sh sets them)",
+             proxy->url_variable, proxy->log_variable);
+    fail_at(__LINE__, what);
+    return 0;
+  }
+  return 1;
+}
+
+/* How long the proxy's log is now. */
+static size_t proxy_log_length(const tinyproxy *proxy) {
+  char *log = read_text_file(proxy->log);
+  size_t len = log != NULL ? strlen(log) : 0;
+  CHECK(log != NULL);
+  free(log);
+  return len;
+}
+
+/* What the proxy logged from offset `since` on (malloc'd, caller frees;
+ * an empty string if nothing, never NULL unless out of memory). */
+static char *proxy_log_since(const tinyproxy *proxy, size_t since) {
+  char *log = read_text_file(proxy->log);
+  size_t len;
+  CHECK(log != NULL);
+  if (log == NULL) {
+    return NULL;
+  }
+  len = strlen(log);
+  if (since > len) {
+    since = len;
+  }
+  memmove(log, log + since, len - since + 1);
+  return log;
+}
+
+/* How many CONNECT requests to 127.0.0.1:port a log holds
+ * (`Request (file descriptor 5): CONNECT 127.0.0.1:8080 HTTP/1.1`). */
+static size_t tunnels_to(const char *log, int port) {
+  char line[64];
+  snprintf(line, sizeof line, "): CONNECT 127.0.0.1:%d ", port);
+  return count(log, line);
+}
+
+/* The proxy's URL with PROXY_USER:PROXY_PASSWORD@ in it. */
+static void proxy_url_with_password(const tinyproxy *proxy, char *buf, size_t buf_len) {
+  const char *scheme = "http://";
+  const char *rest = proxy->url;
+  if (strncmp(rest, scheme, strlen(scheme)) == 0) {
+    rest += strlen(scheme);
+  }
+  snprintf(buf, buf_len, "%s%s:%s@%s", scheme, PROXY_USER, PROXY_PASSWORD, rest);
+}
+
+/* No text the error offers holds the proxy's credentials. */
+static void check_no_credentials_in(const used_insight_error *err) {
+  const char *texts[4];
+  size_t i;
+  texts[0] = used_insight_error_message(err);
+  texts[1] = used_insight_error_graph_code(err);
+  texts[2] = used_insight_error_request_id(err);
+  texts[3] = used_insight_error_client_request_id(err);
+  for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+    CHECK(!contains(texts[i], PROXY_PASSWORD));
+    CHECK(!contains(texts[i], PROXY_USER));
+  }
+}
+
+/* ureq tunnels plain http too (CONNECT host:port), so the plain emulator
+ * is reached as Graph's https would be: one tunnel to its port in the
+ * proxy's log, and not the token, which went inside the tunnel. */
+static void test_proxy_tunnels_create_fields_to_the_emulator_without_the_token(void) {
+  used_insight_options *options;
+  used_insight_error *err = NULL;
+  char *log, *requests, *stored;
+  char bearer[256];
+  size_t since;
+
+  if (!proxy_ready(&allowing_proxy)) {
+    return;
+  }
+  since = proxy_log_length(&allowing_proxy);
+  options = emulator_options();
+  CHECK_STATUS(used_insight_options_set_proxy(options, allowing_proxy.url), USED_INSIGHT_STATUS_OK,
+               NULL);
+  CHECK_STATUS(create_fields_with(options, &err), USED_INSIGHT_STATUS_OK, err);
+  used_insight_error_free(err);
+
+  log = proxy_log_since(&allowing_proxy, since);
+  CHECK(tunnels_to(log, emulator_port) == 1);
+  CHECK(count(log, "): CONNECT ") == 1);
+  CHECK(!contains(log, token));
+  requests = emulator_requests();
+  CHECK(count(requests, "\"method\":") == 1);
+  CHECK(contains(requests, "\"path\":\"/v1.0/users/alice@contoso.com/insights/used\""));
+  snprintf(bearer, sizeof bearer, "\"authorization\":\"Bearer %s\"", token);
+  CHECK(contains(requests, bearer));
+  CHECK(!contains(requests, "proxy-authorization"));
+  stored = emulator_stored(USER);
+  CHECK(count(stored, "\"title\":\"Quarterly report\"") == 1);
+
+  free(stored);
+  free(requests);
+  free(log);
+  used_insight_options_free(options);
+}
+
+/* Through the proxy to the HTTPS emulator, its CA added: TLS end to end
+ * inside the tunnel. */
+static void test_proxy_tunnels_https_to_the_tls_emulator_with_its_ca(void) {
+  used_insight_options *options;
+  char *log;
+  size_t since;
+  int tls_port = 0;
+
+  if (!proxy_ready(&allowing_proxy) || !https_emulator_ready(&tls_emulator)) {
+    return;
+  }
+  CHECK(sscanf(tls_emulator.url, "https://127.0.0.1:%d", &tls_port) == 1);
+  since = proxy_log_length(&allowing_proxy);
+  options = https_options(&tls_emulator);
+  CHECK_STATUS(used_insight_options_add_root_certificates_file(options, tls_emulator.ca),
+               USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_STATUS(used_insight_options_set_proxy(options, allowing_proxy.url), USED_INSIGHT_STATUS_OK,
+               NULL);
+  check_created_over_tls(&tls_emulator, options);
+
+  log = proxy_log_since(&allowing_proxy, since);
+  CHECK(tunnels_to(log, tls_port) == 1);
+  CHECK(count(log, "): CONNECT ") == 1);
+  CHECK(!contains(log, token));
+  CHECK(emulator_request_count() == 0); /* the plain one */
+  free(log);
+  used_insight_options_free(options);
+}
+
+/* `ConnectPort 443` only: the proxy answers the CONNECT to the emulator's
+ * port with 403. Asked once, not retried; nothing reached the emulator. */
+static void test_proxy_refusing_the_tunnel_is_transport_kind_proxy_nothing_sent(void) {
+  used_insight_options *options;
+  used_insight_error *err = NULL;
+  char shown[160];
+  char *log;
+  size_t since;
+
+  if (!proxy_ready(&refusing_proxy)) {
+    return;
+  }
+  since = proxy_log_length(&refusing_proxy);
+  options = emulator_options();
+  CHECK_STATUS(used_insight_options_set_proxy(options, refusing_proxy.url), USED_INSIGHT_STATUS_OK,
+               NULL);
+  CHECK_STATUS(create_fields_with(options, &err), USED_INSIGHT_STATUS_TRANSPORT, err);
+  CHECK(err != NULL);
+  CHECK_KIND(err, USED_INSIGHT_TRANSPORT_KIND_PROXY);
+  CHECK(!used_insight_error_request_may_have_been_processed(err));
+  CHECK(contains(used_insight_error_message(err), "nothing was sent"));
+  snprintf(shown, sizeof shown, "proxy %s", refusing_proxy.url);
+  CHECK(contains(used_insight_error_message(err), shown));
+  CHECK(contains(used_insight_error_message(err), "403"));
+  CHECK(!contains(used_insight_error_message(err), token));
+  CHECK(used_insight_error_http_status(err) == 0);
+  CHECK(used_insight_error_client_request_id(err) != NULL);
+
+  log = proxy_log_since(&refusing_proxy, since);
+  CHECK(tunnels_to(log, emulator_port) == 1);
+  CHECK(emulator_request_count() == 0);
+
+  free(log);
+  used_insight_error_free(err);
+  used_insight_options_free(options);
+}
+
+/* user:secret@ in the proxy's URL: the create goes through (tinyproxy
+ * without BasicAuth ignores them); the same credentials on the refusing
+ * proxy fail naming it without them. Neither Graph nor the proxy's log sees
+ * the password in clear. */
+static void test_proxy_credentials_in_the_url_work_and_show_in_no_error(void) {
+  used_insight_options *options;
+  used_insight_error *err = NULL;
+  char with_password[256], shown[160];
+  char *log, *requests;
+  size_t since;
+
+  if (!proxy_ready(&allowing_proxy) || !proxy_ready(&refusing_proxy)) {
+    return;
+  }
+  since = proxy_log_length(&allowing_proxy);
+  proxy_url_with_password(&allowing_proxy, with_password, sizeof with_password);
+  options = emulator_options();
+  CHECK_STATUS(used_insight_options_set_proxy(options, with_password), USED_INSIGHT_STATUS_OK,
+               NULL);
+  CHECK_STATUS(create_fields_with(options, &err), USED_INSIGHT_STATUS_OK, err);
+  used_insight_error_free(err);
+  err = NULL;
+  used_insight_options_free(options);
+
+  log = proxy_log_since(&allowing_proxy, since);
+  CHECK(tunnels_to(log, emulator_port) == 1);
+  CHECK(!contains(log, PROXY_PASSWORD));
+  CHECK(!contains(log, token));
+  requests = emulator_requests();
+  CHECK(count(requests, "\"method\":") == 1);
+  CHECK(!contains(requests, PROXY_PASSWORD)); /* for the proxy, not Graph */
+  CHECK(!contains(requests, "proxy-authorization"));
+  free(requests);
+  free(log);
+
+  proxy_url_with_password(&refusing_proxy, with_password, sizeof with_password);
+  options = emulator_options();
+  CHECK_STATUS(used_insight_options_set_proxy(options, with_password), USED_INSIGHT_STATUS_OK,
+               NULL);
+  CHECK_STATUS(create_fields_with(options, &err), USED_INSIGHT_STATUS_TRANSPORT, err);
+  CHECK(err != NULL);
+  CHECK_KIND(err, USED_INSIGHT_TRANSPORT_KIND_PROXY);
+  snprintf(shown, sizeof shown, "proxy %s", refusing_proxy.url);
+  CHECK(contains(used_insight_error_message(err), shown));
+  check_no_credentials_in(err);
+  CHECK(emulator_request_count() == 1); /* the refused create never arrived */
+
+  used_insight_error_free(err);
+  used_insight_options_free(options);
+}
+
 /* A token source shared by threads: counts its calls under a lock. */
 typedef struct {
   pthread_mutex_t lock;
@@ -1994,6 +2248,10 @@ static const test_case TESTS[] = {
     TEST(test_tls_a_certificate_for_another_name_is_refused),
     TEST(test_tls_an_expired_certificate_is_refused),
     TEST(test_tls_system_roots_follow_ssl_cert_file),
+    TEST(test_proxy_tunnels_create_fields_to_the_emulator_without_the_token),
+    TEST(test_proxy_tunnels_https_to_the_tls_emulator_with_its_ca),
+    TEST(test_proxy_refusing_the_tunnel_is_transport_kind_proxy_nothing_sent),
+    TEST(test_proxy_credentials_in_the_url_work_and_show_in_no_error),
     TEST(test_token_callback_is_called_before_every_attempt),
     TEST(test_token_callback_failure_is_reported_and_nothing_sent),
     TEST(test_eight_threads_share_one_client),
@@ -2035,6 +2293,10 @@ int main(int argc, char **argv) {
   wrong_name_emulator.ca = getenv(wrong_name_emulator.ca_variable);
   expired_emulator.url = getenv(expired_emulator.url_variable);
   expired_emulator.ca = getenv(expired_emulator.ca_variable);
+  allowing_proxy.url = getenv(allowing_proxy.url_variable);
+  allowing_proxy.log = getenv(allowing_proxy.log_variable);
+  refusing_proxy.url = getenv(refusing_proxy.url_variable);
+  refusing_proxy.log = getenv(refusing_proxy.log_variable);
   for (i = 0; i < sizeof TESTS / sizeof TESTS[0]; i++) {
     if (!selected(TESTS[i].name, argc, argv)) {
       continue;
