@@ -15,7 +15,9 @@ import platform
 import re
 import shutil
 import signal
+import secrets
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -113,19 +115,29 @@ def wait_listening(port, proc, what):
 # ---------------------------------------------------------------- servers
 
 class Emulator:
-    def __init__(self):
+    """graph-emulator on a free loopback port; with `tls`, over HTTPS with
+    its own throwaway CA, whose PEM file is `self.ca`."""
+
+    def __init__(self, tls=False):
         exe = os.path.join(RELEASE, "graph-emulator")
-        self.proc = subprocess.Popen([exe, "--port", "0"], stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True)
+        self.proc = subprocess.Popen([exe, "--port", "0"] + (["--tls"] if tls else []),
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline().strip()
         if not line.startswith("listening on "):
             raise RuntimeError(f"graph-emulator said {line!r}")
         self.url = line[len("listening on "):]
+        self.ca = self.context = None
+        if tls:
+            line = self.proc.stdout.readline().strip()
+            if not line.startswith("ca "):
+                raise RuntimeError(f"graph-emulator said {line!r}")
+            self.ca = line[len("ca "):]
+            self.context = ssl.create_default_context(cafile=self.ca)
 
     def control(self, method, path):
         req = urllib.request.Request(self.url + path, method=method,
                                      data=b"" if method == "POST" else None)
-        with urllib.request.urlopen(req) as r:
+        with urllib.request.urlopen(req, context=self.context) as r:
             return json.load(r)
 
     def reset(self):
@@ -140,12 +152,62 @@ class Emulator:
             self.proc.wait(10)
 
 
+OPENSSL_CNF = """
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = used-insight bench
+[ca_ext]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[server_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+"""
+
+
+def make_certificates(tmp):
+    """A throwaway CA and a server certificate it signs (localhost,
+    127.0.0.1), ECDSA P-256 as graph-emulator's, valid for two days, made
+    with `openssl` in the run's temp dir. Returns (CA PEM, cert, key)."""
+    d = os.path.join(tmp, "tls")
+    os.makedirs(d, exist_ok=True)
+    cnf, ca_key, ca, key, csr, cert = (os.path.join(d, n) for n in (
+        "openssl.cnf", "ca.key", "ca.pem", "server.key", "server.csr", "server.pem"))
+    with open(cnf, "w") as f:
+        f.write(OPENSSL_CNF)
+
+    def openssl(*args):
+        p = subprocess.run(["openssl", *args], capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"openssl {' '.join(args)} failed:\n{p.stderr}")
+
+    for k in (ca_key, key):
+        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", k)
+    openssl("req", "-x509", "-new", "-key", ca_key, "-config", cnf, "-extensions", "ca_ext",
+            "-subj", "/CN=used-insight bench throwaway CA", "-days", "2",
+            "-set_serial", str(secrets.randbits(63)), "-out", ca)
+    openssl("req", "-new", "-key", key, "-config", cnf, "-subj", "/CN=localhost", "-out", csr)
+    openssl("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-days", "2",
+            "-set_serial", str(secrets.randbits(63)), "-extfile", cnf,
+            "-extensions", "server_ext", "-out", cert)
+    return ca, cert, key
+
+
 class Nginx:
     """nginx from Debian's package with a generated config in a temp dir:
-    one worker, keep-alive, access log off, a fixed 201 usedInsight body."""
+    one worker, keep-alive, access log off, a fixed 201 usedInsight body;
+    the same server also on a second port over TLS (`tls`: cert and key)."""
 
-    def __init__(self, tmp, body):
+    def __init__(self, tmp, body, tls):
         self.port = free_port()
+        self.tls_port = free_port()
         self.dir = os.path.join(tmp, "nginx")
         os.makedirs(os.path.join(self.dir, "logs"), exist_ok=True)
         if "'" in body or "$" in body:
@@ -169,6 +231,10 @@ http {{
     client_body_buffer_size 64k;
     server {{
         listen 127.0.0.1:{self.port};
+        listen 127.0.0.1:{self.tls_port} ssl;
+        ssl_certificate {tls[0]};
+        ssl_certificate_key {tls[1]};
+        ssl_protocols TLSv1.2 TLSv1.3;
         location ~ ^/v1\\.0/users/[^/]+/insights/used$ {{
             limit_except POST {{ deny all; }}
             default_type application/json;
@@ -185,7 +251,9 @@ http {{
         self.proc = subprocess.Popen([nginx, "-p", self.dir, "-c", self.conf],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wait_listening(self.port, self.proc, "nginx")
+        wait_listening(self.tls_port, self.proc, "nginx")
         self.base = f"http://127.0.0.1:{self.port}"
+        self.tls_base = f"https://127.0.0.1:{self.tls_port}"
 
     def stop(self):
         if self.proc.poll() is None:
@@ -231,13 +299,17 @@ def wrk_script(template, name):
 # ---------------------------------------------------------------- contestants
 
 class Contestants:
-    def __init__(self, opts, template, base, insight):
+    """How each contestant is run against one server; with `ca` (the PEM
+    file of the CA behind an https:// `base`), every driver trusts it."""
+
+    def __init__(self, opts, template, base, insight, ca=None, name="nginx"):
         self.opts = opts
         self.base = base
         self.insight = insight
-        self.request = request_file(template, base, "nginx")
+        self.request = request_file(template, base, name)
         self.url = base + template["path"]
-        self.wrk_lua = wrk_script(template, "nginx")
+        self.wrk_lua = wrk_script(template, name)
+        self.ca = ["--ca", ca] if ca else []
 
     def wrk(self, seconds):
         secs = max(1, round(seconds))
@@ -264,19 +336,20 @@ class Contestants:
 
     def ureq(self, seconds, *flags):
         return self._one([BIN, "ureq", "--request", self.request, "--seconds", str(seconds),
-                          *flags])
+                          *flags, *self.ca])
 
     def core(self, seconds, threads=1):
         return self._one([BIN, "core", "--base", self.base, "--insight", self.insight,
-                          "--seconds", str(seconds), "--threads", str(threads)])
+                          "--seconds", str(seconds), "--threads", str(threads), *self.ca])
 
     def c(self, seconds):
-        return self._one([C_DRIVER, "loop", self.base, TOKEN, USER, self.insight, str(seconds)])
+        return self._one([C_DRIVER, "loop", *self.ca, self.base, TOKEN, USER, self.insight,
+                          str(seconds)])
 
     def python(self, seconds, threads=1):
         return self._one([self.opts.python, PY_DRIVER, "layer", "--base", self.base,
                           "--insight", self.insight, "--seconds", str(seconds),
-                          "--threads", str(threads)])
+                          "--threads", str(threads), *self.ca])
 
     def requests(self, seconds):
         return self._one([self.opts.python, PY_DRIVER, "requests", "--request", self.request,
@@ -289,8 +362,11 @@ class Contestants:
 
 def wire_check(opts, emu, template, insight):
     """Sends one round of every contestant to the emulator and compares what
-    arrived with the template: same method, path, body bytes and headers."""
-    c = Contestants(opts, template, emu.url, insight)
+    arrived with the template: same method, path, body bytes and headers.
+    Over TLS (an emulator with `tls`), the contestants of the TLS rows."""
+    tls = emu.ca is not None
+    c = Contestants(opts, template, emu.url, insight, ca=emu.ca,
+                    name="emulator-tls" if tls else "emulator")
     runs = {
         "wrk": lambda: subprocess.run(["wrk", "-t1", "-c1", "-d1s", "-s", c.wrk_lua, c.url],
                                       check=True, capture_output=True),
@@ -298,9 +374,10 @@ def wire_check(opts, emu, template, insight):
         "core": lambda: c.core(0),
         "C": lambda: c.c(0),
         "Python": lambda: c.python(0),
-        "requests": lambda: c.requests(0),
     }
-    if opts.msgraph_python:
+    if not tls:
+        runs["requests"] = lambda: c.requests(0)
+    if opts.msgraph_python and not tls:
         runs["msgraph-sdk"] = lambda: c.msgraph(1)
     expected = dict(template["headers"])
     report = {}
@@ -332,15 +409,12 @@ def stats(values):
     return min(values), statistics.median(values), max(values)
 
 
-def sequential(opts, c):
-    names = ["wrk", "ureq", "ureq-timeouts", "core", "C", "Python", "requests"]
-    if opts.msgraph_python:
-        names.append("msgraph-sdk")
+def sequential(opts, c, names, what="sequential"):
     runs = {n: [] for n in names}
     per_round_msgraph = max(1, opts.msgraph_creates // opts.rounds)
     for r in range(opts.rounds):
         order = names[r % len(names):] + names[:r % len(names)]
-        log(f"sequential round {r + 1}/{opts.rounds}: {' '.join(order)}")
+        log(f"{what} round {r + 1}/{opts.rounds}: {' '.join(order)}")
         for n in order:
             if n == "wrk":
                 res = c.wrk(opts.seconds)
@@ -374,16 +448,21 @@ def threaded(opts, c):
     return runs
 
 
-def startup(opts, base, insight):
-    """Fresh processes, alternated: interpreter start, import, first create."""
+def startup(opts, base, tls_base, ca, insight):
+    """Fresh processes, alternated: interpreter start, import, first create
+    (plain and over TLS, the handshake included)."""
     py = opts.python
     kinds = {
         "python -c pass": [py, "-c", "pass"],
         "import used_insight": [py, "-c", "import used_insight"],
         "first create: core": [BIN, "first-create", "--base", base, "--insight", insight],
+        "first create: core TLS": [BIN, "first-create", "--base", tls_base, "--insight", insight,
+                                   "--ca", ca],
         "first create: C": [C_DRIVER, "first", base, TOKEN, USER, insight],
+        "first create: C TLS": [C_DRIVER, "first", "--ca", ca, tls_base, TOKEN, USER, insight],
         # A minimal program, so the figure is the library's, not argparse's.
         "first create: Python": [py, "-c", FIRST_CREATE_PY, base, insight],
+        "first create: Python TLS": [py, "-c", FIRST_CREATE_PY, tls_base, insight, ca],
     }
     slow = {}
     if opts.msgraph_python:
@@ -498,7 +577,7 @@ def verdict(ok, text):
     return f"{'✅' if ok else '❌'} {text}"
 
 
-def build_table(opts, seq, thr, start, mny, mic, wire, sizes, load):
+def build_table(opts, seq, seq_tls, thr, start, mny, mic, wire, sizes, load):
     rows = []
 
     def row(measure, unit, values=None, med_s=None, vs_wrk="", vs_core="", cpu="", target=""):
@@ -513,11 +592,18 @@ def build_table(opts, seq, thr, start, mny, mic, wire, sizes, load):
     def section(title):
         rows.append(f"| **{title}** | | | | | | |")
 
-    rate = {n: [r["creates"] / r["wall_s"] for r in runs] for n, runs in seq.items()}
-    cpu_us = {n: statistics.median(r["cpu_s"] / r["creates"] * 1e6 for r in runs)
-              for n, runs in seq.items()}
-    med = {n: statistics.median(v) for n, v in rate.items()}
-    wrk, core = med["wrk"], med["core"]
+    def sequential_rows(seq, labels, targets):
+        """One row per contestant; ratios to this section's wrk and core.
+        Returns the medians."""
+        rate = {n: [r["creates"] / r["wall_s"] for r in runs] for n, runs in seq.items()}
+        cpu_us = {n: statistics.median(r["cpu_s"] / r["creates"] * 1e6 for r in runs)
+                  for n, runs in seq.items()}
+        med = {n: statistics.median(v) for n, v in rate.items()}
+        for n in seq:
+            t = verdict(*targets(med)[n]) if n in targets(med) else ""
+            row(labels[n], fmt_rate, rate[n], vs_wrk=fmt_ratio(med[n] / med["wrk"]),
+                vs_core=fmt_ratio(med[n] / med["core"]), cpu=f"{cpu_us[n]:,.0f}", target=t)
+        return med
 
     section(f"Sequential creates/s against nginx (1 connection, {opts.rounds} rounds × "
             f"{opts.seconds:g} s, alternated)")
@@ -528,15 +614,25 @@ def build_table(opts, seq, thr, start, mny, mic, wire, sizes, load):
         "Python": "Python `Client.create` (wheel)", "requests": "requests.Session, fixed bytes",
         "msgraph-sdk": f"msgraph-sdk ({opts.msgraph_creates} creates in all)",
     }
-    targets = {
+    med = sequential_rows(seq, labels, lambda med: {
         "core": (med["core"] >= 0.95 * med["ureq"], f"≥ 0.95× ureq: {med['core'] / med['ureq']:.2f}×"),
-        "C": (med["C"] >= 0.95 * core, f"≥ 0.95× core: {med['C'] / core:.2f}×"),
-        "Python": (med["Python"] >= 0.5 * wrk, f"≥ 0.5× wrk: {med['Python'] / wrk:.2f}×"),
-    }
-    for n in seq:
-        t = verdict(*targets[n]) if n in targets else ""
-        row(labels[n], fmt_rate, rate[n], vs_wrk=fmt_ratio(med[n] / wrk),
-            vs_core=fmt_ratio(med[n] / core), cpu=f"{cpu_us[n]:,.0f}", target=t)
+        "C": (med["C"] >= 0.95 * med["core"], f"≥ 0.95× core: {med['C'] / med['core']:.2f}×"),
+        "Python": (med["Python"] >= 0.5 * med["wrk"], f"≥ 0.5× wrk: {med['Python'] / med['wrk']:.2f}×"),
+    })
+    wrk, core = med["wrk"], med["core"]
+
+    section(f"Sequential creates/s over TLS against nginx (1 connection, keep-alive, "
+            f"{opts.rounds} rounds × {opts.seconds:g} s, alternated)")
+    sequential_rows(seq_tls, {
+        "wrk": "wrk -t1 -c1, https (the limit)",
+        "ureq": "bare ureq loop over TLS, fixed bytes, trusting the CA",
+        "core": "core `Client::create`, `add_root_certificates_file`",
+        "C": "C `used_insight_create`, `…_add_root_certificates_file`",
+        "Python": "Python `Client.create`, `ca_file=`",
+    }, lambda med: {
+        "core": (med["core"] >= 0.95 * med["ureq"],
+                 f"≥ 0.95× ureq over TLS: {med['core'] / med['ureq']:.2f}×"),
+    })
 
     section(f"Threads sharing one client, creates/s against nginx ({opts.rounds} rounds × "
             f"{opts.thread_seconds:g} s)")
@@ -561,18 +657,26 @@ def build_table(opts, seq, thr, start, mny, mic, wire, sizes, load):
         m = statistics.median(walls["import msgraph"])
         row("`python -c 'import msgraph'`", ms, walls["import msgraph"],
             target=f"{m / base_py:.1f}× pass")
-    for layer in ("core", "C", "Python", "msgraph-sdk"):
+    layers = ("core", "core TLS", "C", "C TLS", "Python", "Python TLS", "msgraph-sdk")
+
+    def name(layer):
+        return layer.replace(" TLS", " over TLS (handshake included)")
+
+    for layer in layers:
         k = f"first create: {layer}"
         if k in walls:
             v = statistics.median(walls[k])
-            row(f"first create in a fresh process: {layer}", ms, walls[k],
-                target=verdict(v <= 0.060, "≤ 60 ms") if layer != "msgraph-sdk" else "")
+            t = verdict(v <= 0.060, "≤ 60 ms") if layer != "msgraph-sdk" else ""
+            if layer.endswith(" TLS"):
+                plain = statistics.median(walls[k[:-len(" TLS")]])
+                t += f"; +{(v - plain) * 1e3:.1f} ms over plain"
+            row(f"first create in a fresh process: {name(layer)}", ms, walls[k], target=t)
     mib = lambda x: f"{x:.1f} MiB"
-    for layer in ("core", "C", "Python", "msgraph-sdk"):
+    for layer in layers:
         k = f"first create: {layer}"
         if k in rss:
             v = statistics.median(rss[k])
-            row(f"peak RSS after one create: {layer}", mib, rss[k],
+            row(f"peak RSS after one create: {name(layer).split(' (')[0]}", mib, rss[k],
                 target=verdict(v <= 20, "≤ 20 MiB") if layer != "msgraph-sdk" else "")
     row("peak RSS of a bare `python -c`", mib, rss["rss: python"])
     wheel = sizes["wheel"]
@@ -612,7 +716,9 @@ def build_table(opts, seq, thr, start, mny, mic, wire, sizes, load):
         "| measure | median | min – max | vs wrk -c1 | vs core | client CPU µs/create | target |",
         "|---|---:|---:|---:|---:|---:|---|",
     ]
-    wire_ok = [n for n, d in wire.items() if not d]
+    wire_ok = [n for n, d in wire.items() if not d and not n.endswith(" over TLS")]
+    wire_ok_tls = [n[:-len(" over TLS")] for n, d in wire.items()
+                   if not d and n.endswith(" over TLS")]
     wire_diff = {n: d for n, d in wire.items() if d}
     notes = [
         f"Machine: {machine()}. Other work on it: CPUs {load[0]:.0%} busy in the second "
@@ -625,12 +731,17 @@ def build_table(opts, seq, thr, start, mny, mic, wire, sizes, load):
     foot = [
         "",
         "Same request for everyone: " + ", ".join(wire_ok) +
+        (f", and over TLS {', '.join(wire_ok_tls)}," if wire_ok_tls else "") +
         f" sent the same method, path, body bytes ({sizes['body']} bytes) and headers "
         "(the core's `client-request-id` is a fresh UUID per call) — checked against "
-        "graph-emulator before the run." +
+        "graph-emulator (over TLS: `graph-emulator --tls`) before the run." +
         "".join(f" {n} differs: {'; '.join(d)}." for n, d in wire_diff.items()),
         "Client CPU is user + system time of the client process around its request loop "
         "(wrk: its whole process); the server (nginx, one worker) shares the same 2 cores.",
+        "Over TLS: the same nginx server on a second port (TLS 1.2 and 1.3 offered), its "
+        "certificate (ECDSA P-256; localhost, 127.0.0.1) signed by a throwaway CA made with "
+        "`openssl` for the run; every client but wrk verifies it against that CA. The "
+        "handshake is outside the timed loops; the first-create rows include it.",
         "Peak RSS is VmHWM of the program itself (getrusage's ru_maxrss would carry over the "
         "forked parent's peak).",
     ]
@@ -687,27 +798,42 @@ def main():
 
         log("wire check against graph-emulator")
         wire = wire_check(args, emu, template, insight)
-        for n, d in wire.items():
-            log(f"  {n}: {'same request' if not d else '; '.join(d)}")
         # A fresh emulator for create_many later; this one has served its turn.
         emu.stop()
         emu = None
+        log("wire check over TLS against graph-emulator --tls")
+        emu = Emulator(tls=True)
+        wire.update({f"{n} over TLS": d for n, d in wire_check(args, emu, template, insight).items()})
+        emu.stop()
+        emu = None
+        for n, d in wire.items():
+            log(f"  {n}: {'same request' if not d else '; '.join(d)}")
 
-        nginx = Nginx(tmp, fixed_body)
-        conn = http.client.HTTPConnection("127.0.0.1", nginx.port)
-        conn.request("POST", template["path"], body=template["body"],
-                     headers=dict(template["headers"]))
-        r = conn.getresponse()
-        if r.status != 201 or r.read().decode() != fixed_body:
-            raise RuntimeError(f"nginx answered {r.status}")
-        conn.close()
-        log(f"nginx on {nginx.base}")
+        ca, cert, key = make_certificates(tmp)
+        nginx = Nginx(tmp, fixed_body, (cert, key))
+        for conn in (http.client.HTTPConnection("127.0.0.1", nginx.port),
+                     http.client.HTTPSConnection(
+                         "127.0.0.1", nginx.tls_port,
+                         context=ssl.create_default_context(cafile=ca))):
+            conn.request("POST", template["path"], body=template["body"],
+                         headers=dict(template["headers"]))
+            r = conn.getresponse()
+            if r.status != 201 or r.read().decode() != fixed_body:
+                raise RuntimeError(f"nginx answered {r.status}")
+            conn.close()
+        log(f"nginx on {nginx.base} and {nginx.tls_base}")
 
         c = Contestants(args, template, nginx.base, insight)
-        seq = sequential(args, c)
+        names = ["wrk", "ureq", "ureq-timeouts", "core", "C", "Python", "requests"]
+        if args.msgraph_python:
+            names.append("msgraph-sdk")
+        seq = sequential(args, c, names)
+        c_tls = Contestants(args, template, nginx.tls_base, insight, ca=ca, name="nginx-tls")
+        seq_tls = sequential(args, c_tls, ["wrk", "ureq", "core", "C", "Python"],
+                             "sequential over TLS")
         thr = threaded(args, c)
         log("start-up and footprint")
-        start = startup(args, nginx.base, insight)
+        start = startup(args, nginx.base, nginx.tls_base, ca, insight)
         nginx.stop()
         nginx = None
         log(f"create_many: {args.many_count} creates against graph-emulator")
@@ -724,12 +850,13 @@ def main():
         sizes = {"wheel": os.path.getsize(args.wheel), "so": os.path.getsize(so),
                  "so_stripped": os.path.getsize(stripped), "body": len(template["body"])}
         busy1 = cpu_busy()
-        table = build_table(args, seq, thr, start, mny, mic, wire, sizes, (busy0, busy1))
+        table = build_table(args, seq, seq_tls, thr, start, mny, mic, wire, sizes,
+                            (busy0, busy1))
         os.makedirs(os.path.join(BENCH, "results"), exist_ok=True)
         with open(os.path.join(BENCH, "results", "latest.md"), "w") as f:
             f.write(table)
         with open(os.path.join(WORK, "raw.json"), "w") as f:
-            json.dump({"sequential": seq, "threads": {f"{k[0]}-{k[1]}": v for k, v in thr.items()},
+            json.dump({"sequential": seq, "sequential_tls": seq_tls, "threads": {f"{k[0]}-{k[1]}": v for k, v in thr.items()},
                        "startup": start,
                        "many": mny, "micro": mic, "wire": wire}, f, indent=1)
         print(table, end="")
@@ -747,7 +874,8 @@ import json, sys
 from used_insight import Client
 with open(sys.argv[2]) as f:
     insight = json.load(f)
-created = Client(token={TOKEN!r}, base_url=sys.argv[1]).create({USER!r}, insight)
+ca = sys.argv[3] if len(sys.argv) > 3 else None
+created = Client(token={TOKEN!r}, base_url=sys.argv[1], ca_file=ca).create({USER!r}, insight)
 assert created.id
 with open("/proc/self/status") as f:
     hwm = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))

@@ -3,11 +3,12 @@
 #
 #   bench/run.sh [--with-msgraph] [--quick]
 #
-# Installs nginx and wrk from Debian's packages when missing, builds the
-# release binaries, the C library (as scripts/install-c.sh installs it) and
-# the Python wheel (as scripts/test-python.sh builds it), then bench/run.py
-# starts nginx on a free loopback port with a generated config and measures
-# every layer against the peers. The table goes to stdout and to
+# Installs nginx, wrk and openssl from Debian's packages when missing, builds
+# the release binaries, the C library (as scripts/install-c.sh installs it)
+# and the Python wheel (as scripts/test-python.sh builds it), then
+# bench/run.py starts nginx on two free loopback ports (plain, and TLS with a
+# throwaway CA made by openssl) with a generated config and measures every
+# layer against the peers. The table goes to stdout and to
 # bench/results/latest.md; progress to stderr. See bench/README.md.
 #
 #   --with-msgraph   also Microsoft's msgraph-sdk for Python, in its own venv
@@ -40,6 +41,7 @@ started=$(date +%s)
 missing=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 command -v strip >/dev/null 2>&1 || missing+=(binutils)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)

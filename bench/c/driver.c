@@ -4,8 +4,11 @@
  * and Python drivers: creates, wall and process CPU time around the loop
  * only (client construction and the first connection are outside it).
  *
- *   driver loop  BASE_URL TOKEN USER_ID INSIGHT_FILE SECONDS [MAX_CREATES]
- *   driver first BASE_URL TOKEN USER_ID INSIGHT_FILE      (one create, fresh process)
+ *   driver loop  [--ca CA_FILE] BASE_URL TOKEN USER_ID INSIGHT_FILE SECONDS [MAX_CREATES]
+ *   driver first [--ca CA_FILE] BASE_URL TOKEN USER_ID INSIGHT_FILE  (one create, fresh process)
+ *
+ * --ca: for an https:// BASE_URL, a PEM file of the CA that signed the
+ * server's certificate, added with used_insight_options_add_root_certificates_file.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -76,26 +79,41 @@ static int create_one(const used_insight_client *client, const char *user, const
 }
 
 int main(int argc, char **argv) {
-    if (argc < 6 || (strcmp(argv[1], "loop") != 0 && strcmp(argv[1], "first") != 0) ||
-        (strcmp(argv[1], "loop") == 0 && argc < 7)) {
-        fprintf(stderr, "usage: driver loop|first BASE_URL TOKEN USER_ID INSIGHT_FILE"
-                        " [SECONDS [MAX_CREATES]]\n");
+    const char *mode = argc > 1 ? argv[1] : "";
+    const char *ca = NULL;
+    int first_arg = 2;
+    if (argc > 3 && strcmp(argv[2], "--ca") == 0) {
+        ca = argv[3];
+        first_arg = 4;
+    }
+    /* a[0] BASE_URL, a[1] TOKEN, a[2] USER_ID, a[3] INSIGHT_FILE, a[4] SECONDS, a[5] MAX */
+    char **a = argv + first_arg;
+    int n = argc - first_arg;
+    if (n < 4 || (strcmp(mode, "loop") != 0 && strcmp(mode, "first") != 0) ||
+        (strcmp(mode, "loop") == 0 && n < 5)) {
+        fprintf(stderr, "usage: driver loop|first [--ca CA_FILE] BASE_URL TOKEN USER_ID"
+                        " INSIGHT_FILE [SECONDS [MAX_CREATES]]\n");
         return 2;
     }
     int rc = 1;
-    const char *user = argv[4];
+    const char *user = a[2];
     used_insight_options *options = NULL;
     used_insight_client *client = NULL;
     used_insight_error *err = NULL;
-    char *json = read_file(argv[5]);
+    char *json = read_file(a[3]);
     if (!json) {
-        fprintf(stderr, "driver: cannot read %s\n", argv[5]);
+        fprintf(stderr, "driver: cannot read %s\n", a[3]);
         goto cleanup;
     }
     options = used_insight_options_new();
-    if (used_insight_options_set_base_url(options, argv[2]) != USED_INSIGHT_STATUS_OK ||
-        used_insight_options_set_token(options, argv[3]) != USED_INSIGHT_STATUS_OK) {
+    if (used_insight_options_set_base_url(options, a[0]) != USED_INSIGHT_STATUS_OK ||
+        used_insight_options_set_token(options, a[1]) != USED_INSIGHT_STATUS_OK) {
         fprintf(stderr, "driver: bad base URL or token\n");
+        goto cleanup;
+    }
+    if (ca && used_insight_options_add_root_certificates_file(options, ca) !=
+                  USED_INSIGHT_STATUS_OK) {
+        fprintf(stderr, "driver: bad CA file name\n");
         goto cleanup;
     }
     if (used_insight_client_new(options, &client, &err) != USED_INSIGHT_STATUS_OK) {
@@ -103,13 +121,13 @@ int main(int argc, char **argv) {
         goto cleanup;
     }
     if (create_one(client, user, json) != 0) goto cleanup; /* connects */
-    if (strcmp(argv[1], "first") == 0) {
+    if (strcmp(mode, "first") == 0) {
         printf("{\"peak_rss_kib\":%ld}\n", peak_rss_kib());
         rc = 0;
         goto cleanup;
     }
-    double seconds = atof(argv[6]);
-    long max_creates = argc > 7 ? atol(argv[7]) : -1; /* for profiling: a fixed count */
+    double seconds = atof(a[4]);
+    long max_creates = n > 5 ? atol(a[5]) : -1; /* for profiling: a fixed count */
     long creates = 0;
     double cpu0 = cpu_s(), t0 = now_s(), t = t0;
     while (max_creates >= 0 ? creates < max_creates : t - t0 < seconds) {
@@ -118,9 +136,9 @@ int main(int argc, char **argv) {
         t = now_s();
     }
     double cpu = cpu_s() - cpu0;
-    printf("{\"contestant\":\"c\",\"threads\":1,\"creates\":%ld,\"wall_s\":%.6f,"
+    printf("{\"contestant\":\"%s\",\"threads\":1,\"creates\":%ld,\"wall_s\":%.6f,"
            "\"cpu_s\":%.6f,\"peak_rss_kib\":%ld}\n",
-           creates, t - t0, cpu, peak_rss_kib());
+           ca ? "c-tls" : "c", creates, t - t0, cpu, peak_rss_kib());
     rc = 0;
 cleanup:
     used_insight_client_free(client);

@@ -1,6 +1,6 @@
 """Python contestants for bench/run.py; each run prints one JSON line.
 
-    driver.py layer    --base URL --insight FILE --seconds S [--threads N]
+    driver.py layer    --base URL --insight FILE --seconds S [--threads N] [--ca PEM]
     driver.py requests --request FILE --seconds S
     driver.py msgraph  --base URL --insight FILE --count N     (msgraph-sdk's own venv)
     driver.py first-msgraph --base URL --insight FILE          (fresh process, one create)
@@ -8,7 +8,9 @@
 
 Wall and CPU time (getrusage of this process, all threads) are taken around
 the request loop only: interpreter start-up, imports, client construction and
-the first connection stay outside, as for the Rust and C drivers.
+the first connection stay outside, as for the Rust and C drivers. With an
+https:// base URL, --ca names the PEM file of the CA that signed the
+server's certificate (Client(..., ca_file=...)).
 """
 
 import argparse
@@ -82,7 +84,7 @@ def timed(threads, one, seconds=None, count=None):
 def layer_client(args):
     from used_insight import Client
 
-    client = Client(token=TOKEN, base_url=args.base)
+    client = Client(token=TOKEN, base_url=args.base, ca_file=args.ca)
     with open(args.insight) as f:
         insight = json.load(f)
     return client, insight
@@ -98,7 +100,7 @@ def run_layer(args):
     for w in warm:
         w.join()
     n, wall, cpu = timed(threads, lambda: client.create(USER, insight), args.seconds, args.count)
-    report("python", threads, n, wall, cpu)
+    report("python-tls" if args.ca else "python", threads, n, wall, cpu)
 
 
 def run_many(args):
@@ -228,6 +230,7 @@ def main():
     p.add_argument("--base")
     p.add_argument("--insight")
     p.add_argument("--request")
+    p.add_argument("--ca")
     p.add_argument("--seconds", type=float)
     p.add_argument("--count", type=int)
     p.add_argument("--threads", type=int, default=1)

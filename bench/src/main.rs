@@ -5,9 +5,9 @@
 //! are for every other contestant).
 //!
 //! ```text
-//! used-insight-bench ureq  --request FILE            [--seconds S | --count N] [--timeouts] [--literal-resolver]
-//! used-insight-bench core  --base URL --insight FILE [--seconds S | --count N] [--threads N]
-//! used-insight-bench first-create --base URL --insight FILE
+//! used-insight-bench ureq  --request FILE            [--seconds S | --count N] [--timeouts] [--literal-resolver] [--ca PEM]
+//! used-insight-bench core  --base URL --insight FILE [--seconds S | --count N] [--threads N] [--ca PEM]
+//! used-insight-bench first-create --base URL --insight FILE [--ca PEM]
 //! used-insight-bench many  --base URL --insight FILE --count N [--rounds R] [--concurrency C]... [--reset]
 //! ```
 //!
@@ -16,6 +16,11 @@
 //! core itself sent to the emulator), no model, no validation. `core` is
 //! `Client::create` with the same insight, on `--threads` threads sharing
 //! one client.
+//!
+//! `--ca PEM` is for `https://` URLs: the bare loop then trusts only the
+//! certificates in that file (ureq's `RootCerts::Specific`); the core adds
+//! them to its roots with `ClientBuilder::add_root_certificates_file`, as a
+//! program talking through a TLS-inspecting proxy would.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -97,6 +102,8 @@ struct Args {
     /// `ureq`: resolve IP-literal hosts without ureq's resolver thread (the
     /// fix this benchmark suggests for the core; see bench/README.md).
     literal_resolver: bool,
+    /// `https://`: a PEM file of the CA that signed the server's certificate.
+    ca: Option<String>,
 }
 
 fn parse_args() -> Result<Args, lexopt::Error> {
@@ -116,6 +123,7 @@ fn parse_args() -> Result<Args, lexopt::Error> {
         reset: false,
         timeouts: false,
         literal_resolver: false,
+        ca: None,
     };
     while let Some(arg) = parser.next()? {
         match arg {
@@ -133,6 +141,7 @@ fn parse_args() -> Result<Args, lexopt::Error> {
             Long("reset") => args.reset = true,
             Long("timeouts") => args.timeouts = true,
             Long("literal-resolver") => args.literal_resolver = true,
+            Long("ca") => args.ca = Some(parser.value()?.string()?),
             _ => return Err(arg.unexpected()),
         }
     }
@@ -197,6 +206,13 @@ fn run_ureq(args: &Args) -> Result<(), BoxError> {
             .timeout_connect(Some(Duration::from_secs(10)))
             .timeout_global(Some(Duration::from_secs(60)));
     }
+    if let Some(ca) = &args.ca {
+        config = config.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ca_roots(ca)?)
+                .build(),
+        );
+    }
     let agent = if args.literal_resolver {
         ureq::Agent::with_parts(
             config.build(),
@@ -227,8 +243,31 @@ fn run_ureq(args: &Args) -> Result<(), BoxError> {
         (false, true) => "ureq-literal-resolver",
         (true, true) => "ureq-timeouts-literal-resolver",
     };
-    report(name, 1, creates, wall, cpu);
+    report(&tls_suffix(name, args), 1, creates, wall, cpu);
     Ok(())
+}
+
+/// A contestant's name, `-tls` added when it trusts a CA (`https://`).
+fn tls_suffix(name: &str, args: &Args) -> String {
+    match args.ca {
+        Some(_) => format!("{name}-tls"),
+        None => name.to_owned(),
+    }
+}
+
+/// The certificates of a PEM file as ureq's roots, and nothing else.
+fn ca_roots(path: &str) -> Result<ureq::tls::RootCerts, BoxError> {
+    let pem = std::fs::read(path)?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        if let ureq::tls::PemItem::Certificate(cert) = item? {
+            certs.push(cert);
+        }
+    }
+    if certs.is_empty() {
+        return Err(format!("{path}: no certificate").into());
+    }
+    Ok(ureq::tls::RootCerts::Specific(std::sync::Arc::new(certs)))
 }
 
 /// ureq's `DefaultResolver` runs every lookup, IP literals included, on a
@@ -280,10 +319,13 @@ fn timed_loop(
 }
 
 fn build_client(args: &Args) -> Result<(Client, UsedInsight), BoxError> {
-    let client = Client::builder()
+    let mut builder = Client::builder()
         .token(args.token.clone())
-        .base_url(required(&args.base, "base")?)
-        .build()?;
+        .base_url(required(&args.base, "base")?);
+    if let Some(ca) = &args.ca {
+        builder = builder.add_root_certificates_file(ca);
+    }
+    let client = builder.build()?;
     let insight = UsedInsight::from_json(&std::fs::read_to_string(required(
         &args.insight,
         "insight",
@@ -325,7 +367,8 @@ fn run_core(args: &Args) -> Result<(), BoxError> {
             .collect()
     });
     let (wall, cpu) = (start.elapsed(), process_cpu() - cpu0);
-    report("core", threads, creates?.iter().sum(), wall, cpu);
+    let name = tls_suffix("core", args);
+    report(&name, threads, creates?.iter().sum(), wall, cpu);
     Ok(())
 }
 
