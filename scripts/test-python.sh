@@ -4,7 +4,8 @@
 # installed wheel and a real graph-emulator process; then mypy --strict on a
 # user script and on the README examples, and mypy.stubtest on the native
 # module; finally `pip install` of the sdist into a second venv. Needs
-# CPython >= 3.9 with pip, and Rust. Any failure fails the script.
+# CPython >= 3.9 with pip, and Rust; installs tinyproxy (for the proxy
+# tests) when it is missing. Any failure fails the script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -18,6 +19,16 @@ export CARGO_BUILD_JOBS="$jobs"  # also for the cargo that pip runs on the sdist
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 step() { printf '\n==> %s\n' "$*"; }
+
+# python/tests/test_proxy.py runs a real CONNECT proxy, tinyproxy, from the
+# distribution's packages.
+if ! command -v tinyproxy >/dev/null 2>&1; then
+  step "installing tinyproxy"
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends tinyproxy
+fi
 
 step "venv $venv ($("$python" --version 2>&1))"
 rm -rf "$venv"

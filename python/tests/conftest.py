@@ -13,20 +13,29 @@ this workspace (scripts/test-python.sh builds it).
   requests trust that CA alone; for the two bad certificates they skip the
   host name check, and for the expired one all verification (loopback to
   a child process of ours, bad on purpose).
+- ``tinyproxy``: starts real CONNECT proxies (tinyproxy, from the
+  distribution's packages; scripts/test-python.sh installs it, and a test
+  using it fails, saying so, when it is missing) on free loopback ports,
+  each with its config and log in a temporary directory; all stopped after
+  the test.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import socket
 import ssl
 import subprocess
+import tempfile
+import time
 import urllib.parse
 import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -184,6 +193,143 @@ def expired_emu() -> Iterator[Emulator]:
     emulator.control_tls.verify_mode = ssl.CERT_NONE  # ssl cannot skip only the dates
     yield emulator
     emulator.stop()
+
+
+class Tinyproxy:
+    """A tinyproxy in the foreground (``tinyproxy -d -c CONFIG``) on a free
+    loopback port, its config, output and log in ``directory``."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int, directory: Path) -> None:
+        self.process = process
+        self.port = port
+        self.directory = directory
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT``, as errors and repr name it."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def url_with(self, user: str, password: str) -> str:
+        return f"http://{user}:{password}@127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        try:
+            return (self.directory / "tinyproxy.log").read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def output(self) -> str:
+        try:
+            return (self.directory / "tinyproxy.out").read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def tunnels(self) -> list[str]:
+        """The targets of the CONNECT requests the proxy received, in order
+        (``Request (file descriptor 5): CONNECT 127.0.0.1:8080 HTTP/1.1``)."""
+        return [
+            line.split("): CONNECT ", 1)[1].split(" ", 1)[0]
+            for line in self.log().splitlines()
+            if "): CONNECT " in line
+        ]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (bound, then released)."""
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port: int = unused.getsockname()[1]
+    return port
+
+
+def try_start_tinyproxy(directory: Path, only_port_443: bool, extra: str) -> Tinyproxy | str:
+    """One attempt: the proxy once it accepts connections, or why not."""
+    port = free_port()
+    log = directory / "tinyproxy.log"
+    # No User/Group: tinyproxy 1.11 then stays the user it was started as
+    # (root included, with a warning in its log). No PidFile: nothing is
+    # written outside the temporary directory.
+    config = (
+        "Listen 127.0.0.1\n"
+        f"Port {port}\n"
+        "Allow 127.0.0.1\n"
+        f'LogFile "{log}"\n'
+        "LogLevel Info\n"
+        "MaxClients 64\n"
+        "Timeout 30\n"
+    )
+    if only_port_443:
+        config += "ConnectPort 443\n"
+    config += extra
+    config_path = directory / "tinyproxy.conf"
+    config_path.write_text(config, encoding="utf-8")
+    with open(directory / "tinyproxy.out", "wb") as out:
+        process = subprocess.Popen(
+            ["tinyproxy", "-d", "-c", str(config_path)],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    proxy = Tinyproxy(process, port, directory)
+    deadline = time.monotonic() + 10
+    while True:
+        status = process.poll()
+        if status is not None:
+            proxy.stop()
+            return f"tinyproxy exited ({status}) on port {port}:\n{proxy.output()}\n{proxy.log()}"
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proxy
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            proxy.stop()
+            return f"tinyproxy does not accept connections on port {port}:\n{proxy.output()}\n{proxy.log()}"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def tinyproxy() -> Iterator[Callable[..., Tinyproxy]]:
+    """``tinyproxy(only_port_443=False, extra="")`` starts a proxy for this
+    test: tunnels to every port, or (``only_port_443``, tinyproxy's
+    ``ConnectPort 443``) refuses a CONNECT to any other port with 403;
+    ``extra`` is appended to its config (e.g. ``BasicAuth user password``)."""
+    if shutil.which("tinyproxy") is None:
+        pytest.fail(
+            "tinyproxy is not installed, and the proxy tests need it: run "
+            "scripts/test-python.sh (it installs tinyproxy), or install the "
+            "`tinyproxy` package (apt-get install tinyproxy)",
+            pytrace=False,
+        )
+    started: list[Tinyproxy] = []
+    directories: list[tempfile.TemporaryDirectory[str]] = []
+
+    def start(only_port_443: bool = False, extra: str = "") -> Tinyproxy:
+        # The free port may be taken between its release and tinyproxy's
+        # bind: a failed start is tried again, in a fresh directory.
+        failure = ""
+        for _ in range(5):
+            directory = tempfile.TemporaryDirectory(prefix="tinyproxy-")
+            directories.append(directory)
+            attempt = try_start_tinyproxy(Path(directory.name), only_port_443, extra)
+            if isinstance(attempt, Tinyproxy):
+                started.append(attempt)
+                return attempt
+            failure = attempt
+        pytest.fail(f"tinyproxy did not start: {failure}")
+
+    try:
+        yield start
+    finally:
+        for proxy in started:
+            proxy.stop()
+        for directory in directories:
+            directory.cleanup()
 
 
 @pytest.fixture

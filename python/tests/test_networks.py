@@ -1,6 +1,7 @@
 """Trust and proxies: the Client's network keywords, what core refuses for
 them, what repr shows, and how a proxy failure is reported. Loopback only.
-HTTPS end to end, against graph-emulator --tls, is test_tls.py."""
+HTTPS end to end, against graph-emulator --tls, is test_tls.py; a real
+proxy (tinyproxy) in the way is test_proxy.py."""
 
 from __future__ import annotations
 
