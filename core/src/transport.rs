@@ -139,8 +139,9 @@ pub(crate) fn failure(error: ureq::Error, client_request_id: &str, proxy: Option
             K::Proxy,
             false,
             format!(
-                "the proxy {} refused the tunnel: {reason}; nothing was sent",
-                proxy.unwrap_or("in use")
+                "the proxy {} refused the tunnel ({}); nothing was sent",
+                proxy.unwrap_or("in use"),
+                proxy_refusal(&reason)
             ),
         ),
         U::InvalidProxyUrl => transport(K::Proxy, false, "invalid proxy URL".to_owned()),
@@ -175,6 +176,18 @@ pub(crate) fn failure(error: ureq::Error, client_request_id: &str, proxy: Option
         }
         U::BadUri(_) | U::Http(_) => transport(K::Other, false, error.to_string()),
         other => transport(K::Other, true, other.to_string()),
+    }
+}
+
+/// ureq's "proxy server responded 403/403" as "HTTP 403"; any other
+/// reason (the proxy did not answer) as it is.
+fn proxy_refusal(reason: &str) -> String {
+    match reason
+        .strip_prefix("proxy server responded ")
+        .and_then(|rest| rest.split('/').next())
+    {
+        Some(status) if status.chars().all(|c| c.is_ascii_digit()) => format!("HTTP {status}"),
+        _ => reason.to_owned(),
     }
 }
 
