@@ -128,10 +128,7 @@ impl Client {
         }
         let base = b.base_url.as_deref().unwrap_or(b.cloud.base_url());
         let endpoint = Endpoint::new(base, b.api_version.as_str())?;
-        let target: ureq::http::Uri = base
-            .parse()
-            .map_err(|_| ConfigError::new(format!("base URL `{base}` is not a valid URL")))?;
-        let proxy = crate::proxy::resolve(&b.proxy, &target)?;
+        let proxy = crate::proxy::resolve(&b.proxy, endpoint.root())?;
         let user_agent = match b.user_agent {
             Some(ua) => {
                 check_header_value(&ua)

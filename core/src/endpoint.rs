@@ -35,6 +35,9 @@ pub(crate) fn create_path(user_id: &str) -> String {
 pub(crate) struct Endpoint {
     /// e.g. `https://graph.microsoft.com/v1.0`
     versioned_root: String,
+    /// The checked Graph root, e.g. `https://graph.microsoft.com`: the
+    /// host the proxy choice is made for.
+    root: Uri,
 }
 
 impl Endpoint {
@@ -52,7 +55,13 @@ impl Endpoint {
         }
         Ok(Self {
             versioned_root: format!("{trimmed}/{version}"),
+            root: uri,
         })
+    }
+
+    /// The checked Graph root, without the version.
+    pub(crate) fn root(&self) -> &Uri {
+        &self.root
     }
 
     pub(crate) fn create_url(&self, user_id: &str) -> String {
