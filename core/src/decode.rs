@@ -117,6 +117,25 @@ pub(crate) fn read_model<'de, T: WireObject, D: Deserializer<'de>>(
     Ok(problems.into_result().map(|()| value))
 }
 
+/// A seed's answer to a boolean or a number where it wants something else:
+/// a problem at its path (each seed has `wrong_kind`).
+macro_rules! wrong_kind_for_scalars {
+    () => {
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(self.wrong_kind("a boolean"))
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(self.wrong_kind("a number"))
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(self.wrong_kind("a number"))
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(self.wrong_kind("a number"))
+        }
+    };
+}
+
 /// Reads one object property by property; any other kind of value is a
 /// problem at `at`, and `null` means absent.
 pub(crate) struct ObjectSeed<'a, 'p, T> {
@@ -203,18 +222,7 @@ impl<'de, T: WireObject> Visitor<'de> for ObjectSeed<'_, '_, T> {
     fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
         Ok(self.wrong_kind("a string"))
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(self.wrong_kind("a boolean"))
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(self.wrong_kind("a number"))
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(self.wrong_kind("a number"))
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(self.wrong_kind("a number"))
-    }
+    wrong_kind_for_scalars!();
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
         Ok(None)
     }
@@ -295,18 +303,7 @@ impl<'de, T: FromText> Visitor<'de> for TextSeed<'_, '_, T> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(self.wrong_kind("an array"))
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(self.wrong_kind("a boolean"))
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(self.wrong_kind("a number"))
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(self.wrong_kind("a number"))
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(self.wrong_kind("a number"))
-    }
+    wrong_kind_for_scalars!();
 }
 
 /// Property names, borrowed from the text when they hold no escapes.
