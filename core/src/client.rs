@@ -46,7 +46,7 @@ pub struct Client {
 }
 
 struct Inner {
-    agent: ureq::Agent,
+    pool: crate::transport::Pool,
     endpoint: Endpoint,
     credential: Credential,
     retry: RetryPolicy,
@@ -139,7 +139,7 @@ impl Client {
         };
         Ok(Self {
             inner: Arc::new(Inner {
-                agent: crate::transport::agent(crate::transport::AgentSettings {
+                pool: crate::transport::Pool::new(crate::transport::AgentSettings {
                     connect_timeout: b.connect_timeout,
                     timeout: b.timeout,
                     max_idle: b.max_idle_connections,
@@ -272,7 +272,7 @@ impl Client {
                 "{method} {url} (client-request-id {client_request_id}, attempt {})",
                 attempt + 1
             );
-            let sent = self.inner.agent.run(request);
+            let sent = self.inner.pool.agent().run(request);
             let proxy = self.inner.proxy_shown.as_deref();
             let response =
                 sent.map_err(|e| crate::transport::failure(e, client_request_id, proxy))?;

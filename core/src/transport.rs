@@ -14,10 +14,11 @@ use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::Agent;
 
 use crate::error::{TimeoutError, TransportError, TransportErrorKind};
+use crate::fork::ForkLocal;
 use crate::Error;
 
-/// The agent every clone of a client shares: one connection pool.
-/// What the agent is built from.
+/// What the agent is built from (kept, so a forked child can build its own).
+#[derive(Clone)]
 pub(crate) struct AgentSettings {
     pub(crate) connect_timeout: Duration,
     pub(crate) timeout: Duration,
@@ -28,9 +29,31 @@ pub(crate) struct AgentSettings {
     pub(crate) proxy: Option<ureq::Proxy>,
 }
 
-pub(crate) fn agent(settings: AgentSettings) -> Agent {
+/// The agent every clone of a client shares: one connection pool, per
+/// process — a forked child starts with an empty pool of its own and never
+/// touches the parent's sockets (see `fork`).
+pub(crate) struct Pool {
+    settings: AgentSettings,
+    agent: ForkLocal<Agent>,
+}
+
+impl Pool {
+    pub(crate) fn new(settings: AgentSettings) -> Self {
+        Self {
+            agent: ForkLocal::new(agent(&settings)),
+            settings,
+        }
+    }
+
+    /// This process's agent.
+    pub(crate) fn agent(&self) -> std::borrow::Cow<'_, Agent> {
+        self.agent.get(|| agent(&self.settings))
+    }
+}
+
+fn agent(settings: &AgentSettings) -> Agent {
     let tls = ureq::tls::TlsConfig::builder()
-        .root_certs(settings.roots)
+        .root_certs(settings.roots.clone())
         .build();
     let config = Agent::config_builder()
         .http_status_as_error(false)
@@ -41,7 +64,7 @@ pub(crate) fn agent(settings: AgentSettings) -> Agent {
         .max_idle_connections_per_host(settings.max_idle)
         .user_agent(ureq::config::AutoHeaderValue::None)
         .tls_config(tls)
-        .proxy(settings.proxy)
+        .proxy(settings.proxy.clone())
         .build();
     Agent::with_parts(config, DefaultConnector::new(), CachingResolver::default())
 }

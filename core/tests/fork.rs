@@ -1,0 +1,81 @@
+//! A client used before `fork()` keeps working in both processes: the
+//! child starts with an empty connection pool of its own, so no answer
+//! ever reaches the wrong process and the parent's pooled connection is
+//! left alone.
+#![cfg(unix)]
+
+mod common;
+
+use common::{client, emulator, insight};
+use used_insight::{Client, UsedInsight};
+
+const CREATES: usize = 25;
+
+fn titled(title: &str) -> UsedInsight {
+    let mut insight = insight();
+    insight.resource_visualization.as_mut().unwrap().title = Some(title.to_owned());
+    insight
+}
+
+/// Creates `CREATES` insights titled `{who}-{i}`; each answer must carry
+/// the title its own request sent.
+fn create_own(client: &Client, who: &str) -> Result<(), String> {
+    for i in 0..CREATES {
+        let title = format!("{who}-{i}");
+        let created = client
+            .create("alice", &titled(&title))
+            .map_err(|e| format!("{title}: {e}"))?;
+        let answered = created.resource_visualization.and_then(|v| v.title);
+        if answered.as_deref() != Some(title.as_str()) {
+            return Err(format!("{title}: the answer was {answered:?}'s"));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn a_warm_client_works_in_parent_and_forked_child_at_once() {
+    let emu = emulator();
+    let c = client(&emu);
+    // A pooled keep-alive connection exists before the fork.
+    create_own(&c, "before").unwrap();
+
+    // SAFETY: the child only makes requests (no locks held by other
+    // threads are needed: the emulator serves from the parent) and leaves
+    // with _exit, running no destructors.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let code = match create_own(&c, "child") {
+            Ok(()) => 0,
+            Err(why) => {
+                eprintln!("child: {why}");
+                1
+            }
+        };
+        unsafe { libc::_exit(code) };
+    }
+    let parent = create_own(&c, "parent");
+    let mut status = 0;
+    // SAFETY: waiting for our own child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    parent.unwrap();
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "the child failed (status {status}); see its message above"
+    );
+    // The parent's client still works afterwards.
+    create_own(&c, "after").unwrap();
+
+    let titles: std::collections::HashSet<String> = emu
+        .stored("alice")
+        .iter()
+        .map(|i| {
+            i["resourceVisualization"]["title"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(titles.len(), 4 * CREATES, "each create stored once");
+}
