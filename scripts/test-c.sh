@@ -96,6 +96,7 @@ strict=(-Wall -Wextra -Wpedantic -Werror -g)
 rpath=(-Wl,-rpath,"$prefix/lib")
 test_src=tests/c/test_used_insight.c
 example_src=tests/c/example.c
+fork_src=tests/c/test_fork.c
 set -x
 "$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$test_src" -o "$work/test_c" \
   "${libs[@]}" -lpthread "${rpath[@]}"
@@ -104,6 +105,8 @@ set -x
 "$CC" -std=c99 "${strict[@]}" -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
   -fno-omit-frame-pointer "${cflags[@]}" "$test_src" -o "$work/test_asan" \
   "${libs[@]}" -lpthread "${rpath[@]}"
+"$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$fork_src" -o "$work/test_fork" \
+  "${libs[@]}" "${rpath[@]}"
 # The example, linked statically (no rpath needed) and as C++.
 "$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$example_src" -o "$work/example_static" \
   "${static_libs[@]}"
@@ -229,6 +232,9 @@ step "C tests under valgrind"
 
 step "C++ tests under valgrind"
 "${valgrind[@]}" "$work/test_cxx"
+
+step "a client used before fork(), in parent and child at once, under valgrind"
+"${valgrind[@]}" --child-silent-after-fork=no "$work/test_fork"
 
 step "C tests with AddressSanitizer and UndefinedBehaviorSanitizer"
 ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 UBSAN_OPTIONS=print_stacktrace=1 \

@@ -50,12 +50,25 @@ extern "C" fn in_child() {
     GENERATION.fetch_add(1, Ordering::AcqRel);
 }
 
+/// Values inherited from another process, kept for the life of this one:
+/// never used, never dropped (dropping one could shut down sockets that
+/// process still uses), and still reachable, so leak checkers such as
+/// valgrind do not report them.
+static INHERITED: std::sync::Mutex<Vec<Box<dyn std::any::Any + Send>>> =
+    std::sync::Mutex::new(Vec::new());
+
+fn keep_forever<T: Send + 'static>(value: T) {
+    INHERITED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(Box::new(value));
+}
+
 /// A value that belongs to the process that made it: [`ForkLocal::get`]
 /// answers the value made in this process, remaking it (with `make`) in a
 /// forked child the first time it is asked there. The value inherited from
-/// the parent is never used nor dropped in the child: dropping it could
-/// shut down the sockets the parent still uses.
-pub(crate) struct ForkLocal<T> {
+/// the parent is never used nor dropped in the child (see [`INHERITED`]).
+pub(crate) struct ForkLocal<T: Send + 'static> {
     born: u64,
     /// `None` only while being dropped.
     original: Option<T>,
@@ -63,7 +76,7 @@ pub(crate) struct ForkLocal<T> {
     remade: std::sync::Mutex<Option<(u64, T)>>,
 }
 
-impl<T: Clone> ForkLocal<T> {
+impl<T: Clone + Send + 'static> ForkLocal<T> {
     pub(crate) fn new(value: T) -> Self {
         Self {
             born: generation(),
@@ -87,9 +100,9 @@ impl<T: Clone> ForkLocal<T> {
             Some((born, value)) if *born == now => std::borrow::Cow::Owned(value.clone()),
             _ => {
                 let value = make();
-                // A grandchild's inherited copy is forgotten too, never dropped.
+                // A grandchild's inherited copy is kept, never dropped, too.
                 if let Some((_, inherited)) = remade.replace((now, value.clone())) {
-                    std::mem::forget(inherited);
+                    keep_forever(inherited);
                 }
                 std::borrow::Cow::Owned(value)
             }
@@ -97,18 +110,24 @@ impl<T: Clone> ForkLocal<T> {
     }
 }
 
-impl<T> Drop for ForkLocal<T> {
+impl<T: Send + 'static> Drop for ForkLocal<T> {
     fn drop(&mut self) {
         let now = generation();
         if now != self.born {
-            std::mem::forget(self.original.take());
+            if let Some(inherited) = self.original.take() {
+                keep_forever(inherited);
+            }
         }
         let remade = self
             .remade
             .get_mut()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if remade.as_ref().is_some_and(|(born, _)| *born != now) {
-            std::mem::forget(remade.take());
+        if let Some((born, inherited)) = remade.take() {
+            if born == now {
+                drop(inherited);
+            } else {
+                keep_forever(inherited);
+            }
         }
     }
 }
