@@ -11,6 +11,7 @@ use time::macros::format_description;
 use time::OffsetDateTime;
 
 use crate::body::Payload;
+use crate::entra::BearerCheck;
 use crate::server::Shared;
 use crate::Fault;
 
@@ -209,12 +210,31 @@ fn check_auth(ctx: &Ctx<'_>, authorization: Option<&str>) -> Option<Resp> {
     } else if !scheme.eq_ignore_ascii_case("bearer") {
         Some(INVALID)
     } else {
-        match &ctx.shared.token {
-            Some(expected) if expected != token => Some(INVALID),
-            _ => None,
-        }
+        bearer_problem(ctx, token)
     };
     problem.map(|message| error(ctx, 401, "InvalidAuthenticationToken", message))
+}
+
+/// What is wrong with a bearer token, if anything. Tokens the emulated
+/// Entra ID issued must be unexpired and for Graph; other tokens must be the
+/// configured one if there is one, and are refused when only issued tokens
+/// are accepted.
+fn bearer_problem(ctx: &Ctx<'_>, token: &str) -> Option<&'static str> {
+    const EXPIRED: &str = "Access token has expired or is not yet valid.";
+    const AUDIENCE: &str = "Access token validation failure. Invalid audience.";
+    const INVALID: &str = "Access token validation failure.";
+    let entra = &ctx.shared.entra;
+    match entra.check_bearer(token) {
+        BearerCheck::Valid => None,
+        BearerCheck::Expired => Some(EXPIRED),
+        BearerCheck::WrongAudience => Some(AUDIENCE),
+        BearerCheck::Unknown => match &ctx.shared.token {
+            Some(expected) if expected == token => None,
+            Some(_) => Some(INVALID),
+            None if entra.require_issued_tokens() => Some(INVALID),
+            None => None,
+        },
+    }
 }
 
 fn is_json(content_type: Option<&str>) -> bool {

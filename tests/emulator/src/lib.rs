@@ -30,15 +30,19 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 mod body;
+mod entra;
 mod graph;
 mod server;
 mod tls;
 
 use server::Shared;
+
+pub use entra::{EntraApp, ManagedIdentity, DEFAULT_TOKEN_LIFETIME, SYSTEM_ASSIGNED_CLIENT_ID};
 
 /// Largest request body the emulator accepts; larger ones get `413`.
 pub const MAX_REQUEST_BODY: usize = 4 * 1024 * 1024;
@@ -56,6 +60,21 @@ pub struct EmulatorConfig {
     /// When set, serve HTTPS (see [`TlsOptions`]); `None` (the default) serves
     /// plain HTTP.
     pub tls: Option<TlsOptions>,
+    /// Apps the emulated Entra ID knows from the start (more can be
+    /// registered with [`Emulator::register_app`]); [`Emulator::reset`]
+    /// returns to these.
+    pub entra_apps: Vec<EntraApp>,
+    /// `expires_in` of the access tokens issued (token endpoint and managed
+    /// identity); default [`DEFAULT_TOKEN_LIFETIME`] (3599 s). Changeable while
+    /// running with [`Emulator::set_token_lifetime`].
+    pub token_lifetime: Duration,
+    /// When set, the managed identity endpoints answer (see [`ManagedIdentity`]).
+    pub managed_identity: Option<ManagedIdentity>,
+    /// When true, Graph routes accept only unexpired access tokens this
+    /// emulator issued for Graph (plus [`EmulatorConfig::token`] if set).
+    /// Whatever this says, a token the emulator issued is refused once
+    /// expired or when issued for another resource.
+    pub require_issued_tokens: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -65,6 +84,10 @@ impl Default for EmulatorConfig {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             token: None,
             tls: None,
+            entra_apps: Vec::new(),
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            managed_identity: None,
+            require_issued_tokens: false,
         }
     }
 }
@@ -291,7 +314,15 @@ impl fmt::Debug for Emulator {
 impl Emulator {
     /// Binds the listening socket and starts serving on a new thread.
     /// Returns once the socket is listening (connections are accepted from then on).
+    ///
+    /// Fails with [`std::io::ErrorKind::InvalidInput`] when an app of
+    /// [`EmulatorConfig::entra_apps`] is invalid (see [`EntraApp::validate`]).
     pub fn start(config: EmulatorConfig) -> std::io::Result<Emulator> {
+        for app in &config.entra_apps {
+            app.validate().map_err(|e| {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("entra app: {e}"))
+            })?;
+        }
         let std_listener = std::net::TcpListener::bind(SocketAddr::new(config.host, config.port))?;
         std_listener.set_nonblocking(true)?;
         let local = std_listener.local_addr()?;
@@ -312,7 +343,13 @@ impl Emulator {
             let _guard = runtime.enter();
             tokio::net::TcpListener::from_std(std_listener)?
         };
-        let shared = Arc::new(Shared::new(base_url, config.token));
+        let entra = entra::Setup {
+            apps: config.entra_apps,
+            token_lifetime: config.token_lifetime,
+            managed_identity: config.managed_identity,
+            require_issued_tokens: config.require_issued_tokens,
+        };
+        let shared = Arc::new(Shared::new(base_url, config.token, entra));
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -401,7 +438,39 @@ impl Emulator {
         self.shared.state().store.values().map(Vec::len).sum()
     }
 
-    /// Clears queued faults, recorded requests and stored insights.
+    /// Registers an app with the emulated Entra ID, replacing one with the same
+    /// tenant and client id.
+    ///
+    /// # Panics
+    /// If the app is invalid (see [`EntraApp::validate`]).
+    pub fn register_app(&self, app: EntraApp) {
+        if let Err(e) = self.shared.entra.register(app) {
+            panic!("invalid Entra app: {e}");
+        }
+    }
+
+    /// Sets `expires_in` of the access tokens issued from now on (tokens
+    /// already issued keep their expiry).
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        self.shared.entra.set_token_lifetime(lifetime);
+    }
+
+    /// The token requests among [`Emulator::requests`]: those to
+    /// `/{tenant}/oauth2/v2.0/token`, `/msi/token` and
+    /// `/metadata/identity/oauth2/token`, in arrival order.
+    pub fn token_requests(&self) -> Vec<RecordedRequest> {
+        self.shared
+            .state()
+            .requests
+            .iter()
+            .filter(|r| entra::is_entra_path(&r.path))
+            .cloned()
+            .collect()
+    }
+
+    /// Clears queued faults, recorded requests and stored insights; the
+    /// emulated Entra ID returns to its start-up apps and token lifetime and
+    /// forgets the tokens it issued and the assertion ids it saw.
     pub fn reset(&self) {
         self.shared.reset();
     }

@@ -1,4 +1,4 @@
-//! `graph-emulator [--port N] [--host ADDR] [--token T] [--tls …]`: runs the
+//! `graph-emulator [--port N] [--host ADDR] [--token T] [--tls …] [--entra-app …]`: runs the
 //! Graph stand-in until SIGTERM or SIGINT. The first line of stdout is
 //! `listening on http://HOST:PORT` (`https://` with TLS, then a second line
 //! `ca PATH`).
@@ -6,16 +6,24 @@
 use std::io::Write;
 use std::net::IpAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use graph_emulator::{Emulator, EmulatorConfig, TlsOptions};
+use graph_emulator::{Emulator, EmulatorConfig, EntraApp, ManagedIdentity, TlsOptions};
 
 const USAGE: &str = "\
 Usage: graph-emulator [--port N] [--host ADDR] [--token T]
                       [--tls] [--ca-out PATH] [--tls-names NAME,...] [--tls-expired]
+                      [--entra-app TENANT:CLIENT_ID:SECRET]...
+                      [--entra-app-cert TENANT:CLIENT_ID:CERT_PEM_PATH]...
+                      [--entra-app-federated TENANT:CLIENT_ID:ASSERTION]...
+                      [--token-lifetime SECS] [--managed-identity HEADER[:CLIENT_ID,...]]
+                      [--require-issued-tokens]
 
 A local Microsoft Graph stand-in for used-insight (POST/GET
 /{v1.0|beta}/users/{id}/insights/used, /{version}/$batch, and the
-/_emulator/ control endpoints).
+/_emulator/ control endpoints), with a stand-in for Microsoft Entra ID
+(/{tenant}/oauth2/v2.0/token) and managed identity (/msi/token,
+/metadata/identity/oauth2/token).
 
 Options:
   --port N      TCP port to listen on (default 0: a free ephemeral port)
@@ -29,6 +37,26 @@ Options:
                 names/IPs in the server certificate instead of localhost,
                 127.0.0.1, ::1 (e.g. wrong.example: a name mismatch)
   --tls-expired serve an expired server certificate
+  --entra-app TENANT:CLIENT_ID:SECRET
+                register an app that authenticates with this client secret
+                (the secret is everything after the second ':'); repeatable
+  --entra-app-cert TENANT:CLIENT_ID:CERT_PEM_PATH
+                register an app that authenticates with assertions signed by
+                the key of this RSA certificate (PEM file, read at start-up)
+  --entra-app-federated TENANT:CLIENT_ID:ASSERTION
+                register an app that authenticates with exactly this
+                federated assertion (workload identity)
+                (the --entra-app* options for the same TENANT:CLIENT_ID add
+                up to one app with several credentials)
+  --token-lifetime SECS
+                expires_in of the access tokens issued (default 3599)
+  --managed-identity HEADER[:CLIENT_ID,...]
+                answer the managed identity endpoints; App Service requests
+                must send X-IDENTITY-HEADER: HEADER; CLIENT_IDs are the
+                user-assigned identities (a system-assigned one always exists)
+  --require-issued-tokens
+                Graph routes accept only unexpired tokens this emulator
+                issued for Graph (and --token T if given)
   -h, --help    print this help
 The --ca-out and --tls-* options imply --tls.
 
@@ -56,7 +84,12 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
                 None => Err(format!("{name} needs a value")),
             }
         };
-        if inline.is_some() && matches!(name.as_str(), "--tls" | "--tls-expired") {
+        if inline.is_some()
+            && matches!(
+                name.as_str(),
+                "--tls" | "--tls-expired" | "--require-issued-tokens"
+            )
+        {
             return Err(format!("{name} takes no value"));
         }
         match name.as_str() {
@@ -101,10 +134,94 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
                 }
                 config.token = Some(v);
             }
+            "--entra-app" | "--entra-app-cert" | "--entra-app-federated" => {
+                let v = value(&name)?;
+                let (tenant, client_id, credential) = split_app(&name, &v)?;
+                let app = app_entry(&mut config.entra_apps, tenant, client_id);
+                match name.as_str() {
+                    "--entra-app" => app.secret = Some(credential.to_owned()),
+                    "--entra-app-cert" => {
+                        let pem = std::fs::read_to_string(credential)
+                            .map_err(|e| format!("{name}: cannot read {credential:?}: {e}"))?;
+                        app.certificate_pem = Some(pem);
+                    }
+                    _ => app.federated_assertion = Some(credential.to_owned()),
+                }
+                app.validate().map_err(|e| format!("{name} {v:?}: {e}"))?;
+            }
+            "--token-lifetime" => {
+                let v = value("--token-lifetime")?;
+                let secs: u64 = v.parse().map_err(|_| {
+                    format!("invalid --token-lifetime {v:?}: expected whole seconds")
+                })?;
+                config.token_lifetime = Duration::from_secs(secs);
+            }
+            "--managed-identity" => {
+                let v = value("--managed-identity")?;
+                let (header, ids) = v.split_once(':').unwrap_or((&v, ""));
+                if header.is_empty() {
+                    return Err(format!(
+                        "invalid --managed-identity {v:?}: the identity header value is empty"
+                    ));
+                }
+                let client_ids: Vec<String> = if ids.is_empty() {
+                    Vec::new()
+                } else {
+                    ids.split(',').map(|id| id.trim().to_owned()).collect()
+                };
+                if client_ids.iter().any(String::is_empty) {
+                    return Err(format!(
+                        "invalid --managed-identity {v:?}: an empty client id"
+                    ));
+                }
+                config.managed_identity = Some(ManagedIdentity {
+                    identity_header: header.to_owned(),
+                    client_ids,
+                });
+            }
+            "--require-issued-tokens" => config.require_issued_tokens = true,
             other => return Err(format!("unexpected argument {other:?}")),
         }
     }
     Ok(Parsed::Run(config))
+}
+
+/// Splits `TENANT:CLIENT_ID:CREDENTIAL` (the credential may contain `:`).
+fn split_app<'a>(name: &str, v: &'a str) -> Result<(&'a str, &'a str, &'a str), String> {
+    let mut parts = v.splitn(3, ':');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(tenant), Some(client_id), Some(credential))
+            if !tenant.is_empty() && !client_id.is_empty() && !credential.is_empty() =>
+        {
+            Ok((tenant, client_id, credential))
+        }
+        _ => Err(format!(
+            "invalid {name} {v:?}: expected TENANT:CLIENT_ID:{}",
+            match name {
+                "--entra-app" => "SECRET",
+                "--entra-app-cert" => "CERT_PEM_PATH",
+                _ => "ASSERTION",
+            }
+        )),
+    }
+}
+
+/// The app being described for this tenant and client id, added if new.
+fn app_entry<'a>(apps: &'a mut Vec<EntraApp>, tenant: &str, client_id: &str) -> &'a mut EntraApp {
+    let index = apps
+        .iter()
+        .position(|a| {
+            a.tenant.eq_ignore_ascii_case(tenant) && a.client_id.eq_ignore_ascii_case(client_id)
+        })
+        .unwrap_or_else(|| {
+            apps.push(EntraApp {
+                tenant: tenant.to_owned(),
+                client_id: client_id.to_owned(),
+                ..EntraApp::default()
+            });
+            apps.len() - 1
+        });
+    &mut apps[index]
 }
 
 fn main() -> ExitCode {
@@ -241,5 +358,68 @@ mod tests {
         assert!(parse(&["--tls-names", "a,,b"]).is_err());
         assert!(parse(&["--tls-names"]).is_err());
         assert!(parse(&["--ca-out", ""]).is_err());
+    }
+
+    #[test]
+    fn parses_entra_options() {
+        let pem = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../core/tests/certs/entra-test-app.pem"
+        );
+        let Ok(Parsed::Run(c)) = parse(&[
+            "--entra-app",
+            "t1:app1:se:cr:et",
+            "--entra-app-cert",
+            &format!("t1:APP1:{pem}"),
+            "--entra-app-federated=t2:app2:eyJ.x.y",
+            "--token-lifetime",
+            "7200",
+            "--managed-identity",
+            "hdr:id-1, id-2",
+            "--require-issued-tokens",
+        ]) else {
+            panic!("should parse");
+        };
+        assert_eq!(c.entra_apps.len(), 2);
+        assert_eq!(c.entra_apps[0].secret.as_deref(), Some("se:cr:et"));
+        assert!(c.entra_apps[0]
+            .certificate_pem
+            .as_deref()
+            .unwrap()
+            .contains("BEGIN CERTIFICATE"));
+        assert_eq!(
+            c.entra_apps[1].federated_assertion.as_deref(),
+            Some("eyJ.x.y")
+        );
+        assert_eq!(c.token_lifetime, Duration::from_secs(7200));
+        let mi = c.managed_identity.unwrap();
+        assert_eq!(mi.identity_header, "hdr");
+        assert_eq!(mi.client_ids, ["id-1", "id-2"]);
+        assert!(c.require_issued_tokens);
+
+        let Ok(Parsed::Run(c)) = parse(&["--managed-identity", "hdr"]) else {
+            panic!("should parse");
+        };
+        assert!(c.managed_identity.unwrap().client_ids.is_empty());
+        assert!(parse(&["--entra-app", "t:c"])
+            .unwrap_err()
+            .contains("TENANT:CLIENT_ID:SECRET"));
+        assert!(parse(&["--entra-app", "t::s"]).is_err());
+        assert!(parse(&["--entra-app-cert", "t:c:/nonexistent.pem"])
+            .unwrap_err()
+            .contains("cannot read"));
+        assert!(parse(&[
+            "--entra-app-cert",
+            &format!(
+                "t:c:{}",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/src/main.rs")
+            )
+        ])
+        .unwrap_err()
+        .contains("certificate_pem"));
+        assert!(parse(&["--token-lifetime", "1.5"]).is_err());
+        assert!(parse(&["--managed-identity", ":id"]).is_err());
+        assert!(parse(&["--managed-identity", "h:a,,b"]).is_err());
+        assert!(parse(&["--require-issued-tokens=yes"]).is_err());
     }
 }

@@ -14,6 +14,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
 use crate::body::{Payload, RespBody};
+use crate::entra::{self, Endpoint, Entra, EntraReq};
 use crate::graph::{self, Ctx, GraphReq, Resp};
 use crate::{Fault, RecordedRequest, MAX_REQUEST_BODY};
 
@@ -32,13 +33,16 @@ pub(crate) struct Shared {
     started: Instant,
     pub(crate) base_url: String,
     pub(crate) token: Option<String>,
+    /// The emulated Entra ID (token endpoint, managed identity, issued tokens).
+    pub(crate) entra: Entra,
 }
 
 impl Shared {
-    pub(crate) fn new(base_url: String, token: Option<String>) -> Shared {
+    pub(crate) fn new(base_url: String, token: Option<String>, entra: entra::Setup) -> Shared {
         Shared {
             state: Mutex::new(State::default()),
             started: Instant::now(),
+            entra: Entra::new(entra, base_url.clone()),
             base_url,
             token,
         }
@@ -54,6 +58,7 @@ impl Shared {
 
     pub(crate) fn reset(&self) {
         *self.state() = State::default();
+        self.entra.reset();
     }
 
     /// Takes (one use of) the first queued fault matching the request.
@@ -262,7 +267,7 @@ async fn handle(
     shared.state().requests.push(RecordedRequest {
         method: method.clone(),
         path: raw_path.clone(),
-        headers,
+        headers: headers.clone(),
         body: String::from_utf8_lossy(&body).into_owned(),
         elapsed_ms,
     });
@@ -301,15 +306,28 @@ async fn handle(
         content_type: content_type.as_deref(),
         body: &body,
     };
+    // Token and managed identity requests go to the emulated Entra ID.
+    let entra_endpoint = entra::route(&path);
+    let entra_req = EntraReq {
+        method: &method,
+        path: &path,
+        query: raw_path.split_once('?').map(|(_, q)| q),
+        headers: &headers,
+        body: &body,
+    };
+    let answer = || match &entra_endpoint {
+        Some(endpoint) => entra::handle(&ctx, endpoint, &entra_req),
+        None => graph::handle(&ctx, &graph_req, true, None),
+    };
     let (resp, truncate) = match &fault {
         Some(f) if !f.item_indexes().is_empty() => {
             let resp = graph::handle(&ctx, &graph_req, true, Some(f));
             (resp, false)
         }
         Some(f) => {
-            let mut resp = match fault_response(&ctx, f) {
+            let mut resp = match fault_response(&ctx, f, entra_endpoint.as_ref()) {
                 Some(resp) => resp,
-                None => graph::handle(&ctx, &graph_req, true, None),
+                None => answer(),
             };
             if let Some(ra) = &f.retry_after {
                 resp.set_header("Retry-After", ra);
@@ -319,13 +337,14 @@ async fn handle(
             }
             (resp, f.truncate)
         }
-        None => (graph::handle(&ctx, &graph_req, true, None), false),
+        None => (answer(), false),
     };
     Ok(finish(&ctx, resp, truncate))
 }
 
-/// The answer a fault gives instead of processing, if it gives one.
-fn fault_response(ctx: &Ctx<'_>, f: &Fault) -> Option<Resp> {
+/// The answer a fault gives instead of processing, if it gives one; on an
+/// Entra endpoint its error is Entra-shaped.
+fn fault_response(ctx: &Ctx<'_>, f: &Fault, entra_endpoint: Option<&Endpoint>) -> Option<Resp> {
     if let Some(n) = f.body_bytes {
         let mut resp = Resp::new(f.status.unwrap_or(201), Payload::Pad(n));
         resp.set_header(
@@ -350,7 +369,10 @@ fn fault_response(ctx: &Ctx<'_>, f: &Fault) -> Option<Resp> {
         if (300..400).contains(&status) {
             return Some(Resp::new(status, Payload::Bytes(Bytes::new())));
         }
-        return Some(graph::fault_error(ctx, f, status));
+        return Some(match entra_endpoint {
+            Some(endpoint) => entra::fault_error(ctx, endpoint, f, status),
+            None => graph::fault_error(ctx, f, status),
+        });
     }
     None
 }
@@ -400,6 +422,9 @@ fn control_error(status: u16, message: &str) -> Resp {
 }
 
 fn control(shared: &Shared, method: &str, path: &str, body: &[u8]) -> Resp {
+    if let Some(resp) = entra::control(&shared.entra, method, path, body) {
+        return resp;
+    }
     match (method, path) {
         ("POST", "/_emulator/faults") => match parse_faults(body) {
             Ok(faults) => {
