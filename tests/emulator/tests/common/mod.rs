@@ -3,6 +3,8 @@
 //! connections, truncated bodies, exact bytes on the wire).
 #![allow(dead_code)]
 
+pub mod entra;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
