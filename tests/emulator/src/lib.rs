@@ -7,6 +7,12 @@
 //! [`Fault`]s (error statuses, delays, dropped connections, truncated or
 //! oversized bodies…) and lists the [`RecordedRequest`]s it received.
 //!
+//! It also plays Microsoft Entra ID for credential tests: the v2.0 token
+//! endpoint for registered [`EntraApp`]s (client secret, certificate
+//! assertion, federated assertion), the managed identity endpoints
+//! ([`ManagedIdentity`]), and, with [`EmulatorConfig::require_issued_tokens`],
+//! Graph routes that accept only the tokens it issued.
+//!
 //! Rust tests start it in-process with [`Emulator::start`]; other languages run
 //! the `graph-emulator` binary. With [`EmulatorConfig::tls`] it serves HTTPS
 //! with a throwaway CA ([`Emulator::ca_pem`]), including deliberately bad
@@ -143,7 +149,9 @@ pub struct Fault {
     /// `TooManyRequests`, 503 `serviceNotAvailable`, 504 `gatewayTimeout`, 500
     /// `generalException`, 400 `BadRequest`, 401 `InvalidAuthenticationToken`,
     /// 403 `Forbidden`, 404 `ResourceNotFound`, anything else `error`). A 3xx
-    /// status gets no body (combine with `headers` such as `Location`).
+    /// status gets no body (combine with `headers` such as `Location`). On the
+    /// Entra endpoints (token, managed identity) the error body is theirs
+    /// instead (see the README).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     /// Overrides the Graph error code (setting it alone implies status 500).
