@@ -18,6 +18,11 @@
 //! with a throwaway CA ([`Emulator::ca_pem`]), including deliberately bad
 //! certificates ([`TlsOptions`]). See the crate's README for the wire protocol.
 //!
+//! [`TunnelProxy`] is a CONNECT proxy that leads every tunnel to one loopback
+//! address (the emulator), so a client configured for Graph's own host, with
+//! a proxy from its environment, reaches the emulator without leaving
+//! loopback; the `tunnel-proxy` binary runs it for other languages.
+//!
 //! ```no_run
 //! use graph_emulator::{Emulator, EmulatorConfig, Fault};
 //!
@@ -45,8 +50,10 @@ mod entra;
 mod graph;
 mod server;
 mod tls;
+mod tunnel;
 
 use server::Shared;
+pub use tunnel::{ProxyCredentials, ProxyRequest, TunnelConfig, TunnelProxy};
 
 pub use entra::{EntraApp, ManagedIdentity, DEFAULT_TOKEN_LIFETIME, SYSTEM_ASSIGNED_CLIENT_ID};
 
