@@ -3,8 +3,11 @@
 //! fail, saying so, when it is missing). ureq tunnels with `CONNECT
 //! host:port` for http and https targets alike, so the emulator's plain
 //! http goes through the tunnel as Graph's https would. An environment proxy
-//! is never used for loopback, so every test names its proxy explicitly.
-//! Each test asserts what the proxy logged and what the emulator received.
+//! is never used for loopback, so every test names its proxy explicitly
+//! (env_proxy.rs covers the environment's). Each test asserts what the proxy
+//! logged and what the emulator received. An `https://` proxy (TLS to the
+//! proxy itself) is graph-emulator's `TunnelProxy`, which tinyproxy cannot
+//! be.
 
 mod common;
 
@@ -16,7 +19,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{builder, emulator, header, insight, TOKEN};
-use used_insight::{Error, TransportErrorKind, UsedInsight};
+use graph_emulator::{Emulator, EmulatorConfig, TlsOptions, TunnelConfig, TunnelProxy};
+use used_insight::{Client, Error, RetryPolicy, TransportErrorKind, UsedInsight};
 
 const PASSWORD: &str = "pr0xy-pa55-9d1e";
 
@@ -384,4 +388,103 @@ fn a_proxy_asking_for_credentials_gets_them_from_the_url() {
         "only the authorised create arrived"
     );
     assert_eq!(proxy.tunnels().len(), 3);
+}
+
+/// An HTTPS emulator, and a proxy serving `https://` with its own CA whose
+/// every tunnel leads to it.
+fn https_emulator_behind_an_https_proxy() -> (Emulator, TunnelProxy) {
+    let emu = Emulator::start(EmulatorConfig {
+        token: Some(TOKEN.into()),
+        tls: Some(TlsOptions::default()),
+        ..Default::default()
+    })
+    .expect("the emulator starts with TLS");
+    let mut config = TunnelConfig::to(SocketAddr::from((Ipv4Addr::LOCALHOST, emu.port())));
+    config.tls = true;
+    let proxy = TunnelProxy::start(config).expect("the proxy starts with TLS");
+    assert!(proxy.url().starts_with("https://"), "{}", proxy.url());
+    (emu, proxy)
+}
+
+#[test]
+fn an_https_proxy_is_reached_over_tls_and_tunnels_tls_to_the_emulator() {
+    let (emu, proxy) = https_emulator_behind_an_https_proxy();
+    let client = Client::builder()
+        .token(TOKEN)
+        .base_url(emu.base_url())
+        .add_root_certificates_pem(emu.ca_pem().unwrap())
+        .add_root_certificates_pem(proxy.ca_pem().unwrap())
+        .proxy(proxy.url())
+        .timeout(Duration::from_secs(10))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    assert!(format!("{client:?}").contains(proxy.url()), "{client:?}");
+
+    let created = client.create("alice@contoso.com", &insight()).unwrap();
+
+    assert!(created.id.is_some());
+    assert_eq!(proxy.connects(), [format!("127.0.0.1:{}", emu.port())]);
+    assert_eq!(emu.stored("alice@contoso.com").len(), 1);
+}
+
+#[test]
+fn an_https_proxy_with_an_untrusted_certificate_is_a_tls_error_and_nothing_is_sent() {
+    let (emu, proxy) = https_emulator_behind_an_https_proxy();
+    // The emulator's CA only: the proxy's certificate has an unknown issuer.
+    let err = Client::builder()
+        .token(TOKEN)
+        .base_url(emu.base_url())
+        .add_root_certificates_pem(emu.ca_pem().unwrap())
+        .proxy(proxy.url())
+        .timeout(Duration::from_secs(10))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap()
+        .create("alice@contoso.com", &insight())
+        .unwrap_err();
+
+    let Error::Transport(transport) = &err else {
+        panic!("expected a transport error, got {err:?}");
+    };
+    assert_eq!(transport.kind, TransportErrorKind::Tls, "{err}");
+    assert!(!transport.request_may_have_been_sent, "{err}");
+    assert!(!err.request_may_have_been_processed());
+    assert!(err.to_string().contains("nothing was sent"), "{err}");
+    assert!(
+        proxy.requests().is_empty(),
+        "no CONNECT before the handshake"
+    );
+    assert!(emu.requests().is_empty());
+}
+
+#[test]
+fn a_proxy_that_cannot_be_reached_is_a_connect_error_naming_it_and_nothing_is_sent() {
+    let emu = emulator();
+    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port();
+    let closed = format!("http://127.0.0.1:{port}");
+    let err = builder(&emu)
+        .proxy(format!("http://proxyuser:{PASSWORD}@127.0.0.1:{port}"))
+        .build()
+        .unwrap()
+        .create("alice", &insight())
+        .unwrap_err();
+
+    let Error::Transport(transport) = &err else {
+        panic!("expected a transport error, got {err:?}");
+    };
+    assert_eq!(transport.kind, TransportErrorKind::Connect, "{err}");
+    assert!(!transport.request_may_have_been_sent, "{err}");
+    assert!(!err.request_may_have_been_processed());
+    let message = err.to_string();
+    assert!(
+        message.contains(&format!("cannot reach the proxy {closed}"))
+            && message.contains("nothing was sent")
+            && !message.contains(PASSWORD),
+        "{message}"
+    );
+    assert!(emu.requests().is_empty());
 }
