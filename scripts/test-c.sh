@@ -4,9 +4,11 @@
 # static) and installs it into a scratch prefix exactly as users do
 # (scripts/install-c.sh), compiles the C tests as C99 and as C++11 with
 # -Wall -Wextra -Wpedantic -Werror, and runs them against graph-emulator
-# (plain HTTP, plus three HTTPS ones: trusted, wrong name, expired) and two
-# tinyproxy CONNECT proxies (one allowing every port, one only 443) under
-# valgrind and once with ASan/UBSan. Exits non-zero on any failure.
+# (plain HTTP, plus three HTTPS ones: trusted, wrong name, expired), two
+# tinyproxy CONNECT proxies (one allowing every port, one only 443) and
+# graph-emulator's tunnel-proxy (for the environment's proxy, pinned to the
+# trusted HTTPS emulator) under valgrind and once with ASan/UBSan. Exits
+# non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${CARGO_BUILD_JOBS:-2}
@@ -120,7 +122,7 @@ fi
 
 # --- emulators ---------------------------------------------------------------
 step "starting graph-emulator: plain HTTP, and HTTPS trusted, for another name, expired"
-cargo build -j"$jobs" -p graph-emulator
+cargo build -j"$jobs" -p graph-emulator # both binaries: graph-emulator, tunnel-proxy
 token="c-tests-$$"
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 
@@ -158,7 +160,9 @@ start_emulator() {
 start_emulator plain
 url=$emu_url
 export USED_INSIGHT_TEST_URL="$url" USED_INSIGHT_TEST_TOKEN="$token"
-start_emulator tls --tls
+# Its certificate also names Graph's own host and the IPv4-mapped 127.0.0.1,
+# which the tunnel proxy below leads clients of to it (test_env_proxy_*).
+start_emulator tls --tls-names localhost,127.0.0.1,::1,graph.microsoft.com,::ffff:127.0.0.1
 export USED_INSIGHT_TEST_TLS_URL="$emu_url" USED_INSIGHT_TEST_TLS_CA="$emu_ca"
 start_emulator wrong-name --tls-names wrong.example
 export USED_INSIGHT_TEST_TLS_WRONG_NAME_URL="$emu_url" USED_INSIGHT_TEST_TLS_WRONG_NAME_CA="$emu_ca"
@@ -223,8 +227,29 @@ start_proxy refusing 'ConnectPort 443'
 export USED_INSIGHT_TEST_REFUSING_PROXY_URL="$proxy_url" \
   USED_INSIGHT_TEST_REFUSING_PROXY_LOG="$proxy_log"
 
+step "starting tunnel-proxy: every CONNECT, whatever its host, to the trusted HTTPS emulator"
+tunnel_out="$work/tunnel-proxy.out"
+: >"$tunnel_out"
+"$target_dir/debug/tunnel-proxy" --to "$USED_INSIGHT_TEST_TLS_URL" >"$tunnel_out" &
+emulator_pids+=("$!")
+tunnel_url=
+for _ in $(seq 300); do
+  tunnel_url=$(sed -n 's/^listening on //p' "$tunnel_out")
+  [ -n "$tunnel_url" ] && break
+  kill -0 "${emulator_pids[${#emulator_pids[@]}-1]}" 2>/dev/null || break
+  sleep 0.1
+done
+case "$tunnel_url" in
+  http://127.0.0.1:*) echo "tunnel-proxy at $tunnel_url, output $tunnel_out" ;;
+  *) echo "error: tunnel-proxy did not announce its URL (got: '$(cat "$tunnel_out")')" >&2
+     exit 1 ;;
+esac
+export USED_INSIGHT_TEST_TUNNEL_URL="$tunnel_url" USED_INSIGHT_TEST_TUNNEL_OUT="$tunnel_out"
+
 # --- run ---------------------------------------------------------------------
-valgrind=(valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect,possible
+# --num-callers: deep enough for tests/c/valgrind.supp's frames to be seen
+# when TLS runs inside a CONNECT tunnel (ureq's transports stack up).
+valgrind=(valgrind -q --error-exitcode=1 --num-callers=40 --leak-check=full --show-leak-kinds=definite,indirect,possible
   --errors-for-leak-kinds=definite,indirect,possible --suppressions=tests/c/valgrind.supp)
 
 step "C tests under valgrind"

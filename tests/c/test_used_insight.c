@@ -19,6 +19,12 @@
  * one allowing every port and one with `ConnectPort 443` only, each given by
  * its URL and its log file (LogLevel Info): USED_INSIGHT_TEST_PROXY_URL and
  * USED_INSIGHT_TEST_PROXY_LOG, the same with REFUSING_PROXY.
+ *
+ * The test_env_proxy_* tests also need graph-emulator's tunnel-proxy leading
+ * every tunnel to the trusted HTTPS emulator, whose certificate must also
+ * name graph.microsoft.com and ::ffff:127.0.0.1 (--tls-names): its URL in
+ * USED_INSIGHT_TEST_TUNNEL_URL, and in USED_INSIGHT_TEST_TUNNEL_OUT the file
+ * its stdout goes to (one line per request).
  */
 #define _POSIX_C_SOURCE 200112L
 
@@ -1407,19 +1413,20 @@ static void test_tls_system_roots_follow_ssl_cert_file(void) {
 
 /* ---------------------------------------------- networks: real proxies */
 
-/* A tinyproxy started by scripts/test-c.sh: its URL and its log file, from
- * two environment variables. Its log grows across runs (valgrind, C++, ASan),
- * so a test reads only what was logged after it began. */
+/* A proxy started by scripts/test-c.sh (a tinyproxy, or graph-emulator's
+ * tunnel-proxy): its URL and its log file (for tunnel-proxy, its stdout),
+ * from two environment variables. The log grows across runs (valgrind, C++,
+ * ASan), so a test reads only what was logged after it began. */
 typedef struct {
   const char *url_variable;
   const char *log_variable;
   const char *url;
   const char *log;
-} tinyproxy;
+} logged_proxy;
 
-static tinyproxy allowing_proxy = {"USED_INSIGHT_TEST_PROXY_URL", "USED_INSIGHT_TEST_PROXY_LOG",
+static logged_proxy allowing_proxy = {"USED_INSIGHT_TEST_PROXY_URL", "USED_INSIGHT_TEST_PROXY_LOG",
                                    NULL, NULL};
-static tinyproxy refusing_proxy = {"USED_INSIGHT_TEST_REFUSING_PROXY_URL",
+static logged_proxy refusing_proxy = {"USED_INSIGHT_TEST_REFUSING_PROXY_URL",
                                    "USED_INSIGHT_TEST_REFUSING_PROXY_LOG", NULL, NULL};
 
 /* The proxy's credentials in the tests' URLs; tinyproxy without BasicAuth
@@ -1429,7 +1436,7 @@ static const char *const PROXY_PASSWORD = "secret";
 
 /* At the start of a test using `proxy`: it must have been given (else the
  * test fails, naming the variables). Returns whether to go on. */
-static int proxy_ready(const tinyproxy *proxy) {
+static int proxy_ready(const logged_proxy *proxy) {
   if (proxy->url == NULL || proxy->log == NULL) {
     char what[256];
     snprintf(what, sizeof what, "%s and %s are not set (scripts/test-c.sh sets them)",
@@ -1441,7 +1448,7 @@ static int proxy_ready(const tinyproxy *proxy) {
 }
 
 /* How long the proxy's log is now. */
-static size_t proxy_log_length(const tinyproxy *proxy) {
+static size_t proxy_log_length(const logged_proxy *proxy) {
   char *log = read_text_file(proxy->log);
   size_t len = log != NULL ? strlen(log) : 0;
   CHECK(log != NULL);
@@ -1451,7 +1458,7 @@ static size_t proxy_log_length(const tinyproxy *proxy) {
 
 /* What the proxy logged from offset `since` on (malloc'd, caller frees;
  * an empty string if nothing, never NULL unless out of memory). */
-static char *proxy_log_since(const tinyproxy *proxy, size_t since) {
+static char *proxy_log_since(const logged_proxy *proxy, size_t since) {
   char *log = read_text_file(proxy->log);
   size_t len;
   CHECK(log != NULL);
@@ -1475,7 +1482,7 @@ static size_t tunnels_to(const char *log, int port) {
 }
 
 /* The proxy's URL with PROXY_USER:PROXY_PASSWORD@ in it. */
-static void proxy_url_with_password(const tinyproxy *proxy, char *buf, size_t buf_len) {
+static void proxy_url_with_password(const logged_proxy *proxy, char *buf, size_t buf_len) {
   const char *scheme = "http://";
   const char *rest = proxy->url;
   if (strncmp(rest, scheme, strlen(scheme)) == 0) {
@@ -1652,6 +1659,205 @@ static void test_proxy_credentials_in_the_url_work_and_show_in_no_error(void) {
 
   used_insight_error_free(err);
   used_insight_options_free(options);
+}
+
+/* ------------------------------------------ networks: the environment's proxy */
+
+/* graph-emulator's tunnel-proxy, leading every tunnel to tls_emulator. Its
+ * output gets one line per request, written before it is answered:
+ * "CONNECT graph.microsoft.com:443 user=- status=200". */
+static logged_proxy tunnel_proxy = {"USED_INSIGHT_TEST_TUNNEL_URL", "USED_INSIGHT_TEST_TUNNEL_OUT",
+                                    NULL, NULL};
+
+/* Core never takes the environment's proxy for a loopback base URL, and the
+ * tests talk only to loopback. So these use Graph's own host (no base URL:
+ * the default cloud), which only the tunnel takes to the emulator, and
+ * https://[::ffff:127.0.0.1]:PORT, the IPv4-mapped form of 127.0.0.1:
+ * loopback, yet not exempted by core's rule. A direct connection to Graph's
+ * host would leave loopback, so it is risked only once the same environment
+ * was seen at work on the mapped address. */
+static const char *const GRAPH_TUNNEL = "CONNECT graph.microsoft.com:443 user=- status=200";
+
+static const char *const ENVIRONMENT_PROXY_VARIABLES[] = {
+    "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy",
+    "HTTP_PROXY",  "http_proxy",  "NO_PROXY",  "no_proxy"};
+#define ENVIRONMENT_PROXY_VARIABLE_COUNT \
+  (sizeof ENVIRONMENT_PROXY_VARIABLES / sizeof ENVIRONMENT_PROXY_VARIABLES[0])
+
+/* Saves every proxy variable (malloc'd copies, or NULL) and unsets it. */
+static void clear_proxy_environment(char **saved) {
+  size_t i;
+  for (i = 0; i < ENVIRONMENT_PROXY_VARIABLE_COUNT; i++) {
+    const char *value = getenv(ENVIRONMENT_PROXY_VARIABLES[i]);
+    saved[i] = NULL;
+    if (value != NULL) {
+      saved[i] = (char *)malloc(strlen(value) + 1);
+      CHECK(saved[i] != NULL);
+      if (saved[i] != NULL) {
+        memcpy(saved[i], value, strlen(value) + 1);
+      }
+    }
+    CHECK(unsetenv(ENVIRONMENT_PROXY_VARIABLES[i]) == 0);
+  }
+}
+
+/* Puts back what clear_proxy_environment saved, and frees it. */
+static void restore_proxy_environment(char **saved) {
+  size_t i;
+  for (i = 0; i < ENVIRONMENT_PROXY_VARIABLE_COUNT; i++) {
+    if (saved[i] != NULL) {
+      CHECK(setenv(ENVIRONMENT_PROXY_VARIABLES[i], saved[i], 1) == 0);
+    } else {
+      CHECK(unsetenv(ENVIRONMENT_PROXY_VARIABLES[i]) == 0);
+    }
+    free(saved[i]);
+  }
+}
+
+/* The tunnel proxy and tls_emulator are there (the emulator reset), and
+ * `mapped_url` is https://[::ffff:127.0.0.1]:PORT with tls_emulator's port,
+ * `mapped_tunnel` the line a tunnel to it prints. */
+static int env_proxy_ready(char *mapped_url, size_t url_len, char *mapped_tunnel,
+                           size_t tunnel_len) {
+  int port = 0;
+  if (!proxy_ready(&tunnel_proxy) || !https_emulator_ready(&tls_emulator)) {
+    return 0;
+  }
+  if (sscanf(tls_emulator.url, "https://127.0.0.1:%d", &port) != 1) {
+    fail_at(__LINE__, "USED_INSIGHT_TEST_TLS_URL is not https://127.0.0.1:PORT");
+    return 0;
+  }
+  snprintf(mapped_url, url_len, "https://[::ffff:127.0.0.1]:%d", port);
+  snprintf(mapped_tunnel, tunnel_len, "CONNECT [::ffff:127.0.0.1]:%d user=- status=200", port);
+  return 1;
+}
+
+/* Options trusting tls_emulator's CA, for `url` (NULL: the default cloud,
+ * https://graph.microsoft.com). Made after the environment is set: the
+ * client reads it when it is made. */
+static used_insight_options *env_proxy_options(const char *url) {
+  used_insight_options *options = used_insight_options_new();
+  CHECK(options != NULL);
+  if (url != NULL) {
+    CHECK_STATUS(used_insight_options_set_base_url(options, url), USED_INSIGHT_STATUS_OK, NULL);
+  }
+  CHECK_STATUS(used_insight_options_set_token(options, token), USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_STATUS(used_insight_options_add_root_certificates_file(options, tls_emulator.ca),
+               USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_STATUS(used_insight_options_set_max_retries(options, 0), USED_INSIGHT_STATUS_OK, NULL);
+  return options;
+}
+
+/* One create_fields for `url` with the environment as it is now; returns
+ * whether it succeeded, with exactly `tunnel` printed by the tunnel proxy
+ * (NULL: no tunnel at all) and one more request on tls_emulator. */
+static int created_with_tunnel(const char *url, const char *tunnel) {
+  used_insight_options *options = env_proxy_options(url);
+  used_insight_error *err = NULL;
+  size_t since = proxy_log_length(&tunnel_proxy);
+  size_t before = https_emulator_request_count(&tls_emulator);
+  uint32_t status = create_fields_with(options, &err);
+  char *log = proxy_log_since(&tunnel_proxy, since);
+  int ok = status == USED_INSIGHT_STATUS_OK &&
+           count(log, "CONNECT ") == (tunnel != NULL ? 1u : 0u) &&
+           (tunnel == NULL || count(log, tunnel) == 1) &&
+           https_emulator_request_count(&tls_emulator) == before + 1;
+
+  CHECK_STATUS(status, USED_INSIGHT_STATUS_OK, err);
+  if (!ok) {
+    char what[512];
+    snprintf(what, sizeof what, "%s: expected %s, the proxy printed: %s",
+             url != NULL ? url : "the default cloud", tunnel != NULL ? tunnel : "no tunnel",
+             log != NULL ? log : "(unreadable)");
+    fail_at(__LINE__, what);
+  }
+  free(log);
+  used_insight_error_free(err);
+  used_insight_options_free(options);
+  return ok;
+}
+
+/* HTTPS_PROXY, then https_proxy, alone: Graph's own host through the tunnel
+ * to the emulator, which received it for graph.microsoft.com. */
+static void test_env_proxy_https_proxy_tunnels_graphs_own_host(void) {
+  static const char *const NAMES[] = {"HTTPS_PROXY", "https_proxy"};
+  char *saved[ENVIRONMENT_PROXY_VARIABLE_COUNT];
+  char mapped_url[128], mapped_tunnel[128];
+  char *requests;
+  size_t i;
+
+  if (!env_proxy_ready(mapped_url, sizeof mapped_url, mapped_tunnel, sizeof mapped_tunnel)) {
+    return;
+  }
+  clear_proxy_environment(saved);
+  for (i = 0; i < sizeof NAMES / sizeof NAMES[0]; i++) {
+    CHECK(setenv(NAMES[i], tunnel_proxy.url, 1) == 0);
+    if (created_with_tunnel(mapped_url, mapped_tunnel)) {
+      created_with_tunnel(NULL, GRAPH_TUNNEL);
+    }
+    CHECK(unsetenv(NAMES[i]) == 0);
+  }
+  restore_proxy_environment(saved);
+
+  requests = https_emulator_requests(&tls_emulator);
+  CHECK(count(requests, "\"host\":\"graph.microsoft.com\"") == 2);
+  CHECK(count(requests, "\"path\":\"/v1.0/users/alice@contoso.com/insights/used\"") == 4);
+  free(requests);
+}
+
+/* ALL_PROXY (no HTTPS_PROXY) is the fallback. */
+static void test_env_proxy_all_proxy_is_the_fallback(void) {
+  char *saved[ENVIRONMENT_PROXY_VARIABLE_COUNT];
+  char mapped_url[128], mapped_tunnel[128];
+
+  if (!env_proxy_ready(mapped_url, sizeof mapped_url, mapped_tunnel, sizeof mapped_tunnel)) {
+    return;
+  }
+  clear_proxy_environment(saved);
+  CHECK(setenv("ALL_PROXY", tunnel_proxy.url, 1) == 0);
+  if (created_with_tunnel(mapped_url, mapped_tunnel)) {
+    created_with_tunnel(NULL, GRAPH_TUNNEL);
+  }
+  restore_proxy_environment(saved);
+}
+
+/* NO_PROXY written as people write it (spaces around the entries) and
+ * listing the address: the create goes straight to the emulator, no tunnel;
+ * without it, the same create goes through the tunnel. A direct attempt
+ * where nothing listens is a connect error, nothing sent, no proxy named. */
+static void test_env_proxy_no_proxy_listing_the_address_goes_direct(void) {
+  char *saved[ENVIRONMENT_PROXY_VARIABLE_COUNT];
+  char mapped_url[128], mapped_tunnel[128], closed_url[128];
+  used_insight_options *options;
+  used_insight_error *err = NULL;
+  size_t since;
+  char *log;
+
+  if (!env_proxy_ready(mapped_url, sizeof mapped_url, mapped_tunnel, sizeof mapped_tunnel)) {
+    return;
+  }
+  clear_proxy_environment(saved);
+  CHECK(setenv("HTTPS_PROXY", tunnel_proxy.url, 1) == 0);
+  created_with_tunnel(mapped_url, mapped_tunnel);
+  CHECK(setenv("NO_PROXY", " example.org , ::ffff:127.0.0.1 ", 1) == 0);
+  created_with_tunnel(mapped_url, NULL);
+
+  snprintf(closed_url, sizeof closed_url, "https://[::ffff:127.0.0.1]:%d", closed_port());
+  since = proxy_log_length(&tunnel_proxy);
+  options = env_proxy_options(closed_url);
+  CHECK_STATUS(create_fields_with(options, &err), USED_INSIGHT_STATUS_TRANSPORT, err);
+  CHECK(err != NULL);
+  CHECK_KIND(err, USED_INSIGHT_TRANSPORT_KIND_CONNECT);
+  CHECK(!used_insight_error_request_may_have_been_processed(err));
+  CHECK(contains(used_insight_error_message(err), "nothing was sent"));
+  CHECK(!contains(used_insight_error_message(err), "proxy"));
+  log = proxy_log_since(&tunnel_proxy, since);
+  CHECK(count(log, "CONNECT ") == 0);
+  free(log);
+  used_insight_error_free(err);
+  used_insight_options_free(options);
+  restore_proxy_environment(saved);
+  CHECK(https_emulator_request_count(&tls_emulator) == 2);
 }
 
 /* A token source shared by threads: counts its calls under a lock. */
@@ -2252,6 +2458,9 @@ static const test_case TESTS[] = {
     TEST(test_proxy_tunnels_https_to_the_tls_emulator_with_its_ca),
     TEST(test_proxy_refusing_the_tunnel_is_transport_kind_proxy_nothing_sent),
     TEST(test_proxy_credentials_in_the_url_work_and_show_in_no_error),
+    TEST(test_env_proxy_https_proxy_tunnels_graphs_own_host),
+    TEST(test_env_proxy_all_proxy_is_the_fallback),
+    TEST(test_env_proxy_no_proxy_listing_the_address_goes_direct),
     TEST(test_token_callback_is_called_before_every_attempt),
     TEST(test_token_callback_failure_is_reported_and_nothing_sent),
     TEST(test_eight_threads_share_one_client),
@@ -2297,6 +2506,8 @@ int main(int argc, char **argv) {
   allowing_proxy.log = getenv(allowing_proxy.log_variable);
   refusing_proxy.url = getenv(refusing_proxy.url_variable);
   refusing_proxy.log = getenv(refusing_proxy.log_variable);
+  tunnel_proxy.url = getenv(tunnel_proxy.url_variable);
+  tunnel_proxy.log = getenv(tunnel_proxy.log_variable);
   for (i = 0; i < sizeof TESTS / sizeof TESTS[0]; i++) {
     if (!selected(TESTS[i].name, argc, argv)) {
       continue;
