@@ -18,6 +18,11 @@ this workspace (scripts/test-python.sh builds it).
   using it fails, saying so, when it is missing) on free loopback ports,
   each with its config and log in a temporary directory; all stopped after
   the test.
+- ``graph_emu``: an HTTPS emulator of its own whose certificate also names
+  Graph's own host and ``::ffff:127.0.0.1``; ``tunnel_proxy``: starts
+  graph-emulator's ``tunnel-proxy`` (next to the emulator binary), which
+  leads every CONNECT, whatever its host, to one emulator, and prints a line
+  per request (read back with ``requests()``/``connects()``).
 """
 
 from __future__ import annotations
@@ -330,6 +335,96 @@ def tinyproxy() -> Iterator[Callable[..., Tinyproxy]]:
             proxy.stop()
         for directory in directories:
             directory.cleanup()
+
+
+@pytest.fixture
+def graph_emu() -> Iterator[Emulator]:
+    """HTTPS with a certificate from the CA for 127.0.0.1 (its controls),
+    graph.microsoft.com and ::ffff:127.0.0.1, the hosts the tunnel proxy
+    brings clients to it for."""
+    emulator = start_emulator("--tls-names", "127.0.0.1,graph.microsoft.com,::ffff:127.0.0.1")
+    yield emulator
+    emulator.stop()
+
+
+class TunnelProxy:
+    """A running ``tunnel-proxy --to EMULATOR``; its stdout goes to
+    ``output``: the announcement, then one line per request, written before
+    the request is answered (``CONNECT graph.microsoft.com:443 user=-
+    status=200``)."""
+
+    def __init__(self, process: subprocess.Popen[bytes], output: Path, url: str, ca_path: Path | None) -> None:
+        self.process = process
+        self.output = output
+        self.url = url
+        self.ca_path = ca_path
+
+    def url_with(self, user: str, password: str) -> str:
+        scheme, rest = self.url.split("://", 1)
+        return f"{scheme}://{user}:{password}@{rest}"
+
+    def requests(self) -> list[str]:
+        """Every request line so far, in order."""
+        lines = self.output.read_text(encoding="utf-8").splitlines()
+        return [line for line in lines if not line.startswith(("listening on ", "ca "))]
+
+    def connects(self) -> list[str]:
+        """The targets of the CONNECT requests so far, whatever was answered."""
+        return [line.split(" ")[1] for line in self.requests() if line.startswith("CONNECT ")]
+
+    def stop(self) -> None:
+        """SIGTERM, then expect a clean exit (status 0)."""
+        try:
+            self.process.send_signal(signal.SIGTERM)
+            assert self.process.wait(timeout=10) == 0
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def tunnel_proxy() -> Iterator[Callable[..., TunnelProxy]]:
+    """``tunnel_proxy(emulator, *options)`` starts a tunnel proxy to that
+    emulator for this test (options: ``--tls``, ``--basic USER:PASSWORD``);
+    all stopped after it."""
+    binary = emulator_binary().with_name("tunnel-proxy")
+    if not binary.exists():
+        pytest.fail(f"{binary} is missing: run `cargo build -p graph-emulator` first")
+    started: list[TunnelProxy] = []
+    directory = tempfile.TemporaryDirectory(prefix="tunnel-proxy-")
+
+    def start(emulator: Emulator, *options: str) -> TunnelProxy:
+        output = Path(directory.name) / f"proxy-{len(started)}.out"
+        with open(output, "wb") as out:
+            process = subprocess.Popen(
+                [str(binary), "--to", emulator.base_url, *options],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+            )
+        tls = "--tls" in options
+        deadline = time.monotonic() + 10
+        while True:
+            lines = output.read_text(encoding="utf-8").splitlines()
+            if len(lines) >= (2 if tls else 1) or process.poll() is not None or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        url = lines[0].removeprefix("listening on ") if lines else ""
+        ca = Path(lines[1].removeprefix("ca ")) if tls and len(lines) > 1 else None
+        if not url.startswith("https://" if tls else "http://") or (tls and ca is None):
+            process.kill()
+            process.wait()
+            pytest.fail(f"tunnel-proxy {' '.join(options)} did not start: {lines!r}")
+        proxy = TunnelProxy(process, output, url, ca)
+        started.append(proxy)
+        return proxy
+
+    try:
+        yield start
+    finally:
+        for proxy in started:
+            proxy.stop()
+        directory.cleanup()
 
 
 @pytest.fixture

@@ -3,13 +3,24 @@
 and these tests fail, saying so, when it is missing). The client tunnels
 with ``CONNECT host:port`` for http and https targets alike, so the
 emulator's plain http goes through the tunnel as Graph's https would. An
-environment proxy is never used for loopback, so every test names its proxy
-explicitly. Each test checks what the proxy logged and what the emulator
-received. The same cases as core/tests/proxy.rs, and HTTPS through the
-tunnel (graph-emulator --tls)."""
+environment proxy is never used for loopback, so these tests name their
+proxy explicitly. Each test checks what the proxy logged and what the
+emulator received. The same cases as core/tests/proxy.rs, and HTTPS through
+the tunnel (graph-emulator --tls).
+
+The proxy taken from the environment is tested with graph-emulator's
+tunnel-proxy (the ``tunnel_proxy`` fixture), which leads every CONNECT to
+one emulator whatever host it names: a client left on the default cloud,
+https://graph.microsoft.com, reaches the emulator only through the proxy
+its environment names, and nothing leaves loopback. A direct connection to
+Graph's host would, so one is risked only after the same environment was
+seen at work on https://[::ffff:127.0.0.1]:PORT, the IPv4-mapped 127.0.0.1:
+loopback, yet not exempted by core's rule; NO_PROXY is proven on that
+address. The same tunnel proxy with --tls is an https:// proxy."""
 
 from __future__ import annotations
 
+import socket
 import urllib.parse
 from typing import Any, Callable
 
@@ -23,9 +34,10 @@ from used_insight import (
     used_insight_create_many,
 )
 
-from conftest import TOKEN, Emulator, Tinyproxy
+from conftest import TOKEN, Emulator, Tinyproxy, TunnelProxy
 
 StartProxy = Callable[..., Tinyproxy]
+StartTunnel = Callable[..., TunnelProxy]
 
 USER = "proxyuser"
 PASSWORD = "pr0xy-pa55-9d1e"
@@ -235,3 +247,181 @@ def test_https_through_the_proxy_still_checks_the_certificate(
     assert "nothing was sent" in str(error)
     assert proxy.tunnels() == [target(https_emu)], proxy.log()
     assert https_emu.requests() == []
+
+
+# ------------------------------------------------ the environment's proxy
+
+ENVIRONMENT_PROXY_VARIABLES = [
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "NO_PROXY",
+    "no_proxy",
+]
+GRAPH = "graph.microsoft.com:443"
+
+
+def only_these_proxy_variables(monkeypatch: pytest.MonkeyPatch, **variables: str) -> None:
+    """The proxy variables exactly as given (the others unset), until the
+    test ends. A Client reads them when it is made."""
+    for name in ENVIRONMENT_PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+
+
+def mapped(emu: Emulator) -> tuple[str, str]:
+    """The emulator as https://[::ffff:127.0.0.1]:PORT, and as a CONNECT target."""
+    port = urllib.parse.urlsplit(emu.base_url).port
+    return f"https://[::ffff:127.0.0.1]:{port}", f"[::ffff:127.0.0.1]:{port}"
+
+
+def create(emu: Emulator, insight: UsedInsight, user: str, base_url: str | None = None, **settings: Any) -> None:
+    """One create with the environment as it is now, trusting emu's CA
+    (unless ``ca_file`` says otherwise); the emulator stored it."""
+    if base_url is not None:
+        settings["base_url"] = base_url
+    settings.setdefault("ca_file", emu.ca_path)
+    with Client(token=TOKEN, max_retries=0, **settings) as client:
+        created = client.create(user, insight)
+    assert [s["id"] for s in emu.stored(user)] == [created.id]
+
+
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"])
+def test_the_environment_s_proxy_tunnels_graph_s_own_host_to_the_emulator(
+    graph_emu: Emulator,
+    insight: UsedInsight,
+    tunnel_proxy: StartTunnel,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+) -> None:
+    proxy = tunnel_proxy(graph_emu)
+    only_these_proxy_variables(monkeypatch, **{variable: proxy.url})
+    url, target = mapped(graph_emu)
+
+    create(graph_emu, insight, "mapped@contoso.com", url)
+    assert proxy.connects() == [target], "the environment's proxy is at work"
+    create(graph_emu, insight, "alice@contoso.com")  # the default cloud
+
+    assert proxy.requests() == [f"CONNECT {target} user=- status=200", f"CONNECT {GRAPH} user=- status=200"]
+    hosts = [r["headers"]["host"] for r in graph_emu.requests() if r["method"] == "POST"]
+    assert hosts == [target, "graph.microsoft.com"]
+
+
+def test_lowercase_https_proxy_wins_and_credentials_reach_the_proxy_only(
+    graph_emu: Emulator, insight: UsedInsight, tunnel_proxy: StartTunnel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = tunnel_proxy(graph_emu, "--basic", f"{USER}:{PASSWORD}")
+    refusing = tunnel_proxy(graph_emu, "--basic", f"{USER}:another")
+    only_these_proxy_variables(
+        monkeypatch, https_proxy=proxy.url_with(USER, PASSWORD), HTTPS_PROXY=refusing.url_with(USER, PASSWORD)
+    )
+    url, target = mapped(graph_emu)
+
+    create(graph_emu, insight, "mapped@contoso.com", url)
+    assert proxy.connects() == [target]
+    create(graph_emu, insight, "alice@contoso.com")
+
+    assert proxy.requests() == [f"CONNECT {target} user={USER} status=200", f"CONNECT {GRAPH} user={USER} status=200"]
+    assert refusing.requests() == []
+    assert all(PASSWORD not in value for r in graph_emu.requests() for value in r["headers"].values())
+
+
+def test_an_environment_proxy_asking_for_other_credentials_is_a_proxy_error_nothing_sent(
+    graph_emu: Emulator, insight: UsedInsight, tunnel_proxy: StartTunnel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = tunnel_proxy(graph_emu, "--basic", f"{USER}:{PASSWORD}")
+    only_these_proxy_variables(monkeypatch, HTTPS_PROXY=proxy.url_with(USER, "wrong-password"))
+    url, target = mapped(graph_emu)
+
+    error = refused(Client(token=TOKEN, base_url=url, ca_file=graph_emu.ca_path, max_retries=0), insight)
+
+    assert (error.kind, error.request_may_have_been_processed) == ("proxy", False), error
+    assert proxy.url in str(error) and "407" in str(error) and "nothing was sent" in str(error), error
+    assert "wrong-password" not in str(error) and "wrong-password" not in repr(error)
+    assert proxy.requests() == [f"CONNECT {target} user={USER} status=407"]
+    assert graph_emu.requests() == []
+
+
+@pytest.mark.parametrize("variable", ["NO_PROXY", "no_proxy"])
+@pytest.mark.parametrize("no_proxy", [" example.org , ::ffff:127.0.0.1 ", "example.org,::ffff:127.0.0.0/104"])
+def test_no_proxy_listing_the_address_goes_direct(
+    graph_emu: Emulator,
+    insight: UsedInsight,
+    tunnel_proxy: StartTunnel,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    no_proxy: str,
+) -> None:
+    proxy = tunnel_proxy(graph_emu)
+    url, target = mapped(graph_emu)
+    only_these_proxy_variables(monkeypatch, HTTPS_PROXY=proxy.url)
+    create(graph_emu, insight, "via-proxy@contoso.com", url)
+    assert proxy.connects() == [target]
+
+    monkeypatch.setenv(variable, no_proxy)
+    create(graph_emu, insight, "direct@contoso.com", url)
+
+    assert proxy.connects() == [target], "no tunnel for the listed address"
+    assert len(graph_emu.requests()) == 4  # two creates, two reads of what was stored
+
+
+def test_a_direct_attempt_where_nothing_listens_is_a_connect_error_nothing_sent(
+    graph_emu: Emulator, insight: UsedInsight, tunnel_proxy: StartTunnel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = tunnel_proxy(graph_emu)
+    only_these_proxy_variables(monkeypatch, HTTPS_PROXY=proxy.url, NO_PROXY="::ffff:127.0.0.1")
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+
+    client = Client(token=TOKEN, base_url=f"https://[::ffff:127.0.0.1]:{port}", max_retries=0)
+    error = refused(client, insight)
+
+    assert (error.kind, error.request_may_have_been_processed) == ("connect", False), error
+    assert "nothing was sent" in str(error) and "proxy" not in str(error), error
+    assert proxy.requests() == []
+
+
+def test_an_https_proxy_is_reached_over_tls(
+    graph_emu: Emulator, insight: UsedInsight, tunnel_proxy: StartTunnel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = tunnel_proxy(graph_emu, "--tls")
+    assert proxy.url.startswith("https://")
+    assert proxy.ca_path is not None and graph_emu.ca_path is not None
+    only_these_proxy_variables(monkeypatch)
+    roots = [graph_emu.ca_path, proxy.ca_path]
+
+    with Client(token=TOKEN, base_url=graph_emu.base_url, ca_file=roots, proxy=proxy.url, max_retries=0) as client:
+        assert repr(client).endswith(f", proxy='{proxy.url}')"), repr(client)
+        created = client.create("alice@contoso.com", insight)
+
+    assert created.id
+    assert proxy.connects() == [urllib.parse.urlsplit(graph_emu.base_url).netloc]
+    assert [s["id"] for s in graph_emu.stored("alice@contoso.com")] == [created.id]
+
+    # From the environment, for Graph's own host, once seen at work.
+    url, target = mapped(graph_emu)
+    only_these_proxy_variables(monkeypatch, HTTPS_PROXY=proxy.url)
+    create(graph_emu, insight, "mapped@contoso.com", url, ca_file=roots)
+    assert proxy.connects()[-1] == target
+    create(graph_emu, insight, "bob@contoso.com", ca_file=roots)
+    assert proxy.connects()[-1] == GRAPH
+
+
+def test_an_https_proxy_whose_certificate_is_not_trusted_is_a_tls_error_nothing_sent(
+    graph_emu: Emulator, insight: UsedInsight, tunnel_proxy: StartTunnel
+) -> None:
+    proxy = tunnel_proxy(graph_emu, "--tls")
+    client = Client(
+        token=TOKEN, base_url=graph_emu.base_url, ca_file=graph_emu.ca_path, proxy=proxy.url, max_retries=0
+    )
+    error = refused(client, insight)
+
+    assert (error.kind, error.request_may_have_been_processed) == ("tls", False), error
+    assert "nothing was sent" in str(error)
+    assert proxy.requests() == [], "no CONNECT before the handshake with the proxy"
+    assert graph_emu.requests() == []
