@@ -170,7 +170,7 @@ pub(crate) fn failure(error: ureq::Error, client_request_id: &str, proxy: Option
         U::InvalidProxyUrl => transport(K::Proxy, false, "invalid proxy URL".to_owned()),
         U::Io(e) if tls_handshake_failure(&e).is_some() => {
             let reason = tls_handshake_failure(&e).unwrap_or_default();
-            transport(K::Tls, false, format!("{reason}; nothing was sent"))
+            transport(K::Tls, false, tls_failure(&reason, proxy))
         }
         U::Io(e) => {
             use std::io::ErrorKind as IO;
@@ -189,7 +189,7 @@ pub(crate) fn failure(error: ureq::Error, client_request_id: &str, proxy: Option
             }
         }
         U::Tls(_) | U::Rustls(_) | U::Pem(_) => {
-            transport(K::Tls, false, format!("{error}; nothing was sent"))
+            transport(K::Tls, false, tls_failure(&error.to_string(), proxy))
         }
         U::Protocol(_) | U::LargeResponseHeader(..) | U::BodyStalled => {
             transport(K::ConnectionLost, true, error.to_string())
@@ -199,6 +199,18 @@ pub(crate) fn failure(error: ureq::Error, client_request_id: &str, proxy: Option
         }
         U::BadUri(_) | U::Http(_) => transport(K::Other, false, error.to_string()),
         other => transport(K::Other, true, other.to_string()),
+    }
+}
+
+/// A handshake failure's message. Through an `https://` proxy there are two
+/// handshakes (with the proxy, then with Graph inside the tunnel) and
+/// rustls does not say which failed, so both are named.
+fn tls_failure(reason: &str, proxy: Option<&str>) -> String {
+    match proxy {
+        Some(p) if p.starts_with("https://") => {
+            format!("{reason} (TLS with the proxy {p}, or with Graph through it); nothing was sent")
+        }
+        _ => format!("{reason}; nothing was sent"),
     }
 }
 

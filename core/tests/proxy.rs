@@ -450,7 +450,13 @@ fn an_https_proxy_with_an_untrusted_certificate_is_a_tls_error_and_nothing_is_se
     assert_eq!(transport.kind, TransportErrorKind::Tls, "{err}");
     assert!(!transport.request_may_have_been_sent, "{err}");
     assert!(!err.request_may_have_been_processed());
-    assert!(err.to_string().contains("nothing was sent"), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("nothing was sent")
+            && message.contains("certificate is refused")
+            && message.contains(&format!("TLS with the proxy {}", proxy.url())),
+        "{message}"
+    );
     assert!(
         proxy.requests().is_empty(),
         "no CONNECT before the handshake"
