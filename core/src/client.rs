@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::config::{ClientBuilder, Credential};
+use crate::config::{ClientBuilder, Credential, TokenProviderFn};
+use crate::credentials::{Binding, TokenRequestContext, TokenTransport};
 use crate::decode::decode_document;
 use crate::endpoint::Endpoint;
 use crate::error::{ConfigError, TokenProviderError, TransportError, TransportErrorKind};
@@ -46,9 +47,9 @@ pub struct Client {
 }
 
 struct Inner {
-    pool: crate::transport::Pool,
+    pool: Arc<crate::transport::Pool>,
     endpoint: Endpoint,
-    credential: Credential,
+    tokens: TokenSource,
     retry: RetryPolicy,
     user_agent: String,
     /// The proxy in use, as it may be shown (no credentials).
@@ -60,11 +61,30 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("endpoint", &self.inner.endpoint)
-            .field("credential", &self.inner.credential)
+            .field("credential", &self.inner.tokens)
             .field("retry", &self.inner.retry)
             .field("user_agent", &self.inner.user_agent)
             .field("proxy", &self.inner.proxy_shown)
             .finish_non_exhaustive()
+    }
+}
+
+/// Where a client's tokens come from.
+enum TokenSource {
+    Static(String),
+    Provider(TokenProviderFn),
+    /// A credential, its cache and the client's settings for it.
+    Credential(Box<Binding>),
+}
+
+impl fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the token itself.
+        match self {
+            TokenSource::Static(_) => f.write_str("Static(<redacted>)"),
+            TokenSource::Provider(_) => f.write_str("Provider(..)"),
+            TokenSource::Credential(binding) => binding.fmt(f),
+        }
     }
 }
 
@@ -119,12 +139,21 @@ impl Client {
     }
 
     pub(crate) fn from_builder(b: ClientBuilder) -> Result<Self, ConfigError> {
-        let credential = b
-            .credential
-            .ok_or_else(|| ConfigError::new("no token: set a token or a token provider"))?;
+        let scope = b.get_scope().to_owned();
+        let credential = b.credential.ok_or_else(|| {
+            ConfigError::new("no token: set a token, a token provider or a credential")
+        })?;
         if let Credential::Static(token) = &credential {
             check_header_value(token)
                 .map_err(|why| ConfigError::new(format!("the token {why}")))?;
+        }
+        if let Credential::Object(credential) = &credential {
+            credential.check_configuration()?;
+            if scope.is_empty() || scope.chars().any(char::is_whitespace) {
+                return Err(ConfigError::new(format!(
+                    "scope `{scope}` is empty or holds spaces"
+                )));
+            }
         }
         let base = b.base_url.as_deref().unwrap_or(b.cloud.base_url());
         let endpoint = Endpoint::new(base, b.api_version.as_str())?;
@@ -137,18 +166,41 @@ impl Client {
             }
             None => SDK_VERSION.to_owned(),
         };
+        let pool = Arc::new(crate::transport::Pool::new(
+            crate::transport::AgentSettings {
+                connect_timeout: b.connect_timeout,
+                timeout: b.timeout,
+                max_idle: b.max_idle_connections,
+                roots: b.trust.root_certs()?,
+                proxy: proxy.clone(),
+            },
+        ));
+        let tokens = match credential {
+            Credential::Static(token) => TokenSource::Static(token),
+            Credential::Provider(provider) => TokenSource::Provider(provider),
+            // Token requests share the client's pool (its roots and
+            // timeouts); the proxy is chosen per token endpoint.
+            Credential::Object(credential) => TokenSource::Credential(Box::new(Binding::new(
+                credential,
+                scope,
+                TokenRequestContext {
+                    transport: Arc::new(TokenTransport {
+                        pool: pool.clone(),
+                        proxy: b.proxy.clone(),
+                        retry: b.retry.clone(),
+                        user_agent: user_agent.clone(),
+                        timeout: b.timeout,
+                    }),
+                    cloud: b.cloud,
+                },
+            ))),
+        };
         Ok(Self {
             inner: Arc::new(Inner {
-                pool: crate::transport::Pool::new(crate::transport::AgentSettings {
-                    connect_timeout: b.connect_timeout,
-                    timeout: b.timeout,
-                    max_idle: b.max_idle_connections,
-                    roots: b.trust.root_certs()?,
-                    proxy: proxy.clone(),
-                }),
+                pool,
                 proxy_shown: proxy.map(|p| crate::proxy::redact(&p.uri().to_string())),
                 endpoint,
-                credential,
+                tokens,
                 retry: b.retry,
                 user_agent,
                 deprecation_logged: AtomicBool::new(false),
@@ -220,6 +272,13 @@ impl Client {
                     );
                     std::thread::sleep(wait);
                     continue;
+                }
+            }
+            if answer.status == 401 {
+                // A token Graph refuses (revoked, or its clock disagrees)
+                // is not offered again: the next call gets a new one.
+                if let TokenSource::Credential(binding) = &self.inner.tokens {
+                    binding.forget_token();
                 }
             }
             return Err(answer.into_graph_error(client_request_id, attempt + 1));
@@ -315,20 +374,19 @@ impl Client {
     }
 
     fn token(&self) -> Result<String, Error> {
-        match &self.inner.credential {
-            Credential::Static(token) => Ok(token.clone()),
-            Credential::Provider(provider) => {
+        match &self.inner.tokens {
+            TokenSource::Static(token) => Ok(token.clone()),
+            TokenSource::Credential(binding) => {
+                binding.token().map(|t| t.token.secret().to_owned())
+            }
+            TokenSource::Provider(provider) => {
                 let token = provider().map_err(|source| {
-                    Error::TokenProvider(TokenProviderError {
-                        message: source.to_string(),
-                        source: Some(source),
-                    })
+                    Error::TokenProvider(TokenProviderError::from_source(source))
                 })?;
                 check_header_value(&token).map_err(|why| {
-                    Error::TokenProvider(TokenProviderError {
-                        message: format!("the token it returned {why}"),
-                        source: None,
-                    })
+                    Error::TokenProvider(TokenProviderError::new(format!(
+                        "the token it returned {why}"
+                    )))
                 })?;
                 Ok(token)
             }

@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::credentials::TokenCredential;
 use crate::error::ConfigError;
 use crate::proxy::ProxyChoice;
 use crate::trust::{PemSource, Trust};
@@ -32,6 +33,37 @@ impl Cloud {
             Cloud::UsGov => "https://graph.microsoft.us",
             Cloud::UsGovDod => "https://dod-graph.microsoft.us",
             Cloud::China => "https://microsoftgraph.chinacloudapi.cn",
+        }
+    }
+
+    /// The cloud's Microsoft Entra ID authority, where credentials get
+    /// tokens (China's is also known as `login.partner.microsoftonline.cn`).
+    ///
+    /// ```
+    /// use used_insight::Cloud;
+    /// assert_eq!(Cloud::UsGovDod.authority_host(), "https://login.microsoftonline.us");
+    /// ```
+    pub fn authority_host(self) -> &'static str {
+        match self {
+            Cloud::Global => "https://login.microsoftonline.com",
+            Cloud::UsGov | Cloud::UsGovDod => "https://login.microsoftonline.us",
+            Cloud::China => "https://login.chinacloudapi.cn",
+        }
+    }
+
+    /// The scope a client asks tokens for: the cloud's Graph root with
+    /// `/.default` (the app's granted permissions).
+    ///
+    /// ```
+    /// use used_insight::Cloud;
+    /// assert_eq!(Cloud::Global.graph_scope(), "https://graph.microsoft.com/.default");
+    /// ```
+    pub fn graph_scope(self) -> &'static str {
+        match self {
+            Cloud::Global => "https://graph.microsoft.com/.default",
+            Cloud::UsGov => "https://graph.microsoft.us/.default",
+            Cloud::UsGovDod => "https://dod-graph.microsoft.us/.default",
+            Cloud::China => "https://microsoftgraph.chinacloudapi.cn/.default",
         }
     }
 }
@@ -177,6 +209,8 @@ pub(crate) type TokenProviderFn = Arc<dyn Fn() -> TokenProviderResult + Send + S
 pub(crate) enum Credential {
     Static(String),
     Provider(TokenProviderFn),
+    /// A credential of [`crate::credentials`] or the caller's own.
+    Object(Arc<dyn TokenCredential>),
 }
 
 impl fmt::Debug for Credential {
@@ -185,12 +219,13 @@ impl fmt::Debug for Credential {
         match self {
             Credential::Static(_) => f.write_str("Static(<redacted>)"),
             Credential::Provider(_) => f.write_str("Provider(..)"),
+            Credential::Object(c) => write!(f, "Credential({})", c.kind().as_str()),
         }
     }
 }
 
-/// Builds a [`Client`]. Every setting is optional except a token or token
-/// provider.
+/// Builds a [`Client`]. Every setting is optional except a token, token
+/// provider or credential.
 ///
 /// ```
 /// use std::time::Duration;
@@ -206,6 +241,7 @@ impl fmt::Debug for Credential {
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
     pub(crate) credential: Option<Credential>,
+    pub(crate) scope: Option<String>,
     pub(crate) base_url: Option<String>,
     pub(crate) cloud: Cloud,
     pub(crate) api_version: ApiVersion,
@@ -222,6 +258,7 @@ impl Default for ClientBuilder {
     fn default() -> Self {
         Self {
             credential: None,
+            scope: None,
             base_url: None,
             cloud: Cloud::Global,
             api_version: ApiVersion::V1,
@@ -254,7 +291,37 @@ impl ClientBuilder {
         self
     }
 
-    /// A national cloud. Default [`Cloud::Global`]. Ignored when a base URL is set.
+    /// A credential that gets tokens from Microsoft Entra ID — one of
+    /// [`crate::credentials`] or your own [`TokenCredential`]. The client
+    /// asks it for a token for [`get_scope`](Self::get_scope), from the
+    /// cloud's authority unless the credential names one, with this
+    /// client's trusted roots, proxy, timeouts and retry policy; it keeps
+    /// the token until it is nearly expired and asks again one request at
+    /// a time. Replaces a token or token provider set earlier.
+    ///
+    /// ```no_run
+    /// use used_insight::credentials::ManagedIdentityCredential;
+    /// let client = used_insight::Client::builder()
+    ///     .credential(ManagedIdentityCredential::new())
+    ///     .build()?;
+    /// # Ok::<(), used_insight::Error>(())
+    /// ```
+    pub fn credential(mut self, credential: impl TokenCredential + 'static) -> Self {
+        self.credential = Some(Credential::Object(Arc::new(credential)));
+        self
+    }
+
+    /// The scope tokens are asked for. Default: the cloud's
+    /// ([`Cloud::graph_scope`]), e.g. `https://graph.microsoft.com/.default`.
+    /// Used only with [`credential`](Self::credential).
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// A national cloud. Default [`Cloud::Global`]. Its Graph root is
+    /// ignored when a base URL is set; a [`credential`](Self::credential)
+    /// still uses its authority and scope.
     pub fn cloud(mut self, cloud: Cloud) -> Self {
         self.cloud = cloud;
         self
@@ -353,8 +420,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Checks the settings and builds the client. Refused: no token or
-    /// token provider, a zero timeout, a base URL that is not `https://`
+    /// Checks the settings and builds the client. Refused: no token,
+    /// token provider or credential, a credential whose configuration is
+    /// unusable (a missing environment variable, an unreadable token
+    /// file…), a scope with spaces, a zero timeout, a base URL that is not `https://`
     /// (or `http://` to loopback), a token or user agent that is not a
     /// valid header value.
     pub fn build(self) -> Result<Client, Error> {
@@ -383,7 +452,20 @@ impl ClientBuilder {
         self.credential.as_ref().map(|c| match c {
             Credential::Static(_) => CredentialKind::Token,
             Credential::Provider(_) => CredentialKind::TokenProvider,
+            Credential::Object(c) => c.kind(),
         })
+    }
+
+    /// The scope a [`credential`](Self::credential) is asked tokens for:
+    /// the one set, or the cloud's Graph scope.
+    ///
+    /// ```
+    /// use used_insight::{Client, Cloud};
+    /// let b = Client::builder().cloud(Cloud::UsGovDod);
+    /// assert_eq!(b.get_scope(), "https://dod-graph.microsoft.us/.default");
+    /// ```
+    pub fn get_scope(&self) -> &str {
+        self.scope.as_deref().unwrap_or(self.cloud.graph_scope())
     }
 
     /// The national cloud (ignored when [`ClientBuilder::get_base_url`] was set).
@@ -463,14 +545,37 @@ pub enum CredentialKind {
     Token,
     /// A function called per attempt ([`ClientBuilder::token_provider`]).
     TokenProvider,
+    /// [`ClientSecretCredential`](crate::credentials::ClientSecretCredential).
+    ClientSecret,
+    /// [`CertificateCredential`](crate::credentials::CertificateCredential).
+    Certificate,
+    /// [`WorkloadIdentityCredential`](crate::credentials::WorkloadIdentityCredential).
+    WorkloadIdentity,
+    /// [`ManagedIdentityCredential`](crate::credentials::ManagedIdentityCredential).
+    ManagedIdentity,
+    /// [`EnvironmentCredential`](crate::credentials::EnvironmentCredential).
+    Environment,
+    /// [`DefaultAzureCredential`](crate::credentials::DefaultAzureCredential).
+    Default,
+    /// A [`TokenCredential`] of the caller's own.
+    Custom,
 }
 
 impl CredentialKind {
-    /// `token` or `token_provider`, as the bindings name the argument.
+    /// `token`, `token_provider`, `client_secret`, `certificate`,
+    /// `workload_identity`, `managed_identity`, `environment`, `default`
+    /// or `custom`, as the bindings name them.
     pub fn as_str(self) -> &'static str {
         match self {
             CredentialKind::Token => "token",
             CredentialKind::TokenProvider => "token_provider",
+            CredentialKind::ClientSecret => "client_secret",
+            CredentialKind::Certificate => "certificate",
+            CredentialKind::WorkloadIdentity => "workload_identity",
+            CredentialKind::ManagedIdentity => "managed_identity",
+            CredentialKind::Environment => "environment",
+            CredentialKind::Default => "default",
+            CredentialKind::Custom => "custom",
         }
     }
 }

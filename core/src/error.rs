@@ -80,10 +80,7 @@ impl Error {
             Error::Transport(e) => Error::Transport(e.clone()),
             Error::Timeout(e) => Error::Timeout(e.clone()),
             Error::Decode(e) => Error::Decode(e.clone()),
-            Error::TokenProvider(e) => Error::TokenProvider(TokenProviderError {
-                message: e.message.clone(),
-                source: None,
-            }),
+            Error::TokenProvider(e) => Error::TokenProvider(e.replicate()),
         }
     }
 }
@@ -307,7 +304,14 @@ impl fmt::Display for DecodeError {
     }
 }
 
-/// The configured token provider failed or returned an unusable token.
+/// No token: the configured token provider or credential failed, or
+/// returned an unusable token. Nothing was sent to Graph.
+///
+/// When a credential of [`crate::credentials`] asked Microsoft Entra ID and
+/// was refused, the accessors give what Entra said: [`error`](Self::error)
+/// (`invalid_client`…), [`error_description`](Self::error_description)
+/// (starting with the `AADSTS…` code), [`correlation_id`](Self::correlation_id)
+/// and [`trace_id`](Self::trace_id) — quote those when asking Microsoft.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct TokenProviderError {
@@ -315,11 +319,120 @@ pub struct TokenProviderError {
     pub message: String,
     /// The provider's own error, when it returned one.
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// Set when a credential failed; boxed to keep `Error` small.
+    pub(crate) details: Option<Box<CredentialFailure>>,
+}
+
+/// What a credential's failure adds to a [`TokenProviderError`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct CredentialFailure {
+    /// The credential's type name, e.g. `ClientSecretCredential`.
+    pub(crate) credential: &'static str,
+    /// The token endpoint's HTTP status, when it answered.
+    pub(crate) status: Option<u16>,
+    pub(crate) error: Option<String>,
+    pub(crate) error_description: Option<String>,
+    pub(crate) correlation_id: Option<String>,
+    pub(crate) trace_id: Option<String>,
+    /// The credential cannot work here at all (not configured, no managed
+    /// identity endpoint): a chain moves on to its next link.
+    pub(crate) unavailable: bool,
+}
+
+impl TokenProviderError {
+    /// A failure with this message, for implementations of
+    /// [`TokenCredential`](crate::credentials::TokenCredential).
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            source: None,
+            details: None,
+        }
+    }
+
+    /// A failure caused by `source`, whose `Display` becomes the message.
+    pub fn from_source(source: Box<dyn std::error::Error + Send + Sync>) -> Self {
+        Self {
+            message: source.to_string(),
+            source: Some(source),
+            details: None,
+        }
+    }
+
+    pub(crate) fn credential_failure(message: String, details: CredentialFailure) -> Self {
+        Self {
+            message,
+            source: None,
+            details: Some(Box::new(details)),
+        }
+    }
+
+    /// The built-in credential that failed (`ClientSecretCredential`,
+    /// `ManagedIdentityCredential`…), or `None` for a token provider or a
+    /// credential of your own.
+    pub fn credential(&self) -> Option<&str> {
+        self.details.as_ref().map(|d| d.credential)
+    }
+
+    /// The HTTP status of the token endpoint's answer, when it answered.
+    pub fn status(&self) -> Option<u16> {
+        self.details.as_ref()?.status
+    }
+
+    /// Entra's `error`, e.g. `invalid_client` or `unauthorized_client`.
+    pub fn error(&self) -> Option<&str> {
+        self.details.as_ref()?.error.as_deref()
+    }
+
+    /// Entra's `error_description` as sent, starting with the `AADSTS…` code.
+    pub fn error_description(&self) -> Option<&str> {
+        self.details.as_ref()?.error_description.as_deref()
+    }
+
+    /// The `AADSTS…` code at the start of the description, e.g.
+    /// `AADSTS7000215` for a wrong client secret.
+    pub fn aadsts_code(&self) -> Option<&str> {
+        let description = self.error_description()?;
+        let digits = description.strip_prefix("AADSTS")?;
+        let len = 6 + digits.bytes().take_while(u8::is_ascii_digit).count();
+        (len > 6).then(|| &description[..len])
+    }
+
+    /// Entra's `correlation_id` for the token request.
+    pub fn correlation_id(&self) -> Option<&str> {
+        self.details.as_ref()?.correlation_id.as_deref()
+    }
+
+    /// Entra's `trace_id` for the token request.
+    pub fn trace_id(&self) -> Option<&str> {
+        self.details.as_ref()?.trace_id.as_deref()
+    }
+
+    /// A copy without the source (which cannot be cloned), for each item of a
+    /// failed batch and each thread waiting on one token request.
+    pub(crate) fn replicate(&self) -> Self {
+        Self {
+            message: self.message.clone(),
+            source: None,
+            details: self.details.clone(),
+        }
+    }
+
+    pub(crate) fn is_unavailable(&self) -> bool {
+        self.details.as_ref().is_some_and(|d| d.unavailable)
+    }
 }
 
 impl fmt::Display for TokenProviderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "token provider failed: {}", self.message)
+        match self.credential() {
+            Some(credential) => write!(
+                f,
+                "{credential} could not get a token: {}; nothing was sent to Graph",
+                self.message
+            ),
+            None => write!(f, "token provider failed: {}", self.message),
+        }
     }
 }
 

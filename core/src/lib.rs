@@ -37,6 +37,7 @@ mod batch;
 pub mod bindings;
 mod client;
 mod config;
+pub mod credentials;
 mod datetime;
 mod decode;
 mod endpoint;
