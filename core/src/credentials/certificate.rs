@@ -165,14 +165,14 @@ mod tests {
                 .contains("cannot read the certificate `/nonexistent/app.pem`"),
             "{err}"
         );
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/certs/client_ec.pem");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/certs/ec-test-app.pem");
         let err = CertificateCredential::from_file("t", "c", path).unwrap_err();
         assert!(
             err.to_string()
-                .contains("client_ec.pem` holds a private key that is not RSA"),
+                .contains("ec-test-app.pem` holds a private key that is not RSA"),
             "{err}"
         );
-        let pem = include_str!("../../tests/certs/client_rsa_pkcs8.pem");
+        let pem = include_str!("../../tests/certs/entra-test-app.pem");
         let credential = CertificateCredential::from_pem("t", "c", pem).unwrap();
         let shown = format!("{credential:?}");
         assert!(

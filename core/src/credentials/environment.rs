@@ -199,7 +199,7 @@ mod tests {
     fn secret_then_certificate_then_federated_token() {
         let cert = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/certs/client_rsa_pkcs8.pem"
+            "/tests/certs/entra-test-app.pem"
         );
         let all = [
             IDS[0],
@@ -242,7 +242,7 @@ mod tests {
         );
         let cert = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/certs/client_rsa_pkcs8.pem"
+            "/tests/certs/entra-test-app.pem"
         );
         let err = kind_of(&[
             IDS[0],

@@ -164,8 +164,8 @@ mod tests {
     use super::*;
     use ring::signature::{UnparsedPublicKey, RSA_PSS_2048_8192_SHA256};
 
-    const PKCS8: &str = include_str!("../../tests/certs/client_rsa_pkcs8.pem");
-    const PKCS1: &str = include_str!("../../tests/certs/client_rsa_pkcs1.pem");
+    const PKCS8: &str = include_str!("../../tests/certs/entra-test-app.pem");
+    const PKCS1: &str = include_str!("../../tests/certs/entra-test-app-pkcs1.pem");
 
     fn decode(part: &str) -> serde_json::Value {
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
@@ -220,19 +220,34 @@ mod tests {
         assert_eq!(a.thumbprint(), b.thumbprint());
     }
 
+    /// The PEM blocks of `pem` whose BEGIN line contains `label`.
+    fn blocks(pem: &str, label: &str) -> String {
+        let mut out = String::new();
+        let mut keep = false;
+        for line in pem.lines() {
+            if line.starts_with("-----BEGIN ") {
+                keep = line.contains(label);
+            }
+            if keep {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
     #[test]
     fn unusable_pem_is_refused_saying_why() {
+        let other = include_str!("../../tests/certs/entra-test-other-app.pem");
+        let mismatched = blocks(PKCS8, "PRIVATE KEY") + &blocks(other, "CERTIFICATE");
         let cases = [
             (
-                include_str!("../../tests/certs/client_ec.pem"),
+                include_str!("../../tests/certs/ec-test-app.pem"),
                 "is not RSA",
             ),
+            (mismatched.as_str(), "no certificate for its private key"),
             (
-                include_str!("../../tests/certs/client_mismatched.pem"),
-                "no certificate for its private key",
-            ),
-            (
-                include_str!("../../tests/certs/client_rsa_encrypted.pem"),
+                include_str!("../../tests/certs/entra-test-app-encrypted.pem"),
                 "password-protected",
             ),
             (
@@ -247,10 +262,7 @@ mod tests {
                 "{err}"
             );
         }
-        let key_only: String = PKCS8
-            .split_inclusive('\n')
-            .take_while(|l| !l.contains("BEGIN CERT"))
-            .collect();
+        let key_only = blocks(PKCS8, "PRIVATE KEY");
         let err = ClientCertificate::from_pem(key_only.as_bytes(), "k").unwrap_err();
         assert!(err.message.contains("holds no certificate"), "{err}");
     }
