@@ -2,6 +2,8 @@
 //! a client pointed at it.
 #![allow(dead_code)]
 
+pub mod entra;
+
 use std::time::Duration;
 
 use graph_emulator::{Emulator, EmulatorConfig, Fault, RecordedRequest};
