@@ -98,3 +98,43 @@ pub(crate) fn check_scopes(scopes: &[&str]) -> Result<(), Error> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Cloud;
+
+    #[test]
+    fn the_authority_follows_the_client_s_cloud_unless_set() {
+        let mut app = EntraApp::new("contoso.onmicrosoft.com".into(), "c".into()).unwrap();
+        let mut context = TokenRequestContext::standalone();
+        let expected = [
+            (Cloud::Global, "https://login.microsoftonline.com"),
+            (Cloud::UsGov, "https://login.microsoftonline.us"),
+            (Cloud::UsGovDod, "https://login.microsoftonline.us"),
+            (Cloud::China, "https://login.chinacloudapi.cn"),
+        ];
+        for (cloud, host) in expected {
+            context.cloud = cloud;
+            assert_eq!(
+                app.token_url(&context),
+                format!("{host}/contoso.onmicrosoft.com/oauth2/v2.0/token")
+            );
+        }
+        app.set_authority("login.partner.microsoftonline.cn", "the authority")
+            .unwrap();
+        assert_eq!(
+            app.token_url(&context),
+            "https://login.partner.microsoftonline.cn/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        );
+    }
+
+    #[test]
+    fn scopes_are_checked_before_anything_is_sent() {
+        assert!(check_scopes(&["https://graph.microsoft.com/.default"]).is_ok());
+        for bad in [&[][..], &[""], &["a b"]] {
+            let err = check_scopes(bad).unwrap_err();
+            assert!(matches!(err, Error::InvalidConfig(_)), "{bad:?}");
+        }
+    }
+}
