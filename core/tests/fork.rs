@@ -1,7 +1,8 @@
 //! A client used before `fork()` keeps working in both processes: the
 //! child starts with an empty connection pool of its own, so no answer
 //! ever reaches the wrong process and the parent's pooled connection is
-//! left alone.
+//! left alone. A child forked while the parent renews its token does not
+//! wait for a renewal no thread of its own is making.
 #![cfg(unix)]
 
 mod common;
@@ -78,4 +79,67 @@ fn a_warm_client_works_in_parent_and_forked_child_at_once() {
         })
         .collect();
     assert_eq!(titles.len(), 4 * CREATES, "each create stored once");
+}
+
+#[test]
+fn a_child_forked_during_a_token_renewal_gets_its_own_token_at_once() {
+    use common::entra::*;
+    use std::time::{Duration, Instant};
+    use used_insight::credentials::ClientSecretCredential;
+
+    let emu = entra();
+    // The parent's token request takes 1.5 s; the child's is answered at once.
+    emu.push_faults([common::fault(serde_json::json!(
+        {"path_contains": "/oauth2/v2.0/token", "delay_ms": 1500}
+    ))]);
+    let credential = ClientSecretCredential::new(TENANT, CLIENT, SECRET)
+        .unwrap()
+        .authority(emu.base_url())
+        .unwrap();
+    let c = builder(&emu).credential(credential).build().unwrap();
+    let renewing = {
+        let c = c.clone();
+        std::thread::spawn(move || c.create("alice", &titled("parent")))
+    };
+    // Fork once the parent's token request is under way.
+    let started = Instant::now();
+    while emu.token_requests().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "no token request"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
+    // SAFETY: as above; the child makes requests and leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let start = Instant::now();
+        let code = match c.create("alice", &titled("child")) {
+            Ok(_) if start.elapsed() < Duration::from_millis(1000) => 0,
+            Ok(_) => {
+                eprintln!(
+                    "child: waited {:?} for the parent's renewal",
+                    start.elapsed()
+                );
+                1
+            }
+            Err(e) => {
+                eprintln!("child: {e}");
+                1
+            }
+        };
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    // SAFETY: waiting for our own child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "the child failed (status {status}); see its message above"
+    );
+    renewing.join().unwrap().unwrap();
+    assert_eq!(emu.token_requests().len(), 2, "one token per process");
+    assert_eq!(emu.stored_count(), 2);
 }

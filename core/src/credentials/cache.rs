@@ -3,6 +3,8 @@
 //! `refresh_on` — then renewed by exactly one caller while the others wait
 //! (single flight). A renewal that fails while the old token is still valid
 //! keeps the old one, and is not tried again for [`RETRY_AFTER_FAILURE`].
+//! A process forked while a renewal runs keeps the token but not the
+//! renewal: its first caller starts one of its own.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
@@ -43,14 +45,22 @@ pub(crate) struct TokenCache {
 #[derive(Debug, Default)]
 struct State {
     token: Option<Cached>,
-    /// A renewal is under way.
-    in_flight: bool,
+    /// A renewal is under way, in the process of this fork generation: a
+    /// child forked meanwhile has no thread to finish it, and starts its own.
+    flight: Option<u64>,
     /// Counts finished renewals, so a waiter knows its flight landed.
     flights: u64,
     /// How the last renewal failed, for those who waited on it.
     failure: Option<(u64, Error)>,
     /// After a failed renewal with a valid old token: not before this.
     quiet_until: Option<Instant>,
+}
+
+impl State {
+    fn in_flight(&self) -> bool {
+        self.flight
+            .is_some_and(|born| born == crate::fork::generation())
+    }
 }
 
 #[derive(Debug)]
@@ -84,15 +94,15 @@ impl TokenCache {
                     return Ok(cached.token.clone());
                 }
                 let quiet = state.quiet_until.is_some_and(|t| Instant::now() < t);
-                if cached.usable(now) && (state.in_flight || quiet) {
+                if cached.usable(now) && (state.in_flight() || quiet) {
                     return Ok(cached.token.clone());
                 }
             }
-            if !state.in_flight {
+            if !state.in_flight() {
                 break;
             }
             let waiting_on = state.flights;
-            while state.in_flight && state.flights == waiting_on {
+            while state.in_flight() && state.flights == waiting_on {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
                     return Err(Error::TokenProvider(TokenProviderError::new(format!(
@@ -112,7 +122,7 @@ impl TokenCache {
                 }
             }
         }
-        state.in_flight = true;
+        state.flight = Some(crate::fork::generation());
         drop(state);
         let mut landing = Landing {
             cache: self,
@@ -127,7 +137,7 @@ impl TokenCache {
     fn land(&self, result: Result<AccessToken, Error>) -> Result<AccessToken, Error> {
         let now = SystemTime::now();
         let mut state = self.lock();
-        state.in_flight = false;
+        state.flight = None;
         state.flights += 1;
         self.flight_done.notify_all();
         match result {
