@@ -1,8 +1,9 @@
 //! Many creates at once (`Client::create_many` and its JSON and partial
 //! forms, `BatchOptions`): inputs validated one by one, the valid ones sent
 //! in Graph JSON batches (`POST /{version}/$batch`, at most 20 requests
-//! each), throttled items resent on their own, and exactly one result per
-//! input, in input order.
+//! each, shaped to the client's limits by `limit::BatchShape`), throttled
+//! items and items whose dependency failed resent on their own, and exactly
+//! one result per input, in input order.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,6 +18,7 @@ use crate::client::{prepare, Input};
 use crate::decode::decode_document;
 use crate::endpoint::create_path;
 use crate::error::ConfigError;
+use crate::limit::{back_off, BatchShape, ShapeChoice};
 use crate::response::Answer;
 use crate::retry::{is_retryable_status, parse_retry_after, RetryBudget};
 use crate::validation::Problems;
@@ -29,9 +31,11 @@ pub const MAX_BATCH_REQUESTS: usize = 20;
 ///
 /// About concurrency: Graph counts every request inside a batch against the
 /// same throttling limits as if it were sent alone, and throttles per user,
-/// per app and per tenant. Microsoft's guidance is to keep concurrency low and
-/// back off on 429 rather than to push harder; the default of one batch in
-/// flight is the safe choice, and 2–4 is a reasonable ceiling.
+/// per app and per tenant. With the client's [`RateLimit`](crate::RateLimit)
+/// on (the default), batches hold no more items than may be in flight and
+/// wait for their slots like single creates, so one batch in flight already
+/// reaches Graph's limits and more change little. Without a limit, keep
+/// concurrency low (2–4 at most) and let Graph's 429s slow you down.
 ///
 /// ```
 /// let progress = |done: usize, total: usize| eprintln!("{done}/{total}");
@@ -50,6 +54,10 @@ pub struct BatchOptions<'a> {
     /// Called with (results so far, total) each time an input gets its
     /// final result; from the worker threads when `concurrency` > 1.
     pub progress: Option<&'a (dyn Fn(usize, usize) + Sync)>,
+    /// How batches are shaped; not part of the stable API (the benchmark
+    /// measures the alternatives with it).
+    #[doc(hidden)]
+    pub shape: ShapeChoice,
 }
 
 impl Default for BatchOptions<'_> {
@@ -57,6 +65,7 @@ impl Default for BatchOptions<'_> {
         Self {
             concurrency: 1,
             progress: None,
+            shape: ShapeChoice::Auto,
         }
     }
 }
@@ -78,6 +87,13 @@ impl<'a> BatchOptions<'a> {
         self.progress = Some(progress);
         self
     }
+
+    /// Sets the batch shape (not part of the stable API).
+    #[doc(hidden)]
+    pub fn with_shape(mut self, shape: ShapeChoice) -> Self {
+        self.shape = shape;
+        self
+    }
 }
 
 impl std::fmt::Debug for BatchOptions<'_> {
@@ -85,6 +101,7 @@ impl std::fmt::Debug for BatchOptions<'_> {
         f.debug_struct("BatchOptions")
             .field("concurrency", &self.concurrency)
             .field("progress", &self.progress.is_some())
+            .field("shape", &self.shape)
             .finish()
     }
 }
@@ -131,8 +148,14 @@ impl Results<'_> {
 
 impl Client {
     /// Creates many usedInsights, each `(user id, insight)`, in Graph JSON
-    /// batches of up to 20, one batch at a time. Returns exactly one result
-    /// per input, in input order.
+    /// batches, one batch at a time. Returns exactly one result per input,
+    /// in input order.
+    ///
+    /// Batches hold up to 20 items, and with the client's
+    /// [`RateLimit`](crate::RateLimit) no more than may be in flight at once
+    /// (4 with Graph's limits): Graph runs a batch's items in parallel and
+    /// counts each as a request. Each batch waits for its slots like any
+    /// request of the client.
     ///
     /// Invalid inputs get their [`Error::InvalidInput`] and are not sent.
     /// Items Graph throttles inside a batch (429/503/504) are sent again,
@@ -257,15 +280,16 @@ impl Client {
                 Err(e) => results.record(index, Err(e)),
             }
         }
+        let shape = BatchShape::for_limit(self.limiter().map(|l| l.limit()), options.shape);
         let mut batches: Vec<Vec<Pending>> = Vec::new();
         let mut rest = pending.into_iter().peekable();
         while rest.peek().is_some() {
-            batches.push(rest.by_ref().take(MAX_BATCH_REQUESTS).collect());
+            batches.push(rest.by_ref().take(shape.size).collect());
         }
         let workers = options.concurrency.min(batches.len()).max(1);
         if workers == 1 {
             for batch in batches {
-                self.run_batch(batch, &results);
+                self.run_batch(batch, shape, &results);
             }
         } else {
             let queue = Mutex::new(batches.into_iter());
@@ -274,7 +298,7 @@ impl Client {
                     scope.spawn(|| loop {
                         let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
                         match next {
-                            Some(batch) => self.run_batch(batch, &results),
+                            Some(batch) => self.run_batch(batch, shape, &results),
                             None => break,
                         }
                     });
@@ -284,24 +308,26 @@ impl Client {
         results.into_slots()
     }
 
-    /// Sends one batch, then its throttled items again (alone, together),
-    /// until every item has a final result.
-    fn run_batch(&self, mut round: Vec<Pending<'_>>, results: &Results<'_>) {
+    /// Sends one batch, then its throttled items and those whose dependency
+    /// failed again (alone, together), until every item has a final result.
+    fn run_batch(&self, mut round: Vec<Pending<'_>>, shape: BatchShape, results: &Results<'_>) {
         let url = self.endpoint().batch_url();
         while !round.is_empty() {
             let client_request_id = Uuid::new_v4().to_string();
-            let body = batch_body(&round);
-            let answer = match self.post_with_retries(&url, body.as_bytes(), &client_request_id) {
-                Ok(answer) => answer,
-                Err(e) => {
-                    // Lost, refused or rejected as a whole: each item shares the
-                    // fate of the request, and none is resent.
-                    for item in round {
-                        results.record(item.index, Err(e.replicate()));
+            let body = batch_body(&round, shape.sequential);
+            let cost = shape.cost(round.len());
+            let answer =
+                match self.post_with_retries(&url, body.as_bytes(), &client_request_id, cost) {
+                    Ok(answer) => answer,
+                    Err(e) => {
+                        // Lost, refused or rejected as a whole: each item shares the
+                        // fate of the request, and none is resent.
+                        for item in round {
+                            results.record(item.index, Err(e.replicate()));
+                        }
+                        return;
                     }
-                    return;
-                }
-            };
+                };
             let mut by_id = match serde_json::from_str::<BatchAnswer>(&answer.body) {
                 Ok(parsed) => parsed
                     .responses
@@ -319,7 +345,8 @@ impl Client {
             };
             let mut again = Vec::new();
             let mut wait = Duration::ZERO;
-            for mut item in round {
+            let mut throttled = Throttled::default();
+            for (position, mut item) in round.into_iter().enumerate() {
                 let Some(reply) = by_id.remove(&item.index.to_string()) else {
                     let err = answer.undecodable(
                         format!(
@@ -336,7 +363,15 @@ impl Client {
                     results.record(item.index, decode_created(&reply, &client_request_id));
                     continue;
                 }
+                // 424: the item it depended on failed, so Graph did not run
+                // it; sent again, it is not a duplicate. (Only when it had a
+                // dependency: otherwise a 424 is final, and no loop can form.)
+                if reply.status == 424 && shape.sequential && position > 0 {
+                    again.push(item);
+                    continue;
+                }
                 if is_retryable_status(reply.status) {
+                    throttled.note(reply.status, reply.retry_after);
                     if let Some(w) = item.budget.next_wait(reply.retry_after) {
                         wait = wait.max(w);
                         again.push(item);
@@ -349,16 +384,41 @@ impl Client {
                     Err(reply.into_graph_error(&client_request_id, attempts)),
                 );
             }
-            if !again.is_empty() {
+            if throttled.any {
                 log::warn!(
                     "{} of a batch throttled (client-request-id {client_request_id}); resending them in {:.3} s",
                     again.len(),
                     wait.as_secs_f64()
                 );
-                std::thread::sleep(wait);
+                let wait = (!again.is_empty()).then_some(wait);
+                back_off(
+                    self.limiter(),
+                    throttled.status,
+                    throttled.retry_after,
+                    wait,
+                );
             }
             round = again;
         }
+    }
+}
+
+/// The throttled items of one batch answer, as one signal for the client:
+/// a 429 among them, the longest `Retry-After`.
+#[derive(Default)]
+struct Throttled {
+    any: bool,
+    status: u16,
+    retry_after: Option<Duration>,
+}
+
+impl Throttled {
+    fn note(&mut self, status: u16, retry_after: Option<Duration>) {
+        self.any = true;
+        if self.status != 429 {
+            self.status = status;
+        }
+        self.retry_after = self.retry_after.max(retry_after);
     }
 }
 
@@ -382,8 +442,8 @@ fn decode_created(reply: &Answer, client_request_id: &str) -> Result<UsedInsight
 }
 
 /// The `$batch` request: ids are input indexes, so answers in any order
-/// find their input.
-fn batch_body(items: &[Pending<'_>]) -> String {
+/// find their input. Sequential: each item depends on the one before.
+fn batch_body(items: &[Pending<'_>], sequential: bool) -> String {
     #[derive(Serialize)]
     struct Request<'a> {
         requests: Vec<Item<'a>>,
@@ -395,6 +455,8 @@ fn batch_body(items: &[Pending<'_>]) -> String {
         url: &'a str,
         headers: Headers,
         body: &'a RawValue,
+        #[serde(rename = "dependsOn", skip_serializing_if = "Option::is_none")]
+        depends_on: Option<[String; 1]>,
     }
     #[derive(Serialize)]
     struct Headers {
@@ -404,7 +466,10 @@ fn batch_body(items: &[Pending<'_>]) -> String {
     let request = Request {
         requests: items
             .iter()
-            .map(|p| Item {
+            .enumerate()
+            .map(|(position, p)| Item {
+                depends_on: (sequential && position > 0)
+                    .then(|| [items[position - 1].index.to_string()]),
                 id: p.index.to_string(),
                 method: "POST",
                 url: &p.path,

@@ -10,8 +10,8 @@
 
 use crate::validation::{check_user_id, Problems};
 use crate::{
-    BatchOptions, Client, ClientBuilder, ConfigError, Error, Model, Problem, UsedInsight,
-    ValidationErrors,
+    BatchOptions, Client, ClientBuilder, ConfigError, Error, Model, Problem, RateLimit,
+    UsedInsight, ValidationErrors,
 };
 
 /// Validates one create as core's own entry points do: the `usersId`, then
@@ -109,6 +109,25 @@ pub fn concurrency(value: i128) -> Result<usize, ConfigError> {
         _ if value >= 1 => Ok(usize::MAX),
         _ => Err(crate::batch::bad_concurrency(value)),
     }
+}
+
+/// A [`RateLimit`] from the values a binding holds — whole numbers of any
+/// width and a float of seconds — with core's rules and words: counts of 1
+/// or more that fit in 32 bits, a window more than zero and at most a day.
+///
+/// ```
+/// use std::time::Duration;
+/// let limit = used_insight::bindings::rate_limit(4, 20, 2.5).unwrap();
+/// assert_eq!(limit.per, Duration::from_millis(2500));
+/// let err = used_insight::bindings::rate_limit(0, 20, 2.5).unwrap_err();
+/// assert_eq!(err.to_string(), "rate_limit.max_concurrent must be 1 or more, not 0");
+/// ```
+pub fn rate_limit(
+    max_concurrent: i128,
+    requests: i128,
+    per_seconds: f64,
+) -> Result<RateLimit, ConfigError> {
+    RateLimit::from_parts(max_concurrent, requests, per_seconds)
 }
 
 /// Checks the rules on a builder's values alone (a zero timeout…), as

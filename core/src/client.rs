@@ -15,6 +15,7 @@ use crate::decode::decode_document;
 use crate::endpoint::Endpoint;
 use crate::error::{ConfigError, TokenProviderError, TransportError, TransportErrorKind};
 use crate::headers::{check_header_value, SDK_VERSION};
+use crate::limit::{back_off, Cost, Limiter, SlotWait};
 use crate::redirect::follow_redirect;
 use crate::response::Answer;
 use crate::retry::{is_retryable_status, RetryBudget};
@@ -55,6 +56,8 @@ struct Inner {
     /// The proxy in use, as it may be shown (no credentials).
     proxy_shown: Option<String>,
     deprecation_logged: AtomicBool,
+    /// Graph's limits, kept by every clone and thread; `None` when off.
+    limiter: Option<Limiter>,
 }
 
 impl fmt::Debug for Client {
@@ -65,6 +68,10 @@ impl fmt::Debug for Client {
             .field("retry", &self.inner.retry)
             .field("user_agent", &self.inner.user_agent)
             .field("proxy", &self.inner.proxy_shown)
+            .field(
+                "rate_limit",
+                &self.inner.limiter.as_ref().map(Limiter::limit),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -204,6 +211,7 @@ impl Client {
                 retry: b.retry,
                 user_agent,
                 deprecation_logged: AtomicBool::new(false),
+                limiter: b.rate_limit.map(|limit| Limiter::new(limit, b.timeout)),
             }),
         })
     }
@@ -234,7 +242,8 @@ impl Client {
     fn send_create(&self, user_id: &str, body: String) -> Result<UsedInsight, Error> {
         let url = self.inner.endpoint.create_url(user_id);
         let client_request_id = Uuid::new_v4().to_string();
-        let answer = self.post_with_retries(&url, body.as_bytes(), &client_request_id)?;
+        let answer =
+            self.post_with_retries(&url, body.as_bytes(), &client_request_id, Cost::ONE)?;
         let mut problems = Problems::default();
         let created = decode_document::<UsedInsight>(&answer.body, &mut problems);
         match problems.into_result() {
@@ -247,30 +256,39 @@ impl Client {
 
     /// One logical POST: the same `client-request-id` on every attempt,
     /// retried on 429/503/504 within the policy, never resent after a lost
-    /// answer (transport and timeout errors are returned at once).
+    /// answer (transport and timeout errors are returned at once). Every
+    /// attempt, retries included, takes `cost` from the client's limits
+    /// while it is in flight.
     pub(crate) fn post_with_retries(
         &self,
         url: &str,
         body: &[u8],
         client_request_id: &str,
+        cost: Cost,
     ) -> Result<Answer, Error> {
         let mut budget = RetryBudget::new(&self.inner.retry);
+        let mut slot = SlotWait::starting_now();
         loop {
             let attempt = budget.retries_done();
-            let answer = self.post_following_redirects(url, body, client_request_id, attempt)?;
+            let permit = slot.acquire(self.limiter(), cost, client_request_id)?;
+            let answer = self.post_following_redirects(url, body, client_request_id, attempt);
+            drop(permit);
+            let answer = answer?;
             self.log_deprecation(&answer);
             if answer.is_success() {
                 return Ok(answer);
             }
             if is_retryable_status(answer.status) {
-                if let Some(wait) = budget.next_wait(answer.retry_after) {
+                let wait = budget.next_wait(answer.retry_after);
+                back_off(self.limiter(), answer.status, answer.retry_after, wait);
+                if let Some(wait) = wait {
                     log::warn!(
                         "Graph answered HTTP {} (client-request-id {client_request_id}); retry {} in {:.3} s",
                         answer.status,
                         attempt + 1,
                         wait.as_secs_f64()
                     );
-                    std::thread::sleep(wait);
+                    slot.retry_after(wait);
                     continue;
                 }
             }
@@ -371,6 +389,10 @@ impl Client {
 
     pub(crate) fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
+    }
+
+    pub(crate) fn limiter(&self) -> Option<&Limiter> {
+        self.inner.limiter.as_ref()
     }
 
     fn token(&self) -> Result<String, Error> {

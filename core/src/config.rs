@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::credentials::TokenCredential;
 use crate::error::ConfigError;
+use crate::limit::RateLimit;
 use crate::proxy::ProxyChoice;
 use crate::trust::{PemSource, Trust};
 use crate::{Client, Error};
@@ -252,6 +253,7 @@ pub struct ClientBuilder {
     pub(crate) max_idle_connections: usize,
     pub(crate) trust: Trust,
     pub(crate) proxy: ProxyChoice,
+    pub(crate) rate_limit: Option<RateLimit>,
 }
 
 impl Default for ClientBuilder {
@@ -269,6 +271,7 @@ impl Default for ClientBuilder {
             max_idle_connections: 16,
             trust: Trust::default(),
             proxy: ProxyChoice::Environment,
+            rate_limit: Some(RateLimit::GRAPH_INSIGHTS),
         }
     }
 }
@@ -420,10 +423,32 @@ impl ClientBuilder {
         self
     }
 
+    /// The limits the client keeps to, shared by all its clones and threads
+    /// (see [`RateLimit`]). Default: Graph's published Insights limits, 4
+    /// requests in flight and 10,000 per 10 minutes. Requests wait for a
+    /// slot (at most the [`timeout`](ClientBuilder::timeout); a create that
+    /// gets none is not sent), and a 429 — or any answer with `Retry-After` —
+    /// pauses every request of the client until Graph's wait has passed.
+    /// `None` turns both off: requests go as fast as they are made and each
+    /// backs off on its own.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use used_insight::{Client, RateLimit};
+    /// let shared = RateLimit { max_concurrent: 2, requests: 5_000, per: Duration::from_secs(600) };
+    /// let b = Client::builder().rate_limit(Some(shared));
+    /// assert_eq!(b.get_rate_limit(), Some(shared));
+    /// assert_eq!(b.rate_limit(None).get_rate_limit(), None);
+    /// ```
+    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
     /// Checks the settings and builds the client. Refused: no token,
     /// token provider or credential, a credential whose configuration is
     /// unusable (a missing environment variable, an unreadable token
-    /// file…), a scope with spaces, a zero timeout, a base URL that is not `https://`
+    /// file…), a scope with spaces, a zero timeout, a [`RateLimit`] with a zero, a base URL that is not `https://`
     /// (or `http://` to loopback), a token or user agent that is not a
     /// valid header value.
     pub fn build(self) -> Result<Client, Error> {
@@ -441,6 +466,9 @@ impl ClientBuilder {
             if value.is_zero() {
                 return Err(ConfigError::new(format!("{name} must be more than zero")));
             }
+        }
+        if let Some(limit) = &self.rate_limit {
+            limit.check()?;
         }
         Ok(())
     }
@@ -513,6 +541,12 @@ impl ClientBuilder {
     /// Idle connections kept. Default 16.
     pub fn get_max_idle_connections(&self) -> usize {
         self.max_idle_connections
+    }
+
+    /// The limits the client keeps to; `None` when turned off. Default
+    /// [`RateLimit::GRAPH_INSIGHTS`].
+    pub fn get_rate_limit(&self) -> Option<RateLimit> {
+        self.rate_limit
     }
 
     /// Whether the system's trust store is used. Default `false`.

@@ -45,6 +45,7 @@ mod error;
 mod fork;
 mod headers;
 mod json;
+mod limit;
 mod model;
 mod proxy;
 mod redirect;
@@ -67,6 +68,9 @@ pub use error::{
 };
 pub use headers::SDK_VERSION;
 pub use json::{InvalidJson, RawJson};
+pub use limit::RateLimit;
+#[doc(hidden)]
+pub use limit::ShapeChoice;
 pub use model::{ResourceReference, ResourceVisualization, UsageDetails, UsedInsight};
 pub use schema::{FieldInfo, FieldKind, FieldRef, Model, ModelInfo, ModelRef};
 pub use validation::{

@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{client, emulator, fault, insight};
+use common::{builder, client, emulator, fault, insight};
 use serde_json::json;
 use used_insight::{BatchOptions, Error, UsedInsight};
 
@@ -28,8 +28,11 @@ fn title(v: &serde_json::Value) -> String {
         .to_owned()
 }
 
+/// The batching mechanics on Graph's full batches of 20, so without a rate
+/// limit (which would make batches of 4: see tests/limits.rs).
 fn run_scenario(concurrency: usize) {
     let emu = emulator();
+    let client = builder(&emu).rate_limit(None).build().unwrap();
     let mut inputs = items(45);
     inputs[7].1.resource_reference.as_mut().unwrap().web_url = Some("not a url".into());
     inputs[30].1.last_used = None;
@@ -50,7 +53,7 @@ fn run_scenario(concurrency: usize) {
     let options = BatchOptions::default()
         .with_concurrency(concurrency)
         .with_progress(&progress);
-    let results = client(&emu).create_many_with(&inputs, &options);
+    let results = client.create_many_with(&inputs, &options);
 
     assert_eq!(results.len(), 45, "one result per input");
     assert_eq!(calls.load(Ordering::SeqCst), 45);
