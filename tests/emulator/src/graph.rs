@@ -288,25 +288,90 @@ fn decode_segment(raw: &str) -> Option<String> {
         .map(|s| s.into_owned())
 }
 
-/// Handles a Graph request. `allow_batch` is false for `$batch` items;
-/// `item_fault` is a fault with `batch_item` for a `$batch` request.
-pub(crate) fn handle(
+/// A `$batch` request, checked and ready to run (see `crate::limits`).
+pub(crate) struct BatchPlan<'b> {
+    pub(crate) version: &'b str,
+    /// `(id, item)` in request order.
+    pub(crate) items: Vec<(&'b str, &'b Map<String, Value>)>,
+    /// For each item, the indexes of the items it depends on.
+    pub(crate) depends_on: Vec<Vec<usize>>,
+}
+
+impl BatchPlan<'_> {
+    /// Each item's place in the run: 0 without dependencies, else one more
+    /// than its latest dependency's. Items of one level run together.
+    pub(crate) fn levels(&self) -> Vec<Vec<usize>> {
+        let mut level = vec![None::<usize>; self.items.len()];
+        fn of(i: usize, deps: &[Vec<usize>], level: &mut [Option<usize>]) -> usize {
+            if let Some(l) = level[i] {
+                return l;
+            }
+            let l = deps[i]
+                .iter()
+                .map(|&d| of(d, deps, level) + 1)
+                .max()
+                .unwrap_or(0);
+            level[i] = Some(l);
+            l
+        }
+        let mut levels: Vec<Vec<usize>> = Vec::new();
+        for i in 0..self.items.len() {
+            let l = of(i, &self.depends_on, &mut level);
+            if levels.len() <= l {
+                levels.resize_with(l + 1, Vec::new);
+            }
+            levels[l].push(i);
+        }
+        levels
+    }
+}
+
+/// For a request to `/{version}/$batch`: the checked plan, or the error
+/// answer (auth, method, payload). `None` for every other path.
+pub(crate) fn route_batch<'b>(
     ctx: &Ctx<'_>,
-    req: &GraphReq<'_>,
-    allow_batch: bool,
-    item_fault: Option<&Fault>,
-) -> Resp {
+    req: &GraphReq<'b>,
+    outer: &'b Option<Map<String, Value>>,
+) -> Option<Result<BatchPlan<'b>, Resp>> {
+    let Route::Batch { version } = route(req.path) else {
+        return None;
+    };
+    if let Some(resp) = check_auth(ctx, req.authorization) {
+        return Some(Err(resp));
+    }
+    if req.method != "POST" {
+        return Some(Err(method_not_allowed(ctx, req.method, "POST")));
+    }
+    Some(batch_plan(ctx, req, version, outer))
+}
+
+/// Parses a `$batch` body into the map `route_batch` borrows from.
+pub(crate) fn batch_payload(req: &GraphReq<'_>) -> Option<Map<String, Value>> {
+    match serde_json::from_slice::<Value>(req.body) {
+        Ok(Value::Object(map)) => Some(map),
+        _ => None,
+    }
+}
+
+/// Whether a path (without the query) is `/{version}/$batch`.
+pub(crate) fn is_batch(path: &str) -> bool {
+    matches!(route(path), Route::Batch { .. })
+}
+
+/// Whether a path (without the query) is one of the Insights service's,
+/// whose limits `crate::limits` applies.
+pub(crate) fn is_insights(path: &str) -> bool {
+    matches!(route(path), Route::Collection { .. } | Route::Item { .. })
+}
+
+/// Handles a Graph request other than `$batch` (a direct request or a
+/// `$batch` item; a `$batch` inside a batch is not found).
+pub(crate) fn handle(ctx: &Ctx<'_>, req: &GraphReq<'_>) -> Resp {
     if let Some(resp) = check_auth(ctx, req.authorization) {
         return resp;
     }
     match route(req.path) {
         Route::NotFound(seg) => not_found_segment(ctx, seg),
-        Route::Batch { version } if allow_batch => {
-            if req.method != "POST" {
-                return method_not_allowed(ctx, req.method, "POST");
-            }
-            batch(ctx, req, version, item_fault)
-        }
         Route::Batch { .. } => not_found_segment(ctx, "$batch"),
         Route::Collection { version, raw_user } => {
             let Some(user) = decode_segment(raw_user) else {
@@ -495,43 +560,59 @@ fn create(ctx: &Ctx<'_>, req: &GraphReq<'_>, version: &str, raw_user: &str, user
     resp
 }
 
-fn batch(ctx: &Ctx<'_>, req: &GraphReq<'_>, version: &str, item_fault: Option<&Fault>) -> Resp {
+fn batch_plan<'b>(
+    ctx: &Ctx<'_>,
+    req: &GraphReq<'b>,
+    version: &'b str,
+    outer: &'b Option<Map<String, Value>>,
+) -> Result<BatchPlan<'b>, Resp> {
     if let Some(resp) = check_content_type(ctx, req.content_type) {
-        return resp;
+        return Err(resp);
     }
-    let outer = match parse_object(ctx, req.body) {
-        Ok(obj) => obj,
-        Err(resp) => return resp,
+    let Some(outer) = outer else {
+        return Err(parse_object(ctx, req.body).err().unwrap_or_else(|| {
+            error(
+                ctx,
+                400,
+                "BadRequest",
+                "Unable to read JSON request payload.",
+            )
+        }));
     };
     let bad = |message: String| error(ctx, 400, "BadRequest", &message);
     let Some(Value::Array(items)) = outer.get("requests") else {
-        return bad("Invalid batch payload format: 'requests' must be an array.".into());
+        return Err(bad(
+            "Invalid batch payload format: 'requests' must be an array.".into(),
+        ));
     };
     if items.is_empty() {
-        return bad("Invalid batch payload format: 'requests' is empty.".into());
-    }
-    if items.len() > MAX_BATCH {
-        return bad(format!(
-            "Number of batch requests exceeds the limit of {MAX_BATCH}: {}.",
-            items.len()
+        return Err(bad(
+            "Invalid batch payload format: 'requests' is empty.".into()
         ));
     }
+    if items.len() > MAX_BATCH {
+        return Err(bad(format!(
+            "Number of batch requests exceeds the limit of {MAX_BATCH}: {}.",
+            items.len()
+        )));
+    }
     let mut seen = HashSet::new();
+    let mut checked = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let Some(item) = item.as_object() else {
-            return bad(format!("Batch request at index {i} is not an object."));
+            return Err(bad(format!("Batch request at index {i} is not an object.")));
         };
         let Some(id) = item
             .get("id")
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
         else {
-            return bad(format!(
+            return Err(bad(format!(
                 "Batch request at index {i} is missing its 'id' (a non-empty string)."
-            ));
+            )));
         };
         if !seen.insert(id) {
-            return bad(format!("Batch request id '{id}' is duplicated."));
+            return Err(bad(format!("Batch request id '{id}' is duplicated.")));
         }
         for prop in ["method", "url"] {
             if !item
@@ -539,41 +620,132 @@ fn batch(ctx: &Ctx<'_>, req: &GraphReq<'_>, version: &str, item_fault: Option<&F
                 .and_then(Value::as_str)
                 .is_some_and(|s| !s.is_empty())
             {
-                return bad(format!("Batch request '{id}' is missing its '{prop}'."));
+                return Err(bad(format!(
+                    "Batch request '{id}' is missing its '{prop}'."
+                )));
             }
         }
         if item.get("headers").is_some_and(|h| !h.is_object()) {
-            return bad(format!(
+            return Err(bad(format!(
                 "Batch request '{id}': 'headers' must be an object."
-            ));
+            )));
+        }
+        checked.push((id, item));
+    }
+    let depends_on = dependencies(&checked).map_err(bad)?;
+    Ok(BatchPlan {
+        version,
+        items: checked,
+        depends_on,
+    })
+}
+
+/// The `dependsOn` of each item as indexes, with Graph's rules: ids of
+/// requests in the batch, no cycle, and the batch either fully parallel (no
+/// `dependsOn`) or fully sequential (every item but one has one).
+fn dependencies(items: &[(&str, &Map<String, Value>)]) -> Result<Vec<Vec<usize>>, String> {
+    let index: std::collections::HashMap<&str, usize> = items
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _))| (*id, i))
+        .collect();
+    let mut deps = Vec::with_capacity(items.len());
+    for (id, item) in items {
+        let mut mine = Vec::new();
+        match item.get("dependsOn") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(ids)) if !ids.is_empty() => {
+                for dep in ids {
+                    let Some(dep) = dep.as_str() else {
+                        return Err(format!(
+                            "Batch request '{id}': 'dependsOn' must be an array of request ids."
+                        ));
+                    };
+                    let Some(&at) = index.get(dep) else {
+                        return Err(format!(
+                            "Batch request '{id}' depends on '{dep}', which is not in the batch."
+                        ));
+                    };
+                    mine.push(at);
+                }
+            }
+            Some(_) => {
+                return Err(format!(
+                    "Batch request '{id}': 'dependsOn' must be an array of request ids."
+                ))
+            }
+        }
+        deps.push(mine);
+    }
+    let roots = deps.iter().filter(|d| d.is_empty()).count();
+    if roots != items.len() && roots != 1 {
+        return Err("Batch should be either fully sequential or fully parallel.".into());
+    }
+    // A cycle leaves items that never become ready.
+    let mut done = vec![false; items.len()];
+    let mut progress = true;
+    while progress {
+        progress = false;
+        for i in 0..items.len() {
+            if !done[i] && deps[i].iter().all(|&d| done[d]) {
+                done[i] = true;
+                progress = true;
+            }
         }
     }
-    let fault_items = item_fault.map(Fault::item_indexes).unwrap_or_default();
-    let mut responses = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let item = item.as_object().expect("checked above");
-        let id = item["id"].as_str().expect("checked above");
-        let resp = match item_fault {
-            Some(f) if fault_items.contains(&i) => {
-                let mut resp = fault_error(ctx, f, f.status.unwrap_or(500));
-                if let Some(ra) = &f.retry_after {
-                    resp.set_header("Retry-After", ra);
-                }
-                for (name, value) in &f.headers {
-                    resp.set_header(name, value);
-                }
-                resp
-            }
-            _ => batch_item(ctx, req.authorization, version, id, item),
-        };
-        responses.push(item_response(id, resp));
+    if done.iter().any(|d| !d) {
+        return Err("Batch requests' dependsOn form a cycle.".into());
     }
+    Ok(deps)
+}
+
+/// A `$batch` item's answer when an item it depends on did not succeed:
+/// Graph does not run it.
+pub(crate) fn failed_dependency(ctx: &Ctx<'_>, id: &str, dependency: &str) -> Resp {
+    error(
+        ctx,
+        424,
+        "FailedDependency",
+        &format!("Batch request '{id}' was not run: request '{dependency}', which it depends on, failed."),
+    )
+}
+
+/// A `$batch` item's answer from a fault with `batch_item(s)`.
+pub(crate) fn item_fault_answer(ctx: &Ctx<'_>, f: &Fault) -> Resp {
+    let mut resp = fault_error(ctx, f, f.status.unwrap_or(500));
+    if let Some(ra) = &f.retry_after {
+        resp.set_header("Retry-After", ra);
+    }
+    for (name, value) in &f.headers {
+        resp.set_header(name, value);
+    }
+    resp
+}
+
+/// The `$batch` answer from the items' answers, in request order.
+pub(crate) fn batch_answer(plan: &BatchPlan<'_>, answers: Vec<Resp>) -> Resp {
+    let mut responses: Vec<Value> = plan
+        .items
+        .iter()
+        .zip(answers)
+        .map(|((id, _), resp)| item_response(id, resp))
+        .collect();
     // Graph does not keep the order; answer in reverse so clients must match by id.
     responses.reverse();
     json_resp(200, &json!({ "responses": responses }))
 }
 
-fn batch_item(
+/// Whether a `$batch` item goes to the Insights service (and so counts
+/// against its limits).
+pub(crate) fn item_is_insights(version: &str, item: &Map<String, Value>) -> bool {
+    let url = item["url"].as_str().unwrap_or("");
+    let full = format!("/{version}/{}", url.strip_prefix('/').unwrap_or(url));
+    let path = full.split_once('?').map_or(full.as_str(), |(p, _)| p);
+    !url.contains("://") && is_insights(path)
+}
+
+/// Runs one `$batch` item through the same handler as direct requests.
+pub(crate) fn batch_item(
     ctx: &Ctx<'_>,
     authorization: Option<&str>,
     version: &str,
@@ -626,8 +798,6 @@ fn batch_item(
             content_type,
             body: &bytes,
         },
-        false,
-        None,
     )
 }
 

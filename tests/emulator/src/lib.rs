@@ -6,6 +6,8 @@
 //! and Graph-shaped errors. A control protocol under `/_emulator/` queues
 //! [`Fault`]s (error statuses, delays, dropped connections, truncated or
 //! oversized bodies…) and lists the [`RecordedRequest`]s it received.
+//! Optional [`Limits`] enforce Graph's throttling (concurrency, a window,
+//! a latency per request and per `$batch` item).
 //!
 //! It also plays Microsoft Entra ID for credential tests: the v2.0 token
 //! endpoint for registered [`EntraApp`]s (client secret, certificate
@@ -48,10 +50,12 @@ use serde::{Deserialize, Serialize};
 mod body;
 mod entra;
 mod graph;
+mod limits;
 mod server;
 mod tls;
 mod tunnel;
 
+pub use limits::{Limits, LimitsReport};
 use server::Shared;
 pub use tunnel::{ProxyCredentials, ProxyRequest, TunnelConfig, TunnelProxy};
 
@@ -88,6 +92,9 @@ pub struct EmulatorConfig {
     /// Whatever this says, a token the emulator issued is refused once
     /// expired or when issued for another resource.
     pub require_issued_tokens: bool,
+    /// Graph's limits to enforce, and the latency of each request (see
+    /// [`Limits`]); `Default`: none.
+    pub limits: Limits,
 }
 
 impl Default for EmulatorConfig {
@@ -101,6 +108,7 @@ impl Default for EmulatorConfig {
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             managed_identity: None,
             require_issued_tokens: false,
+            limits: Limits::default(),
         }
     }
 }
@@ -304,6 +312,12 @@ pub struct RecordedRequest {
     pub body: String,
     /// Milliseconds since the emulator started, when the request head arrived.
     pub elapsed_ms: f64,
+    /// Answered 429 by the emulator's [`Limits`] (not by a fault).
+    #[serde(skip_serializing_if = "is_false")]
+    pub throttled: bool,
+    /// The ids of the `$batch` items answered 429 by the [`Limits`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub throttled_items: Vec<String>,
 }
 
 /// A running emulator: a tokio current-thread runtime serving HTTP/1.1 on its
@@ -364,7 +378,11 @@ impl Emulator {
             managed_identity: config.managed_identity,
             require_issued_tokens: config.require_issued_tokens,
         };
+        config.limits.validate().map_err(|e| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("limits: {e}"))
+        })?;
         let shared = Arc::new(Shared::new(base_url, config.token, entra));
+        shared.gate.set(config.limits);
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -486,6 +504,26 @@ impl Emulator {
     /// Clears queued faults, recorded requests and stored insights; the
     /// emulated Entra ID returns to its start-up apps and token lifetime and
     /// forgets the tokens it issued and the assertion ids it saw.
+    /// Puts these limits in force (see [`Limits`]) and starts counting
+    /// afresh; `Limits::default()` turns them off.
+    ///
+    /// # Panics
+    /// If the limits are invalid (see [`Limits::validate`]).
+    pub fn set_limits(&self, limits: Limits) {
+        if let Err(e) = limits.validate() {
+            panic!("invalid limits {limits:?}: {e}");
+        }
+        self.shared.gate.set(limits);
+    }
+
+    /// The limits in force and what they did (admitted, throttled, the
+    /// peak in progress) since they were set or the emulator was reset.
+    pub fn limits_report(&self) -> LimitsReport {
+        self.shared.gate.report()
+    }
+
+    /// Clears queued faults, recorded requests and stored insights, and
+    /// restarts the limits' counting (the limits stay in force).
     pub fn reset(&self) {
         self.shared.reset();
     }

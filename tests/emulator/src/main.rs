@@ -1,4 +1,5 @@
-//! `graph-emulator [--port N] [--host ADDR] [--token T] [--tls …] [--entra-app …]`: runs the
+//! `graph-emulator [--port N] [--host ADDR] [--token T] [--tls …] [--entra-app …]
+//! [--limit-… | --latency MS]`: runs the
 //! Graph stand-in until SIGTERM or SIGINT. The first line of stdout is
 //! `listening on http://HOST:PORT` (`https://` with TLS, then a second line
 //! `ca PATH`).
@@ -18,6 +19,8 @@ Usage: graph-emulator [--port N] [--host ADDR] [--token T]
                       [--entra-app-federated TENANT:CLIENT_ID:ASSERTION]...
                       [--token-lifetime SECS] [--managed-identity HEADER[:CLIENT_ID,...]]
                       [--require-issued-tokens]
+                      [--limit-concurrent N] [--limit-requests N --limit-per SECS]
+                      [--latency MS]
 
 A local Microsoft Graph stand-in for used-insight (POST/GET
 /{v1.0|beta}/users/{id}/insights/used, /{version}/$batch, and the
@@ -57,6 +60,17 @@ Options:
   --require-issued-tokens
                 Graph routes accept only unexpired tokens this emulator
                 issued for Graph (and --token T if given)
+  --limit-concurrent N
+                Insights requests (each $batch item counts) in progress at
+                once; more get 429 TooManyRequests with Retry-After
+  --limit-requests N
+                Insights requests started in any --limit-per window; more
+                get 429 (throttled requests count too)
+  --limit-per SECS
+                the window of --limit-requests, in seconds (e.g. 600, 2.5)
+  --latency MS  each Insights request, and each $batch item, takes MS
+                milliseconds (unchained items in parallel, dependsOn chains
+                in order)
   -h, --help    print this help
 The --ca-out and --tls-* options imply --tls.
 
@@ -127,6 +141,36 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
                     .parse::<IpAddr>()
                     .map_err(|_| format!("invalid --host {v:?}: expected an IP address"))?;
             }
+            "--limit-concurrent" | "--limit-requests" => {
+                let v = value(&name)?;
+                let n: u32 = v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                    format!("invalid {name} {v:?}: expected a whole number, 1 or more")
+                })?;
+                if name == "--limit-concurrent" {
+                    config.limits.max_concurrent = Some(n);
+                } else {
+                    config.limits.requests = Some(n);
+                }
+            }
+            "--limit-per" => {
+                let v = value("--limit-per")?;
+                let secs: f64 = v
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+                    .ok_or_else(|| {
+                        format!(
+                            "invalid --limit-per {v:?}: expected seconds, above 0, at most 86400"
+                        )
+                    })?;
+                config.limits.per_ms = (secs * 1000.0).round().max(1.0) as u64;
+            }
+            "--latency" => {
+                let v = value("--latency")?;
+                config.limits.latency_ms = v
+                    .parse()
+                    .map_err(|_| format!("invalid --latency {v:?}: expected whole milliseconds"))?;
+            }
             "--token" => {
                 let v = value("--token")?;
                 if v.is_empty() {
@@ -182,6 +226,13 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
             "--require-issued-tokens" => config.require_issued_tokens = true,
             other => return Err(format!("unexpected argument {other:?}")),
         }
+    }
+    config.limits.validate().map_err(|e| match e {
+        e if e.contains("per_ms") => "--limit-requests needs --limit-per".to_owned(),
+        e => e,
+    })?;
+    if config.limits.per_ms > 0 && config.limits.requests.is_none() {
+        return Err("--limit-per needs --limit-requests".into());
     }
     Ok(Parsed::Run(config))
 }
@@ -326,6 +377,39 @@ mod tests {
         assert!(parse(&["--port", "x"]).unwrap_err().contains("--port"));
         assert!(parse(&["--host", "localhost"]).is_err());
         assert!(parse(&["--frobnicate"]).is_err());
+    }
+
+    #[test]
+    fn parses_limits() {
+        let Ok(Parsed::Run(c)) = parse(&[
+            "--limit-concurrent",
+            "4",
+            "--limit-requests=20",
+            "--limit-per",
+            "2.5",
+            "--latency",
+            "50",
+        ]) else {
+            panic!("should parse");
+        };
+        assert_eq!(
+            c.limits,
+            graph_emulator::Limits {
+                max_concurrent: Some(4),
+                requests: Some(20),
+                per_ms: 2500,
+                latency_ms: 50
+            }
+        );
+        assert!(parse(&["--limit-requests", "20"])
+            .unwrap_err()
+            .contains("--limit-per"));
+        assert!(parse(&["--limit-per", "2"])
+            .unwrap_err()
+            .contains("--limit-requests"));
+        assert!(parse(&["--limit-concurrent", "0"]).is_err());
+        assert!(parse(&["--limit-per", "-1", "--limit-requests", "2"]).is_err());
+        assert!(parse(&["--latency", "fast"]).is_err());
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub(crate) struct Shared {
     pub(crate) token: Option<String>,
     /// The emulated Entra ID (token endpoint, managed identity, issued tokens).
     pub(crate) entra: Entra,
+    /// Graph's limits, enforced by `crate::limits`.
+    pub(crate) gate: crate::limits::Gate,
 }
 
 impl Shared {
@@ -45,6 +47,7 @@ impl Shared {
             entra: Entra::new(entra, base_url.clone()),
             base_url,
             token,
+            gate: crate::limits::Gate::default(),
         }
     }
 
@@ -59,6 +62,7 @@ impl Shared {
     pub(crate) fn reset(&self) {
         *self.state() = State::default();
         self.entra.reset();
+        self.gate.reset();
     }
 
     /// Takes (one use of) the first queued fault matching the request.
@@ -264,13 +268,18 @@ async fn handle(
         ReadBody::Complete(b) => (b, false),
         ReadBody::TooLarge(b) => (b, true),
     };
-    shared.state().requests.push(RecordedRequest {
-        method: method.clone(),
-        path: raw_path.clone(),
-        headers: headers.clone(),
-        body: String::from_utf8_lossy(&body).into_owned(),
-        elapsed_ms,
-    });
+    let record = {
+        let mut state = shared.state();
+        state.requests.push(RecordedRequest {
+            method: method.clone(),
+            path: raw_path.clone(),
+            headers: headers.clone(),
+            body: String::from_utf8_lossy(&body).into_owned(),
+            elapsed_ms,
+            ..RecordedRequest::default()
+        });
+        state.requests.len() - 1
+    };
     if too_large {
         let resp = graph::error(
             &ctx,
@@ -315,19 +324,18 @@ async fn handle(
         headers: &headers,
         body: &body,
     };
-    let answer = || match &entra_endpoint {
-        Some(endpoint) => entra::handle(&ctx, endpoint, &entra_req),
-        None => graph::handle(&ctx, &graph_req, true, None),
-    };
     let (resp, truncate) = match &fault {
         Some(f) if !f.item_indexes().is_empty() => {
-            let resp = graph::handle(&ctx, &graph_req, true, Some(f));
+            let resp = crate::limits::serve(&ctx, &graph_req, Some(f), record).await;
             (resp, false)
         }
         Some(f) => {
             let mut resp = match fault_response(&ctx, f, entra_endpoint.as_ref()) {
                 Some(resp) => resp,
-                None => answer(),
+                None => match &entra_endpoint {
+                    Some(endpoint) => entra::handle(&ctx, endpoint, &entra_req),
+                    None => crate::limits::serve(&ctx, &graph_req, None, record).await,
+                },
             };
             if let Some(ra) = &f.retry_after {
                 resp.set_header("Retry-After", ra);
@@ -337,7 +345,13 @@ async fn handle(
             }
             (resp, f.truncate)
         }
-        None => (answer(), false),
+        None => (
+            match &entra_endpoint {
+                Some(endpoint) => entra::handle(&ctx, endpoint, &entra_req),
+                None => crate::limits::serve(&ctx, &graph_req, None, record).await,
+            },
+            false,
+        ),
     };
     Ok(finish(&ctx, resp, truncate))
 }
@@ -446,6 +460,10 @@ fn control(shared: &Shared, method: &str, path: &str, body: &[u8]) -> Resp {
             shared.reset();
             control_json(200, &json!({}))
         }
+        (_, "/_emulator/limits") => match crate::limits::control(shared, method, body) {
+            Some((status, value)) => control_json(status, &value),
+            None => control_error(405, &format!("method {method} not allowed on {path}")),
+        },
         (_, "/_emulator/faults" | "/_emulator/requests" | "/_emulator/reset") => {
             control_error(405, &format!("method {method} not allowed on {path}"))
         }
