@@ -143,3 +143,62 @@ fn a_child_forked_during_a_token_renewal_gets_its_own_token_at_once() {
     assert_eq!(emu.token_requests().len(), 2, "one token per process");
     assert_eq!(emu.stored_count(), 2);
 }
+
+#[test]
+fn a_child_forked_while_the_parent_holds_every_slot_is_not_held_up() {
+    use std::time::{Duration, Instant};
+    use used_insight::RateLimit;
+
+    let emu = emulator();
+    // The parent's one request in flight takes 1.5 s; the limit allows one
+    // at a time, so in the parent every other create waits for it.
+    emu.push_faults([common::fault(serde_json::json!({"delay_ms": 1500}))]);
+    let c = common::builder(&emu)
+        .rate_limit(Some(RateLimit {
+            max_concurrent: 1,
+            requests: 1_000,
+            per: Duration::from_secs(60),
+        }))
+        .build()
+        .unwrap();
+    let slow = {
+        let c = c.clone();
+        std::thread::spawn(move || c.create("alice", &titled("parent")))
+    };
+    let started = Instant::now();
+    while emu.requests().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(5), "no request");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
+    // SAFETY: as above; the child makes requests and leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        // The parent's request is not this process's: its slot is free here.
+        let start = Instant::now();
+        let code = match c.create("alice", &titled("child")) {
+            Ok(_) if start.elapsed() < Duration::from_millis(1000) => 0,
+            Ok(_) => {
+                eprintln!("child: waited {:?} for the parent's slot", start.elapsed());
+                1
+            }
+            Err(e) => {
+                eprintln!("child: {e}");
+                1
+            }
+        };
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    // SAFETY: waiting for our own child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "the child failed (status {status}); see its message above"
+    );
+    slow.join().unwrap().unwrap();
+    // The parent's limiter still works: its slot came back.
+    c.create("alice", &titled("after")).unwrap();
+    assert_eq!(emu.stored_count(), 3);
+}

@@ -45,6 +45,8 @@ pub(crate) struct Limiter {
 
 #[derive(Default)]
 struct State {
+    /// The process (fork generation) the counts below belong to.
+    generation: u64,
     in_flight: u64,
     /// Requests answered, stamped when their answer came and kept for `per`
     /// after it: Graph counts a request when it arrives, which is before the
@@ -103,6 +105,19 @@ impl State {
         Ok(())
     }
 
+    /// In a forked child: the parent's requests in flight and its waiting
+    /// threads are not this process's (they never finish here), so they are
+    /// forgotten; the window's history and Graph's pause are kept, since
+    /// Graph counts the app's requests whichever process sent them.
+    fn adopt(&mut self, generation: u64) {
+        if self.generation != generation {
+            self.generation = generation;
+            self.in_flight = 0;
+            self.unanswered = 0;
+            self.queue.clear();
+        }
+    }
+
     fn take(&mut self, cost: Cost) {
         self.in_flight += u64::from(cost.in_flight);
         self.unanswered += u64::from(cost.requests);
@@ -113,11 +128,14 @@ impl State {
 pub(crate) struct Permit<'a> {
     limiter: &'a Limiter,
     cost: Cost,
+    /// The process that took it: a permit carried across fork() is
+    /// returned by nobody in the child, whose counts start afresh.
+    generation: u64,
 }
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        self.limiter.release(self.cost);
+        self.limiter.release(self.cost, self.generation);
     }
 }
 
@@ -126,7 +144,10 @@ impl Limiter {
         Self {
             limit,
             wait_bound,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                generation: crate::fork::generation(),
+                ..State::default()
+            }),
             changed: Condvar::new(),
         }
     }
@@ -136,8 +157,11 @@ impl Limiter {
         &self.limit
     }
 
+    /// The state, as this process's (see [`State::adopt`]).
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.adopt(crate::fork::generation());
+        state
     }
 
     /// Takes `cost` once the limits allow it, waiting (first come, first
@@ -150,6 +174,7 @@ impl Limiter {
             return Some(Permit {
                 limiter: self,
                 cost,
+                generation: state.generation,
             });
         }
         let ticket = state.next_ticket;
@@ -163,12 +188,14 @@ impl Limiter {
                     Ok(()) => {
                         state.queue.pop_front();
                         state.take(cost);
+                        let generation = state.generation;
                         drop(state);
                         // The next in line may fit too.
                         self.changed.notify_all();
                         return Some(Permit {
                             limiter: self,
                             cost,
+                            generation,
                         });
                     }
                     Err(until) => wake = until,
@@ -197,8 +224,11 @@ impl Limiter {
         }
     }
 
-    fn release(&self, cost: Cost) {
+    fn release(&self, cost: Cost, generation: u64) {
         let mut state = self.lock();
+        if state.generation != generation {
+            return; // taken before a fork, in the parent's counts
+        }
         state.in_flight -= u64::from(cost.in_flight);
         state.unanswered -= u64::from(cost.requests);
         let n = u64::from(cost.requests);
