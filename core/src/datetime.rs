@@ -179,13 +179,96 @@ impl FromStr for DateTimeOffset {
     }
 }
 
+/// Longest RFC 3339 text written: `9999-12-31T23:59:59.999999999+23:59`.
+const MAX_TEXT_LEN: usize = 35;
+
+/// A date-time's RFC 3339 text, written on the stack.
+pub(crate) struct Rfc3339Text {
+    bytes: [u8; MAX_TEXT_LEN],
+    len: usize,
+}
+
+impl Rfc3339Text {
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII digits and separators are ever written.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+
+    fn push(&mut self, byte: u8) {
+        self.bytes[self.len] = byte;
+        self.len += 1;
+    }
+
+    fn push_two_digits(&mut self, value: u8) {
+        self.push(b'0' + value / 10);
+        self.push(b'0' + value % 10);
+    }
+}
+
+impl DateTimeOffset {
+    /// The RFC 3339 text, byte for byte what `time`'s `Rfc3339` formatter
+    /// writes (a unit test holds it there), without its formatting
+    /// machinery: every create writes two or three of these. `None` only
+    /// for what `time` refuses too (a year outside 0..=9999, an offset with
+    /// seconds), which construction rules out.
+    pub(crate) fn rfc3339(&self) -> Option<Rfc3339Text> {
+        let value = self.0;
+        let year = value.year();
+        let offset = value.offset().whole_seconds();
+        if !(0..10_000).contains(&year) || offset % 60 != 0 || offset.abs() >= 24 * 3600 {
+            return None;
+        }
+        let mut text = Rfc3339Text {
+            bytes: [0; MAX_TEXT_LEN],
+            len: 0,
+        };
+        let year = year as u16; // 0..10_000, checked above
+        text.push_two_digits((year / 100) as u8);
+        text.push_two_digits((year % 100) as u8);
+        text.push(b'-');
+        text.push_two_digits(u8::from(value.month()));
+        text.push(b'-');
+        text.push_two_digits(value.day());
+        text.push(b'T');
+        text.push_two_digits(value.hour());
+        text.push(b':');
+        text.push_two_digits(value.minute());
+        text.push(b':');
+        text.push_two_digits(value.second());
+        let mut nanos = value.nanosecond();
+        if nanos != 0 {
+            text.push(b'.');
+            let start = text.len;
+            text.len += 9;
+            for slot in text.bytes[start..text.len].iter_mut().rev() {
+                *slot = b'0' + (nanos % 10) as u8;
+                nanos /= 10;
+            }
+            // Trailing zeros trimmed; a digit before them is not zero.
+            while text.bytes[text.len - 1] == b'0' {
+                text.len -= 1;
+            }
+        }
+        if offset == 0 {
+            text.push(b'Z');
+        } else {
+            text.push(if offset < 0 { b'-' } else { b'+' });
+            let minutes = offset.unsigned_abs() / 60;
+            text.push_two_digits((minutes / 60) as u8);
+            text.push(b':');
+            text.push_two_digits((minutes % 60) as u8);
+        }
+        Some(text)
+    }
+}
+
 impl fmt::Display for DateTimeOffset {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Construction guarantees years 1..=9999 and whole-minute offsets,
         // the only things RFC 3339 formatting can refuse.
-        match self.0.format(&Rfc3339) {
-            Ok(text) => f.write_str(&text),
-            Err(_) => Err(fmt::Error),
+        match self.rfc3339() {
+            Some(text) => f.write_str(text.as_str()),
+            None => Err(fmt::Error),
         }
     }
 }
@@ -198,7 +281,12 @@ impl fmt::Debug for DateTimeOffset {
 
 impl Serialize for DateTimeOffset {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        match self.rfc3339() {
+            Some(text) => serializer.serialize_str(text.as_str()),
+            None => Err(serde::ser::Error::custom(
+                "a date-time RFC 3339 cannot write",
+            )),
+        }
     }
 }
 
@@ -255,6 +343,41 @@ mod tests {
         ] {
             assert!(DateTimeOffset::parse(bad).is_err(), "{bad} was accepted");
         }
+    }
+
+    #[test]
+    fn the_text_is_what_times_rfc3339_formatter_writes() {
+        let mut rng = fastrand::Rng::with_seed(3339);
+        let range = OffsetDateTime::new_utc(
+            time::Date::from_calendar_date(1, time::Month::January, 2).unwrap(),
+            time::Time::MIDNIGHT,
+        )
+        .unix_timestamp_nanos()
+            ..=time::macros::datetime!(9999-12-30 0:00 UTC).unix_timestamp_nanos();
+        for i in 0..20_000 {
+            let nanos = rng.i128(range.clone());
+            // Whole seconds, whole ticks, and any nanosecond (parsed text
+            // never has more than 7 digits, but the writer trims any).
+            let nanos = match i % 3 {
+                0 => nanos - nanos.rem_euclid(1_000_000_000),
+                1 => nanos - nanos.rem_euclid(100),
+                _ => nanos,
+            };
+            let offset = match i % 4 {
+                0 => 0,
+                _ => rng.i32(-(23 * 60 + 59)..=23 * 60 + 59) * 60,
+            };
+            let value = OffsetDateTime::from_unix_timestamp_nanos(nanos)
+                .unwrap()
+                .to_offset(UtcOffset::from_whole_seconds(offset).unwrap());
+            let ours = DateTimeOffset(value).to_string();
+            assert_eq!(ours, value.format(&Rfc3339).unwrap(), "{nanos} {offset}");
+        }
+        let year_zero = time::macros::datetime!(0000-03-01 12:30:00.5 -00:30);
+        assert_eq!(
+            DateTimeOffset(year_zero).to_string(),
+            year_zero.format(&Rfc3339).unwrap()
+        );
     }
 
     #[test]

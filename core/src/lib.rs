@@ -55,6 +55,7 @@ mod schema;
 mod transport;
 mod trust;
 mod validation;
+mod write;
 
 pub use batch::{BatchOptions, MAX_BATCH_REQUESTS};
 pub use client::Client;

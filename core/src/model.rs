@@ -11,6 +11,7 @@ use serde::{Serialize, Serializer};
 use crate::decode::decode_document;
 use crate::schema::graph_model;
 use crate::validation::{Problems, ValidationErrors};
+use crate::write::WriteJson;
 use crate::{DateTimeOffset, RawJson};
 
 graph_model! {
@@ -113,9 +114,9 @@ impl UsedInsight {
 
     /// Writes the usedInsight as compact JSON in Graph's wire shape.
     pub fn to_json(&self) -> String {
-        // Serializing these types cannot fail: every key is a string and
-        // every value is a string, a nested model or already-valid JSON.
-        serde_json::to_string(self).unwrap_or_default()
+        let mut json = String::with_capacity(self.json_len_hint());
+        self.write_json(&mut json);
+        json
     }
 }
 

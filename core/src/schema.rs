@@ -269,8 +269,9 @@ fn set_leaf<T>(slot: &mut Option<T>, rest: &str, value: impl FnOnce() -> Option<
 
 /// Declares a Graph model once. From the list of fields it generates the
 /// struct (every field an `Option`, plus `additional_data`), the public
-/// `MODEL` table, the reader (`WireObject`), `Serialize`, `Deserialize`,
-/// the create rules (`check`) and the setter by wire path (`set_text`).
+/// `MODEL` table, the reader (`WireObject`), the compact JSON writer
+/// (`WriteJson`, what `to_json` uses), `Serialize`, `Deserialize`, the
+/// create rules (`check`) and the setter by wire path (`set_text`).
 ///
 /// A field is `name: Type => "wireName" as kind`, optionally `required`;
 /// kinds are `text`, `id`, `url`, `datetime` and `object`.
@@ -469,6 +470,35 @@ macro_rules! graph_model {
             }
         }
 
+        impl $crate::write::WriteJson for $name {
+            fn write_json(&self, out: &mut String) {
+                out.push_str(concat!("{\"@odata.type\":\"", $odata, "\""));
+                $(
+                    if let Some(value) = &self.$field {
+                        out.push_str(concat!(",\"", $wire, "\":"));
+                        $crate::write::WriteJson::write_json(value, out);
+                    }
+                )*
+                $crate::write::write_additional(out, &self.additional_data);
+                out.push('}');
+            }
+
+            fn json_len_hint(&self) -> usize {
+                let mut len = $odata.len() + 18;
+                $(
+                    if let Some(value) = &self.$field {
+                        len += $wire.len() + 4 + $crate::write::WriteJson::json_len_hint(value);
+                    }
+                )*
+                for (key, value) in &self.additional_data {
+                    len += key.len() + 4 + value.as_str().len();
+                }
+                len
+            }
+        }
+
+        /// Written with `serde_json` this is exactly what
+        /// [`WriteJson`]($crate::write::WriteJson) writes.
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 let mut map = $crate::model::begin(serializer, $odata)?;
