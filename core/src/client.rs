@@ -53,6 +53,8 @@ struct Inner {
     tokens: TokenSource,
     retry: RetryPolicy,
     user_agent: String,
+    /// Header names and fixed values, made once.
+    request_headers: crate::headers::RequestHeaders,
     /// The proxy in use, as it may be shown (no credentials).
     proxy_shown: Option<String>,
     deprecation_logged: AtomicBool,
@@ -209,6 +211,8 @@ impl Client {
                 endpoint,
                 tokens,
                 retry: b.retry,
+                request_headers: crate::headers::RequestHeaders::new(&user_agent)
+                    .map_err(|e| ConfigError::new(format!("the user agent: {e}")))?,
                 user_agent,
                 deprecation_logged: AtomicBool::new(false),
                 limiter: b.rate_limit.map(|limit| Limiter::new(limit, b.timeout)),
@@ -318,26 +322,16 @@ impl Client {
         let mut method_post = true;
         for _ in 0..=MAX_REDIRECTS {
             let method = if method_post { "POST" } else { "GET" };
-            let mut request = ureq::http::Request::builder()
-                .method(method)
-                .uri(&url)
-                .header("Accept", "application/json")
-                .header("client-request-id", client_request_id)
-                .header("SdkVersion", SDK_VERSION)
-                .header("User-Agent", &self.inner.user_agent);
-            if send_token {
-                request = request.header("Authorization", format!("Bearer {token}"));
-            }
-            if attempt > 0 {
-                request = request.header("Retry-Attempt", attempt.to_string());
-            }
-            let payload: &[u8] = if method_post {
-                request = request.header("Content-Type", "application/json");
-                body
-            } else {
-                &[]
-            };
-            let request = request.body(payload).map_err(|e| {
+            let token_sent = send_token.then_some(token.as_str());
+            let request = self.inner.request_headers.request(
+                method_post,
+                &url,
+                client_request_id,
+                token_sent,
+                attempt,
+                body,
+            );
+            let request = request.map_err(|e| {
                 Error::Transport(TransportError {
                     kind: TransportErrorKind::Other,
                     message: format!("could not build the request: {e}"),

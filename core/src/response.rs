@@ -7,6 +7,7 @@
 use std::time::SystemTime;
 
 use serde::Deserialize;
+use ureq::http::header::{HeaderName, LOCATION, RETRY_AFTER};
 use ureq::http::Response;
 use ureq::Body;
 
@@ -18,6 +19,12 @@ use crate::Error;
 /// `$batch` answer well under 1 MiB; anything larger is refused before it is
 /// read, so a hostile or broken server cannot exhaust memory.
 pub(crate) const MAX_ANSWER_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The answer's headers that matter, named once rather than parsed from
+/// text per lookup.
+const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
+const DEPRECATION: HeaderName = HeaderName::from_static("deprecation");
+const SUNSET: HeaderName = HeaderName::from_static("sunset");
 
 /// How much of an unexpected body is quoted in errors.
 const SNIPPET_CHARS: usize = 200;
@@ -50,23 +57,17 @@ impl Answer {
         client_request_id: &str,
     ) -> Result<Self, Error> {
         let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let request_id = header("request-id");
+        let header = |name: &HeaderName| response.headers().get(name).and_then(|v| v.to_str().ok());
+        let request_id = header(&REQUEST_ID).map(str::to_owned);
         let retry_after =
-            header("retry-after").and_then(|v| parse_retry_after(&v, SystemTime::now()));
-        let location = header("location");
-        let deprecation = header("deprecation")
-            .map(|d| match header("sunset") {
+            header(&RETRY_AFTER).and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let location = header(&LOCATION).map(str::to_owned);
+        let deprecation = header(&DEPRECATION)
+            .map(|d| match header(&SUNSET) {
                 Some(s) => format!("deprecated since {d}, sunset {s}"),
                 None => format!("deprecated since {d}"),
             })
-            .or_else(|| header("sunset").map(|s| format!("sunset {s}")));
+            .or_else(|| header(&SUNSET).map(|s| format!("sunset {s}")));
         let too_large = |what: String| {
             Error::Decode(Box::new(DecodeError {
                 status: Some(status),
