@@ -11,6 +11,7 @@ use std::marker::PhantomData;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::json::join_path;
+use crate::scan::{scan_document, ScanObject};
 use crate::validation::{Problems, ValidationErrors, MAX_BODY_BYTES};
 use crate::{DateTimeOffset, RawJson};
 
@@ -61,7 +62,7 @@ fn found(kind: &str) -> String {
 }
 
 /// Reads a whole body; `None` when it is not one JSON object.
-pub(crate) fn decode_document<T: WireObject>(json: &str, problems: &mut Problems) -> Option<T> {
+pub(crate) fn decode_document<T: ScanObject>(json: &str, problems: &mut Problems) -> Option<T> {
     if json.len() > MAX_BODY_BYTES {
         problems.push(
             "",
@@ -72,6 +73,16 @@ pub(crate) fn decode_document<T: WireObject>(json: &str, problems: &mut Problems
         );
         return None;
     }
+    // The common case, a document without a problem, read quickly; the
+    // serde reader reads anything else and finds every problem.
+    if let Some(value) = scan_document::<T>(json) {
+        return Some(value);
+    }
+    read_document(json, problems)
+}
+
+/// [`decode_document`] by the serde reader alone.
+pub(crate) fn read_document<T: WireObject>(json: &str, problems: &mut Problems) -> Option<T> {
     let mut de = serde_json::Deserializer::from_str(json);
     let at = At {
         parent: "",
@@ -363,8 +374,13 @@ pub(crate) fn read_nested<'de, A: MapAccess<'de>, T: WireObject>(
 /// with or without the leading `#`.
 fn check_odata_type(value: Option<&str>, at: At<'_>, expected: &str, problems: &mut Problems) {
     let Some(value) = value else { return };
-    let bare = expected.trim_start_matches('#');
-    if value.strip_prefix('#').unwrap_or(value) != bare {
+    if !odata_type_matches(value, expected) {
+        let bare = expected.trim_start_matches('#');
         problems.push(at.path(), format!("must be `#{bare}`, not `{value}`"));
     }
+}
+
+/// Whether an `@odata.type` names the type `expected` names.
+pub(crate) fn odata_type_matches(value: &str, expected: &str) -> bool {
+    value.strip_prefix('#').unwrap_or(value) == expected.trim_start_matches('#')
 }

@@ -51,6 +51,7 @@ mod proxy;
 mod redirect;
 mod response;
 mod retry;
+mod scan;
 mod schema;
 mod transport;
 mod trust;

@@ -269,7 +269,8 @@ fn set_leaf<T>(slot: &mut Option<T>, rest: &str, value: impl FnOnce() -> Option<
 
 /// Declares a Graph model once. From the list of fields it generates the
 /// struct (every field an `Option`, plus `additional_data`), the public
-/// `MODEL` table, the reader (`WireObject`), the compact JSON writer
+/// `MODEL` table, the reader (`WireObject`) and its quick path for plain
+/// documents (`ScanObject`), the compact JSON writer
 /// (`WriteJson`, what `to_json` uses), `Serialize`, `Deserialize`, the
 /// create rules (`check`) and the setter by wire path (`set_text`).
 ///
@@ -467,6 +468,34 @@ macro_rules! graph_model {
                     number += 1;
                 )*
                 unreachable!("property number {index} of {}", stringify!($name))
+            }
+        }
+
+        impl $crate::scan::ScanObject for $name {
+            // Numbered as PROPERTIES is, as `read_known` is.
+            #[allow(unused_assignments)]
+            fn scan_known(
+                &mut self,
+                index: usize,
+                scanner: &mut $crate::scan::Scanner<'_>,
+            ) -> Option<()> {
+                let mut number = 0usize;
+                $(
+                    if index == number {
+                        self.$field = <$ty as $crate::scan::ScanValue>::scan(scanner)?;
+                        return Some(());
+                    }
+                    number += 1;
+                )*
+                None
+            }
+        }
+
+        impl $crate::scan::ScanValue for $name {
+            fn scan(
+                scanner: &mut $crate::scan::Scanner<'_>,
+            ) -> Option<Option<Self>> {
+                $crate::scan::scan_nested(scanner)
             }
         }
 

@@ -6,6 +6,7 @@
 //! string values are copied as they are unless they hold a byte JSON must
 //! escape, and then serde_json writes them.
 
+use crate::json::plain_prefix_len;
 use crate::{DateTimeOffset, RawJson};
 
 /// A value written into a model's JSON.
@@ -60,7 +61,7 @@ pub(crate) fn write_additional(
 /// Appends a JSON string: the text between quotes as it is when no byte
 /// needs escaping, otherwise serde_json's own escaping.
 pub(crate) fn write_str(out: &mut String, text: &str) {
-    if needs_escape(text.as_bytes()) {
+    if plain_prefix_len(text.as_bytes()) < text.len() {
         // Cannot fail: a `str` always serializes.
         out.push_str(&serde_json::to_string(text).unwrap_or_default());
     } else {
@@ -68,23 +69,6 @@ pub(crate) fn write_str(out: &mut String, text: &str) {
         out.push_str(text);
         out.push('"');
     }
-}
-
-/// Whether JSON must escape a byte of `bytes`: a quote, a backslash or a
-/// control character (serde_json escapes exactly these).
-fn needs_escape(bytes: &[u8]) -> bool {
-    fn escaped(b: u8) -> bool {
-        b < 0x20 || b == b'"' || b == b'\\'
-    }
-    // Whole chunks without an early exit, which the compiler turns into
-    // vector compares; strings needing escapes are rare.
-    let mut chunks = bytes.chunks_exact(16);
-    for chunk in &mut chunks {
-        if chunk.iter().fold(false, |any, &b| any | escaped(b)) {
-            return true;
-        }
-    }
-    chunks.remainder().iter().any(|&b| escaped(b))
 }
 
 #[cfg(test)]
