@@ -26,6 +26,11 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 const DEPRECATION: HeaderName = HeaderName::from_static("deprecation");
 const SUNSET: HeaderName = HeaderName::from_static("sunset");
 
+/// Most of an announced length reserved before reading: enough for any
+/// answer to a create, while a server announcing megabytes it never sends
+/// does not get them reserved.
+const PRESIZE_BYTES: u64 = 64 * 1024;
+
 /// How much of an unexpected body is quoted in errors.
 const SNIPPET_CHARS: usize = 200;
 
@@ -77,18 +82,29 @@ impl Answer {
                 client_request_id: client_request_id.to_owned(),
             }))
         };
-        if let Some(len) = response.body().content_length() {
+        let announced = response.body().content_length();
+        if let Some(len) = announced {
             if len > MAX_ANSWER_BYTES {
                 return Err(too_large(format!("the answer announces {len} bytes")));
             }
         }
-        let bytes = match response
-            .body_mut()
-            .with_config()
-            .limit(MAX_ANSWER_BYTES)
-            .read_to_vec()
-        {
-            Ok(bytes) => bytes,
+        // Sized for the announced length, the body is read in one go and
+        // the end found by one more read, not grown read by read (each read
+        // passes through several layers of ureq).
+        let mut bytes =
+            Vec::with_capacity(announced.map_or(0, |len| len.min(PRESIZE_BYTES) as usize));
+        let read = std::io::Read::read_to_end(
+            &mut response
+                .body_mut()
+                .with_config()
+                .limit(MAX_ANSWER_BYTES)
+                .reader(),
+            &mut bytes,
+        )
+        // As ureq's own read_to_vec turns I/O errors back into its errors.
+        .map_err(ureq::Error::from);
+        match read {
+            Ok(_) => {}
             Err(ureq::Error::BodyExceedsLimit(_)) => {
                 return Err(too_large("the answer is larger".to_owned()))
             }

@@ -221,3 +221,23 @@ fn a_64_mib_answer_fails_fast() {
     };
     assert!(d.message.contains("67108864"), "{d}");
 }
+
+#[test]
+fn an_answer_of_exactly_the_bound_is_read_whole() {
+    // 4 MiB: far more than is reserved up front, so the body is read in
+    // many reads and the buffer grows; nothing is lost or refused.
+    const BOUND: u64 = 4 * 1024 * 1024;
+    let emu = emulator();
+    emu.push_faults([fault(json!({"body_bytes": BOUND}))]);
+    let created = client(&emu).create("alice", &insight()).unwrap();
+    let pad = created.additional_data["pad"].as_str();
+    assert_eq!(pad.len() as u64, BOUND - r#"{"pad":}"#.len() as u64);
+    assert!(pad.trim_matches('"').bytes().all(|b| b == b'a'));
+    // One byte more is refused from the announced length, before reading.
+    emu.push_faults([fault(json!({"body_bytes": BOUND + 1}))]);
+    let err = client(&emu).create("alice", &insight()).unwrap_err();
+    let Error::Decode(d) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(d.message.contains("announces 4194305 bytes"), "{d}");
+}
