@@ -245,15 +245,15 @@ impl Client {
 
     fn send_create(&self, user_id: &str, body: String) -> Result<UsedInsight, Error> {
         let url = self.inner.endpoint.create_url(user_id);
-        let client_request_id = Uuid::new_v4().to_string();
-        let answer =
-            self.post_with_retries(&url, body.as_bytes(), &client_request_id, Cost::ONE)?;
+        let mut id_text = Uuid::encode_buffer(); // the id's text, without fmt
+        let client_request_id = &*Uuid::new_v4().hyphenated().encode_lower(&mut id_text);
+        let answer = self.post_with_retries(&url, body.as_bytes(), client_request_id, Cost::ONE)?;
         let mut problems = Problems::default();
         let created = decode_document::<UsedInsight>(&answer.body, &mut problems);
         match problems.into_result() {
             Ok(()) => Ok(created.unwrap_or_default()),
             Err(detail) => {
-                Err(answer.undecodable(format!("not a usedInsight: {detail}"), &client_request_id))
+                Err(answer.undecodable(format!("not a usedInsight: {detail}"), client_request_id))
             }
         }
     }

@@ -3,7 +3,7 @@
 //! and `check_target`, the rule that a request goes only over https, or over
 //! plain http to loopback.
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet, PercentEncode, NON_ALPHANUMERIC};
 use ureq::http::Uri;
 
 use crate::error::ConfigError;
@@ -20,14 +20,24 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'@');
 
 /// Percent-encodes one path segment.
-pub(crate) fn encode_segment(segment: &str) -> impl std::fmt::Display + '_ {
+pub(crate) fn encode_segment(segment: &str) -> PercentEncode<'_> {
     utf8_percent_encode(segment, SEGMENT)
 }
 
 /// `/users/{id}/insights/used`, relative to the versioned root (the form
 /// JSON batching uses too).
 pub(crate) fn create_path(user_id: &str) -> String {
-    format!("/users/{}/insights/used", encode_segment(user_id))
+    let mut path = String::new();
+    push_create_path(&mut path, user_id);
+    path
+}
+
+/// Appends [`create_path`] (without fmt: every create writes one).
+fn push_create_path(out: &mut String, user_id: &str) {
+    out.reserve("/users//insights/used".len() + user_id.len());
+    out.push_str("/users/");
+    out.extend(encode_segment(user_id));
+    out.push_str("/insights/used");
 }
 
 /// The checked, versioned root every request URL starts with.
@@ -65,7 +75,12 @@ impl Endpoint {
     }
 
     pub(crate) fn create_url(&self, user_id: &str) -> String {
-        format!("{}{}", self.versioned_root, create_path(user_id))
+        let mut url = String::with_capacity(
+            self.versioned_root.len() + "/users//insights/used".len() + user_id.len(),
+        );
+        url.push_str(&self.versioned_root);
+        push_create_path(&mut url, user_id);
+        url
     }
 
     /// Graph JSON batching: `{root}/{version}/$batch`.
