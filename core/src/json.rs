@@ -1,6 +1,5 @@
 //! JSON values kept verbatim ([`RawJson`], for properties the models do not
-//! know), the JSON path helper the readers and checks share, and the scan
-//! for bytes a JSON string cannot hold as they are.
+//! know) and the JSON path helper the readers and checks share.
 
 use std::fmt;
 
@@ -257,39 +256,6 @@ impl<'de> Visitor<'de> for RawJsonVisitor {
     }
 }
 
-/// How many leading bytes of `bytes` JSON can hold in a string as they
-/// are: neither a quote, a backslash nor a control character. Eight bytes
-/// at a time (the usual bit tricks find the first such byte in a word); the
-/// JSON writer and the quick reader spend most of their time here.
-pub(crate) fn plain_prefix_len(bytes: &[u8]) -> usize {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    /// The zero bytes of `v`, a high bit each (exact up to the lowest one).
-    fn zero_bytes(v: u64) -> u64 {
-        v.wrapping_sub(ONES) & !v & HIGHS
-    }
-    let mut start = 0;
-    while let Some(word) = bytes.get(start..start + 8) {
-        let mut eight = [0; 8];
-        eight.copy_from_slice(word);
-        let w = u64::from_le_bytes(eight);
-        let quote = zero_bytes(w ^ (ONES * u64::from(b'"')));
-        let backslash = zero_bytes(w ^ (ONES * u64::from(b'\\')));
-        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
-        let special = quote | backslash | control;
-        if special != 0 {
-            // The lowest flagged byte is a true one in each mask, so in all.
-            return start + (special.trailing_zeros() / 8) as usize;
-        }
-        start += 8;
-    }
-    start
-        + bytes[start..]
-            .iter()
-            .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
-            .unwrap_or(bytes.len() - start)
-}
-
 /// `parent.key`, or `key` at the top level.
 pub(crate) fn join_path(parent: &str, key: &str) -> String {
     if parent.is_empty() {
@@ -302,31 +268,6 @@ pub(crate) fn join_path(parent: &str, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_plain_prefix_ends_at_the_first_quote_backslash_or_control() {
-        fn bytewise(bytes: &[u8]) -> usize {
-            bytes
-                .iter()
-                .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
-                .unwrap_or(bytes.len())
-        }
-        let mut rng = fastrand::Rng::with_seed(8);
-        let special = [
-            b'"', b'\\', 0, 0x1f, b'\n', 0x20, 0x21, 0x7f, 0x80, 0xff, 0x5b, 0x5d,
-        ];
-        for _ in 0..50_000 {
-            let len = rng.usize(0..40);
-            let bytes: Vec<u8> = (0..len)
-                .map(|_| match rng.u8(0..8) {
-                    0 => special[rng.usize(0..special.len())],
-                    1 => rng.u8(..),
-                    _ => rng.u8(b'a'..=b'z'),
-                })
-                .collect();
-            assert_eq!(plain_prefix_len(&bytes), bytewise(&bytes), "{bytes:?}");
-        }
-    }
 
     #[test]
     fn from_json_text_the_value_is_kept_verbatim() {

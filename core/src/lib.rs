@@ -35,6 +35,7 @@
 
 mod batch;
 pub mod bindings;
+mod bytes;
 mod client;
 mod config;
 pub mod credentials;

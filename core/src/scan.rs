@@ -12,8 +12,8 @@
 //! It spares serde's visitor machinery and serde_json's string parsing:
 //! the larger part of reading the answer.
 
+use crate::bytes::plain_prefix_len;
 use crate::decode::{odata_type_matches, WireObject};
-use crate::json::plain_prefix_len;
 use crate::{DateTimeOffset, RawJson};
 
 /// A position in JSON text.

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::bytes::{every_byte, find_either};
 use crate::decode::At;
 use crate::error::snippet;
 use crate::model::UsedInsight;
@@ -221,6 +222,7 @@ fn absolute_http_url(url: &str) -> Result<(), String> {
 }
 
 /// Bytes a plain host may hold: letters, digits, `-`, `.`.
+#[cfg(test)] // the set `host_byte` tests by ranges
 const HOST_BYTES: [bool; 256] = byte_set(b"-.");
 /// Bytes a plain path and query may hold besides `%XX`: letters, digits,
 /// RFC 3986's other unreserved characters, and its reserved ones but for
@@ -243,6 +245,30 @@ const fn byte_set(extra: &[u8]) -> [bool; 256] {
     set
 }
 
+/// `lo..=hi`, without a branch (so a chunk of bytes is tested at once).
+fn in_range(b: u8, lo: u8, hi: u8) -> bool {
+    b.wrapping_sub(lo) <= hi - lo
+}
+
+/// [`HOST_BYTES`] as ranges, which vector compares can test.
+fn host_byte(b: u8) -> bool {
+    in_range(b, b'a', b'z') | in_range(b, b'A', b'Z') | in_range(b, b'-', b'9') & (b != b'/')
+}
+
+/// [`TAIL_BYTES`] as ranges, which vector compares can test.
+fn tail_byte_but_percent(b: u8) -> bool {
+    // `&`..=`;` is `&'()*+,-./`, the digits, `:` and `;`; `?`..=`Z` is `?@`
+    // and the capitals.
+    in_range(b, b'a', b'z')
+        | in_range(b, b'?', b'Z')
+        | in_range(b, b'&', b';')
+        | (b == b'!')
+        | (b == b'$')
+        | (b == b'=')
+        | (b == b'_')
+        | (b == b'~')
+}
+
 /// A fast yes for the URLs every create carries: `http(s)://` (any case),
 /// a host of letters, digits, `-` and `.` with an optional port, then only
 /// RFC 3986's unreserved and reserved characters (no `#`, `[`, `]`) and
@@ -258,22 +284,23 @@ fn plainly_absolute_http(url: &str) -> bool {
             .then(|| &bytes[n..])
     });
     let Some(rest) = rest else { return false };
-    let end = rest
-        .iter()
-        .position(|b| matches!(b, b'/' | b'?'))
-        .unwrap_or(rest.len());
+    let end = find_either(rest, b'/', b'?').unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(end);
-    let (host, port) = match authority.iter().position(|b| *b == b':') {
+    let (host, port) = match find_either(authority, b':', b':') {
         Some(colon) => (&authority[..colon], Some(&authority[colon + 1..])),
         None => (authority, None),
     };
-    let host_ok = !host.is_empty() && host.iter().all(|b| HOST_BYTES[usize::from(*b)]);
+    let host_ok = !host.is_empty() && every_byte(host, b'a', host_byte);
     let port_ok = match port {
         None => true,
         Some(p) => (1..=5).contains(&p.len()) && p.iter().all(u8::is_ascii_digit),
     };
     if !host_ok || !port_ok {
         return false;
+    }
+    // Most paths and queries hold no `%XX` escape: one pass over the lot.
+    if every_byte(tail, b'a', tail_byte_but_percent) {
+        return true;
     }
     let mut i = 0;
     while i < tail.len() {
@@ -365,6 +392,19 @@ mod tests {
         ] {
             assert!(!plainly_absolute_http(slow), "{slow}");
         }
+    }
+
+    #[test]
+    fn the_byte_ranges_are_the_byte_sets() {
+        for b in 0..=255u8 {
+            assert_eq!(host_byte(b), HOST_BYTES[usize::from(b)], "{b:#x}");
+            assert_eq!(
+                tail_byte_but_percent(b),
+                TAIL_BYTES[usize::from(b)],
+                "{b:#x}"
+            );
+        }
+        assert!(!TAIL_BYTES[usize::from(b'%')], "escapes go the slow way");
     }
 
     #[test]

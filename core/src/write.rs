@@ -6,7 +6,7 @@
 //! string values are copied as they are unless they hold a byte JSON must
 //! escape, and then serde_json writes them.
 
-use crate::json::plain_prefix_len;
+use crate::bytes::plain_prefix_len;
 use crate::{DateTimeOffset, RawJson};
 
 /// A value written into a model's JSON.
