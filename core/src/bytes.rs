@@ -47,6 +47,22 @@ pub(crate) fn plain_prefix_len(bytes: &[u8]) -> usize {
             .unwrap_or(bytes.len() - start)
 }
 
+/// The index of the first byte equal to `b`.
+pub(crate) fn find_byte(bytes: &[u8], b: u8) -> Option<usize> {
+    let mut start = 0;
+    while let Some(w) = word_at(bytes, start) {
+        let found = equal_bytes(w, b);
+        if found != 0 {
+            return Some(start + lowest_flagged(found));
+        }
+        start += 8;
+    }
+    bytes[start..]
+        .iter()
+        .position(|&c| c == b)
+        .map(|i| start + i)
+}
+
 /// The index of the first byte equal to `a` or `b`.
 pub(crate) fn find_either(bytes: &[u8], a: u8, b: u8) -> Option<usize> {
     let mut start = 0;
@@ -132,12 +148,13 @@ mod tests {
     }
 
     #[test]
-    fn find_either_finds_the_first_of_two_bytes() {
+    fn find_either_and_find_byte_find_the_first() {
         for bytes in samples(9, b"/?:.\x00\xff") {
             let bytewise = bytes.iter().position(|&b| b == b'/' || b == b'?');
             assert_eq!(find_either(&bytes, b'/', b'?'), bytewise, "{bytes:?}");
             let colon = bytes.iter().position(|&b| b == b':');
             assert_eq!(find_either(&bytes, b':', b':'), colon, "{bytes:?}");
+            assert_eq!(find_byte(&bytes, b':'), colon, "{bytes:?}");
         }
     }
 

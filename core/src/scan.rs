@@ -12,7 +12,7 @@
 //! It spares serde's visitor machinery and serde_json's string parsing:
 //! the larger part of reading the answer.
 
-use crate::bytes::plain_prefix_len;
+use crate::bytes::{every_byte, find_byte, plain_prefix_len};
 use crate::decode::{odata_type_matches, WireObject};
 use crate::{DateTimeOffset, RawJson};
 
@@ -20,11 +20,20 @@ use crate::{DateTimeOffset, RawJson};
 pub(crate) struct Scanner<'a> {
     text: &'a str,
     pos: usize,
+    /// The text holds no backslash and no control character at all (as
+    /// compact JSON without escapes does): a string then ends at the next
+    /// quote, found with one compare per byte instead of three.
+    clean: bool,
 }
 
 impl<'a> Scanner<'a> {
     fn new(text: &'a str) -> Self {
-        Self { text, pos: 0 }
+        let clean = every_byte(text.as_bytes(), b'a', |b| (b >= 0x20) & (b != b'\\'));
+        Self {
+            text,
+            pos: 0,
+            clean,
+        }
     }
 
     fn bytes(&self) -> &'a [u8] {
@@ -68,7 +77,13 @@ impl<'a> Scanner<'a> {
         }
         let start = self.pos;
         let content = start + 1;
-        let end = content + plain_prefix_len(&self.bytes()[content..]);
+        let rest = &self.bytes()[content..];
+        let end = content
+            + if self.clean {
+                find_byte(rest, b'"')?
+            } else {
+                plain_prefix_len(rest)
+            };
         if self.bytes().get(end) != Some(&b'"') {
             return None;
         }
