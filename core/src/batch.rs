@@ -32,10 +32,15 @@ pub const MAX_BATCH_REQUESTS: usize = 20;
 /// About concurrency: Graph counts every request inside a batch against the
 /// same throttling limits as if it were sent alone, and throttles per user,
 /// per app and per tenant. With the client's [`RateLimit`](crate::RateLimit)
-/// on (the default), batches hold no more items than may be in flight and
-/// wait for their slots like single creates, so one batch in flight already
-/// reaches Graph's limits and more change little. Without a limit, keep
-/// concurrency low (2–4 at most) and let Graph's 429s slow you down.
+/// on (the default), batches wait for their slots like single creates and
+/// never put more items in flight than it allows: with fewer batches in
+/// flight than `max_concurrent` (4 for Graph), each batch holds that many
+/// items, which Graph runs together; with `concurrency` at least
+/// `max_concurrent`, each batch is a `dependsOn` chain of up to 20 items,
+/// one in flight at a time, and `max_concurrent` batches run together —
+/// which pays off when the network's round trip to Graph is long next to
+/// Graph's time per item (docs/DECISIONS.md, entry 20). Without a limit,
+/// keep concurrency low (2–4 at most) and let Graph's 429s slow you down.
 ///
 /// ```
 /// let progress = |done: usize, total: usize| eprintln!("{done}/{total}");
@@ -155,7 +160,8 @@ impl Client {
     /// [`RateLimit`](crate::RateLimit) no more than may be in flight at once
     /// (4 with Graph's limits): Graph runs a batch's items in parallel and
     /// counts each as a request. Each batch waits for its slots like any
-    /// request of the client.
+    /// request of the client. (With more batches in flight, see
+    /// [`BatchOptions`].)
     ///
     /// Invalid inputs get their [`Error::InvalidInput`] and are not sent.
     /// Items Graph throttles inside a batch (429/503/504) are sent again,
@@ -280,7 +286,11 @@ impl Client {
                 Err(e) => results.record(index, Err(e)),
             }
         }
-        let shape = BatchShape::for_limit(self.limiter().map(|l| l.limit()), options.shape);
+        let shape = BatchShape::for_limit(
+            self.limiter().map(|l| l.limit()),
+            options.shape,
+            options.concurrency,
+        );
         let mut batches: Vec<Vec<Pending>> = Vec::new();
         let mut rest = pending.into_iter().peekable();
         while rest.peek().is_some() {

@@ -135,7 +135,9 @@ fn a_windowed_limit_is_paced_not_hammered() {
 #[test]
 fn create_many_under_the_limits_gets_no_429() {
     let (server, client_limit) = limits(4, 12, 500, 20);
-    for concurrency in [1, 3] {
+    // One batch in flight: parallel batches of 4. Four: chains of 12 (the
+    // window), one item in flight each.
+    for concurrency in [1, 4] {
         let emu = emulator(server);
         let client = builder(&emu, Some(client_limit)).build().unwrap();
         let options = BatchOptions::default().with_concurrency(concurrency);
@@ -203,16 +205,24 @@ fn capture_logs() {
 }
 
 /// Four threads creating on one client while Graph answers one 429 with
-/// `Retry-After: wait` (a whole request's, or a batch item's): no thread
-/// sends anything during the pause, and it is logged once.
+/// `Retry-After: wait` (a whole request's, or a batch item's): once the
+/// answer is in, no thread sends more than the one request it may already
+/// have had on its way, the throttled one waits the whole pause, and the
+/// pause is logged once. (Without the shared pause each thread would send a
+/// request every 30 ms.)
 fn a_429_pauses_every_thread(fault_json: serde_json::Value, wait: &str, batch: bool) {
     capture_logs();
     let (mut server, client_limit) = limits(4, 1000, 1000, 30);
     server.requests = None;
     server.per_ms = 0;
     let emu = emulator(server);
-    emu.push_faults([fault(fault_json)]);
     let client = builder(&emu, Some(client_limit)).build().unwrap();
+    // Connections first, so that the timed part is only requests.
+    for t in 0..4 {
+        client.create(&format!("thread{t}"), &insight()).unwrap();
+    }
+    emu.reset();
+    emu.push_faults([fault(fault_json)]);
     let until = Instant::now() + Duration::from_millis(1200);
     std::thread::scope(|s| {
         for t in 0..4 {
@@ -224,34 +234,48 @@ fn a_429_pauses_every_thread(fault_json: serde_json::Value, wait: &str, batch: b
                             r.unwrap();
                         }
                     } else {
-                        client.create(&format!("user{t}"), &insight()).unwrap();
+                        client.create(&format!("thread{t}"), &insight()).unwrap();
                     }
                 }
             });
         }
     });
     let requests = emu.requests();
-    // The fault answered the first request it matched: the first one (the
-    // first batch).
-    let throttled_at = requests
+    // Which thread sent a request: its user, or `$batch`.
+    let sender = |r: &RecordedRequest| r.path.split('/').nth(3).unwrap_or("$batch").to_owned();
+    // The throttled request: the first batch, or the single create sent
+    // again with the same client-request-id.
+    let crid = |r: &RecordedRequest| r.headers["client-request-id"].clone();
+    let throttled = requests
         .iter()
-        .find(|r| !batch || r.path.ends_with("/$batch"))
-        .expect("a request was made")
-        .elapsed_ms;
+        .find(|r| {
+            if batch {
+                r.path.ends_with("/$batch")
+            } else {
+                requests.iter().filter(|o| crid(o) == crid(r)).count() == 2
+            }
+        })
+        .expect("a request was throttled");
+    // A batch is answered once its other items are done: after the latency.
+    let answered_at = throttled.elapsed_ms + if batch { 30.0 } else { 0.0 };
     let pause_ms = wait.parse::<f64>().unwrap() * 1000.0;
-    let during: Vec<f64> = requests
-        .iter()
-        .map(|r| r.elapsed_ms)
-        .filter(|t| *t > throttled_at + 25.0 && *t < throttled_at + pause_ms)
-        .collect();
+    let mut during: std::collections::HashMap<String, Vec<f64>> = Default::default();
+    for r in &requests {
+        if r.elapsed_ms > answered_at + 5.0 && r.elapsed_ms < answered_at + pause_ms {
+            during.entry(sender(r)).or_default().push(r.elapsed_ms);
+        }
+    }
     assert!(
-        during.is_empty(),
-        "sent during the pause at {throttled_at} ms: {during:?}"
+        during.values().all(|sent| sent.len() <= 1),
+        "sent during the pause from {answered_at} ms: {during:?}"
     );
+    assert!(!during.contains_key(&sender(throttled)), "{during:?}");
     assert!(
         requests
             .iter()
-            .any(|r| r.elapsed_ms >= throttled_at + pause_ms),
+            .filter(|r| r.elapsed_ms >= answered_at + pause_ms)
+            .count()
+            >= 4,
         "work went on after the pause"
     );
     let logged = LOGS

@@ -3,7 +3,8 @@
 //! by `dependsOn` one after another, and refuses batches that mix the two
 //! ("fully sequential or fully parallel"). So a batch either puts all its
 //! items in flight at once (parallel) or one at a time (sequential);
-//! docs/DECISIONS.md (entry 20) records which is used and why.
+//! docs/DECISIONS.md (entry 20) records which is used when, with the
+//! measurements behind it.
 
 use super::Cost;
 use crate::{RateLimit, MAX_BATCH_REQUESTS as MAX_ITEMS};
@@ -31,10 +32,16 @@ pub(crate) struct BatchShape {
 
 impl BatchShape {
     /// Without a limit: batches of 20 in parallel, as Graph allows. With
-    /// one: parallel batches of no more items than may be in flight (nor
-    /// than the window holds), so one batch never puts more in flight than
-    /// the limiter allows.
-    pub(crate) fn for_limit(limit: Option<&RateLimit>, choice: ShapeChoice) -> Self {
+    /// one, no batch puts more items in flight than the limiter allows:
+    /// with fewer batches in flight (`concurrency`) than requests may be,
+    /// parallel batches of `max_concurrent` items; with as many or more,
+    /// sequential batches of 20, one item in flight each, `max_concurrent`
+    /// of them at once. Never more items than the window holds.
+    pub(crate) fn for_limit(
+        limit: Option<&RateLimit>,
+        choice: ShapeChoice,
+        concurrency: usize,
+    ) -> Self {
         let clamp = |n: usize| n.clamp(1, MAX_ITEMS);
         match choice {
             ShapeChoice::Parallel(n) => BatchShape {
@@ -46,15 +53,24 @@ impl BatchShape {
                 sequential: true,
             },
             ShapeChoice::Auto => {
-                let size = match limit {
-                    None => MAX_ITEMS,
-                    Some(l) => {
-                        clamp(usize::try_from(l.max_concurrent.min(l.requests)).unwrap_or(1))
-                    }
+                let Some(limit) = limit else {
+                    return BatchShape {
+                        size: MAX_ITEMS,
+                        sequential: false,
+                    };
                 };
-                BatchShape {
-                    size,
-                    sequential: false,
+                let count = |n: u32| usize::try_from(n).unwrap_or(usize::MAX);
+                let window = clamp(count(limit.requests));
+                if concurrency >= count(limit.max_concurrent) {
+                    BatchShape {
+                        size: window,
+                        sequential: true,
+                    }
+                } else {
+                    BatchShape {
+                        size: clamp(count(limit.max_concurrent)).min(window),
+                        sequential: false,
+                    }
                 }
             }
         }
@@ -77,9 +93,12 @@ mod tests {
     use std::time::Duration;
 
     #[test]
-    fn parallel_batches_never_exceed_the_in_flight_limit() {
+    fn one_batch_in_flight_holds_what_may_run_in_parallel() {
         let graph = RateLimit::default();
-        let shape = BatchShape::for_limit(Some(&graph), ShapeChoice::Auto);
+        let auto = |limit: &RateLimit, concurrency| {
+            BatchShape::for_limit(Some(limit), ShapeChoice::Auto, concurrency)
+        };
+        let shape = auto(&graph, 1);
         assert_eq!(
             shape,
             BatchShape {
@@ -94,29 +113,46 @@ mod tests {
                 requests: 4
             }
         );
+        assert_eq!(auto(&graph, 3).size, 4);
         let wide = RateLimit {
             max_concurrent: 50,
             ..graph
         };
-        assert_eq!(
-            BatchShape::for_limit(Some(&wide), ShapeChoice::Auto).size,
-            20
-        );
+        assert_eq!(auto(&wide, 1).size, 20);
         let narrow_window = RateLimit {
             max_concurrent: 4,
             requests: 2,
             per: Duration::from_secs(1),
         };
+        assert_eq!(auto(&narrow_window, 1).size, 2);
+        assert_eq!(auto(&narrow_window, 4).size, 2);
         assert_eq!(
-            BatchShape::for_limit(Some(&narrow_window), ShapeChoice::Auto).size,
-            2
+            BatchShape::for_limit(None, ShapeChoice::Auto, 1),
+            BatchShape {
+                size: 20,
+                sequential: false
+            }
         );
-        assert_eq!(BatchShape::for_limit(None, ShapeChoice::Auto).size, 20);
+    }
+
+    #[test]
+    fn as_many_batches_as_may_be_in_flight_are_chains_of_twenty() {
+        let graph = RateLimit::default();
+        for concurrency in [4, 8] {
+            let shape = BatchShape::for_limit(Some(&graph), ShapeChoice::Auto, concurrency);
+            assert_eq!(
+                shape,
+                BatchShape {
+                    size: 20,
+                    sequential: true
+                }
+            );
+        }
     }
 
     #[test]
     fn a_sequential_batch_has_one_item_in_flight() {
-        let shape = BatchShape::for_limit(None, ShapeChoice::Sequential(20));
+        let shape = BatchShape::for_limit(None, ShapeChoice::Sequential(20), 1);
         assert_eq!(
             shape.cost(20),
             Cost {
@@ -125,7 +161,7 @@ mod tests {
             }
         );
         assert_eq!(
-            BatchShape::for_limit(None, ShapeChoice::Parallel(0)).size,
+            BatchShape::for_limit(None, ShapeChoice::Parallel(0), 1).size,
             1
         );
     }
