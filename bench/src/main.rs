@@ -9,7 +9,14 @@
 //! used-insight-bench core  --base URL --insight FILE [--seconds S | --count N] [--threads N] [--ca PEM]
 //! used-insight-bench first-create --base URL --insight FILE [--ca PEM]
 //! used-insight-bench many  --base URL --insight FILE --count N [--rounds R] [--concurrency C]... [--reset]
+//! used-insight-bench bulk  --base URL --insight FILE --count N --how loop|threads:T|many[:C]
+//!                          [--rate-limit MAX,REQUESTS,PER_S|off] [--shape auto|parallel:K|sequential:K] [--rtt-ms MS] [--faults JSON]
 //! ```
+//!
+//! Every mode but `bulk` measures the client's own cost, so its client has
+//! no rate limit (`rate_limit(None)`) unless `--rate-limit` gives one (the
+//! limiter's overhead row gives one that never binds). `bulk` is the
+//! "bulk under Graph's limits" section: see `bulk.rs`.
 //!
 //! `ureq` is the bare loop: a ureq agent posting the fixed request bytes
 //! (URL, headers and body from `--request`, written by run.py from what the
@@ -27,6 +34,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use used_insight::{BatchOptions, Client, UsedInsight};
+
+mod bulk;
 
 /// Token every contestant sends (nginx ignores it; the emulator accepts any).
 const DEFAULT_TOKEN: &str = "bench-token";
@@ -104,6 +113,17 @@ struct Args {
     literal_resolver: bool,
     /// `https://`: a PEM file of the CA that signed the server's certificate.
     ca: Option<String>,
+    /// The client's rate limit, `MAX,REQUESTS,PER_S` or `off` (the default).
+    rate_limit: Option<String>,
+    /// `bulk`: how the creates are made.
+    how: Option<String>,
+    /// `bulk`: the batch shape of `create_many`.
+    shape: Option<String>,
+    /// `bulk`: a delay the emulator adds to every request, standing in for
+    /// the network.
+    rtt_ms: u64,
+    /// `bulk`: faults to queue first (graph-emulator's JSON).
+    faults: Option<String>,
 }
 
 fn parse_args() -> Result<Args, lexopt::Error> {
@@ -124,6 +144,11 @@ fn parse_args() -> Result<Args, lexopt::Error> {
         timeouts: false,
         literal_resolver: false,
         ca: None,
+        rate_limit: None,
+        how: None,
+        shape: None,
+        rtt_ms: 0,
+        faults: None,
     };
     while let Some(arg) = parser.next()? {
         match arg {
@@ -142,6 +167,11 @@ fn parse_args() -> Result<Args, lexopt::Error> {
             Long("timeouts") => args.timeouts = true,
             Long("literal-resolver") => args.literal_resolver = true,
             Long("ca") => args.ca = Some(parser.value()?.string()?),
+            Long("rate-limit") => args.rate_limit = Some(parser.value()?.string()?),
+            Long("how") => args.how = Some(parser.value()?.string()?),
+            Long("shape") => args.shape = Some(parser.value()?.string()?),
+            Long("rtt-ms") => args.rtt_ms = parser.value()?.parse()?,
+            Long("faults") => args.faults = Some(parser.value()?.string()?),
             _ => return Err(arg.unexpected()),
         }
     }
@@ -319,9 +349,11 @@ fn timed_loop(
 }
 
 fn build_client(args: &Args) -> Result<(Client, UsedInsight), BoxError> {
+    let limit = bulk::parse_rate_limit(args.rate_limit.as_deref().unwrap_or("off"))?;
     let mut builder = Client::builder()
         .token(args.token.clone())
-        .base_url(required(&args.base, "base")?);
+        .base_url(required(&args.base, "base")?)
+        .rate_limit(limit);
     if let Some(ca) = &args.ca {
         builder = builder.add_root_certificates_file(ca);
     }
@@ -367,7 +399,10 @@ fn run_core(args: &Args) -> Result<(), BoxError> {
             .collect()
     });
     let (wall, cpu) = (start.elapsed(), process_cpu() - cpu0);
-    let name = tls_suffix("core", args);
+    let mut name = tls_suffix("core", args);
+    if args.rate_limit.as_deref().is_some_and(|l| l != "off") {
+        name.push_str("-limited");
+    }
     report(&name, threads, creates?.iter().sum(), wall, cpu);
     Ok(())
 }
@@ -449,7 +484,10 @@ fn main() -> ExitCode {
         "core" => run_core(&args),
         "first-create" => run_first_create(&args),
         "many" => run_many(&args),
-        other => Err(format!("unknown mode `{other}` (ureq, core, first-create, many)").into()),
+        "bulk" => bulk::run(&args),
+        other => {
+            Err(format!("unknown mode `{other}` (ureq, core, first-create, many, bulk)").into())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
