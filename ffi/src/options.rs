@@ -305,6 +305,62 @@ pub unsafe extern "C" fn used_insight_options_set_max_retries(
     }
 }
 
+/// Sets the limits the client keeps to, shared by every thread using it:
+/// at most `max_concurrent` requests in flight and at most `requests`
+/// requests in any `per_seconds` seconds (a sliding window). Each item of a
+/// `used_insight_create_many` batch counts as one request. Default: Graph's
+/// published limits for usedInsight, 4 in flight and 10000 per 600 s.
+///
+/// A create waits for a free slot, at most the timeout
+/// (`used_insight_options_set_timeout_ms`); one that gets none fails with
+/// `USED_INSIGHT_STATUS_TIMEOUT` and was not sent
+/// (`used_insight_error_request_may_have_been_processed` is false). A 429
+/// answer — or any answer with `Retry-After` — pauses every request of the
+/// client until Graph's wait has passed.
+///
+/// Returns `USED_INSIGHT_STATUS_INVALID_ARGUMENT` for a 0 count, a window
+/// that is not more than zero or is longer than a day (86400 s), or not a
+/// number; `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL; the
+/// options are unchanged on failure.
+///
+/// # Safety
+/// `options` must be NULL or live options. Not thread-safe for the same
+/// `options`.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_options_set_rate_limit(
+    options: *mut used_insight_options,
+    max_concurrent: u32,
+    requests: u32,
+    per_seconds: f64,
+) -> used_insight_status {
+    ffi_panic_boundary! {
+        set!(options.builder => |b| {
+            let limit = bindings::rate_limit(max_concurrent.into(), requests.into(), per_seconds)
+                .map_err(refused)?;
+            checked(b.rate_limit(Some(limit)))
+        })
+    }
+}
+
+/// Turns the rate limit off: requests go as fast as they are made, and each
+/// backs off on its own when Graph throttles it (429). For a client that
+/// shares Graph's limits with nothing and is paced some other way, or for
+/// tests. `used_insight_options_set_rate_limit` turns it on again.
+///
+/// Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL.
+///
+/// # Safety
+/// `options` must be NULL or live options. Not thread-safe for the same
+/// `options`.
+#[no_mangle]
+pub unsafe extern "C" fn used_insight_options_disable_rate_limit(
+    options: *mut used_insight_options,
+) -> used_insight_status {
+    ffi_panic_boundary! {
+        set!(options.builder => |b| Ok(b.rate_limit(None)))
+    }
+}
+
 /// Sets your product's token, sent before this library's in `User-Agent`
 /// (e.g. `"contoso-sync/2.1"`). Default: none. Checked by
 /// `used_insight_client_new`.

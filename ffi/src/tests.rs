@@ -7,7 +7,7 @@ use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::ptr::{null, null_mut};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use used_insight_core::{FieldKind, Model, ModelInfo, TransportErrorKind, UsedInsight};
+use used_insight_core::{FieldKind, Model, ModelInfo, RateLimit, TransportErrorKind, UsedInsight};
 
 use crate::batch::*;
 use crate::batch_results::*;
@@ -356,6 +356,11 @@ fn every_setter_reports_null_options_and_null_values() {
             NULL_PARAMETER
         );
         assert_eq!(used_insight_options_set_max_retries(n, 1), NULL_PARAMETER);
+        assert_eq!(
+            used_insight_options_set_rate_limit(n, 4, 10, 1.0),
+            NULL_PARAMETER
+        );
+        assert_eq!(used_insight_options_disable_rate_limit(n), NULL_PARAMETER);
         assert_eq!(used_insight_options_set_user_agent(n, s), NULL_PARAMETER);
         assert_eq!(
             used_insight_options_add_root_certificates_file(n, s),
@@ -679,6 +684,31 @@ fn options_refuse_out_of_range_values() {
         assert_eq!(used_insight_options_set_timeout_ms(o, 0), invalid);
         assert_eq!(used_insight_options_set_connect_timeout_ms(o, 0), invalid);
         assert_eq!(used_insight_options_set_timeout_ms(o, 1500), OK);
+        for (max, requests, per) in [
+            (0, 10, 1.0),
+            (4, 0, 1.0),
+            (4, 10, 0.0),
+            (4, 10, -1.0),
+            (4, 10, f64::NAN),
+            (4, 10, f64::INFINITY),
+            (4, 10, 86_401.0),
+        ] {
+            assert_eq!(
+                used_insight_options_set_rate_limit(o, max, requests, per),
+                invalid,
+                "{max} {requests} {per}"
+            );
+        }
+        assert_eq!(
+            (*o).to_builder().get_rate_limit(),
+            Some(RateLimit::default())
+        );
+        assert_eq!(used_insight_options_set_rate_limit(o, 2, 20, 2.5), OK);
+        let set = (*o).to_builder().get_rate_limit().unwrap();
+        assert_eq!((set.max_concurrent, set.requests), (2, 20));
+        assert_eq!(set.per, std::time::Duration::from_millis(2500));
+        assert_eq!(used_insight_options_disable_rate_limit(o), OK);
+        assert_eq!((*o).to_builder().get_rate_limit(), None);
         used_insight_options_free(o);
     }
 }

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "used_insight.h"
@@ -175,7 +176,8 @@ static int http(const char *method, const char *path, const char *body, char **b
 }
 
 static void emulator_reset(void) {
-  if (http("POST", "/_emulator/reset", "{}", NULL) != 200) {
+  if (http("POST", "/_emulator/reset", "{}", NULL) != 200 ||
+      http("POST", "/_emulator/limits", "{}", NULL) != 200) {
     fail_at(__LINE__, "could not reset the emulator");
   }
 }
@@ -379,6 +381,60 @@ static used_insight_client *client_from(const used_insight_options *options) {
 static used_insight_client *emulator_client(void) {
   used_insight_options *options = emulator_options();
   used_insight_client *client = client_from(options);
+  used_insight_options_free(options);
+  return client;
+}
+
+/* ------------------------------------- the emulator's limits; limited clients */
+
+/* The emulator's limits (its JSON); emulator_reset lifts them again. */
+static void emulator_limits(const char *limits_json) {
+  if (http("POST", "/_emulator/limits", limits_json, NULL) != 200) {
+    fail_at(__LINE__, "the emulator refused the limits");
+  }
+}
+
+/* How many requests the emulator's limits answered 429 (or -1), and the most
+ * it had in progress at once. */
+static long emulator_throttled(long *peak_in_flight) {
+  char *report = NULL;
+  const char *at;
+  long throttled = -1;
+  if (http("GET", "/_emulator/limits", NULL, &report) != 200 || report == NULL) {
+    fail_at(__LINE__, "could not read the emulator's limits");
+    free(report);
+    return -1;
+  }
+  at = strstr(report, "\"throttled\":");
+  if (at != NULL) {
+    throttled = strtol(at + strlen("\"throttled\":"), NULL, 10);
+  }
+  at = strstr(report, "\"peak_in_flight\":");
+  if (peak_in_flight != NULL && at != NULL) {
+    *peak_in_flight = strtol(at + strlen("\"peak_in_flight\":"), NULL, 10);
+  }
+  free(report);
+  return throttled;
+}
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1000.0 + (double)t.tv_nsec / 1e6;
+}
+
+/* A client with the rate limit given, or (max_concurrent 0) without one. */
+static used_insight_client *limited_client(uint32_t max_concurrent, uint32_t requests,
+                                           double per_seconds) {
+  used_insight_options *options = emulator_options();
+  used_insight_client *client;
+  if (max_concurrent == 0) {
+    CHECK_STATUS(used_insight_options_disable_rate_limit(options), USED_INSIGHT_STATUS_OK, NULL);
+  } else {
+    CHECK_STATUS(used_insight_options_set_rate_limit(options, max_concurrent, requests, per_seconds),
+                 USED_INSIGHT_STATUS_OK, NULL);
+  }
+  client = client_from(options);
   used_insight_options_free(options);
   return client;
 }
@@ -2063,12 +2119,13 @@ static int progress_complete(const progress_log *plog) {
 #define MANY 45
 
 /* The core's batch scenario (core/tests/batch.rs) through the C API, with
- * even inputs as JSON and odd ones as fields: inputs 7 and 30 are invalid,
+ * even inputs as JSON and odd ones as fields, on Graph's full batches of 20
+ * (so without a rate limit): inputs 7 and 30 are invalid,
  * so the batches are inputs 0-20 (less 7), 21-41 (less 30) and 42-44. In
  * the first, batch positions 3 and 9 (inputs 3 and 10) are throttled; in the
  * second, position 5 (input 26) is unavailable; the third is lost. */
 static void run_many_scenario(size_t concurrency) {
-  used_insight_client *client = emulator_client();
+  used_insight_client *client = limited_client(0, 0, 0);
   used_insight_batch_options *options = used_insight_batch_options_new();
   used_insight_batch_item items[MANY];
   used_insight_fields fields[MANY];
@@ -2415,6 +2472,246 @@ static void test_create_many_programmer_errors_fail_the_whole_call(void) {
   pthread_mutex_destroy(&plog.lock);
 }
 
+/* ------------------------------------------------------ Graph's limits */
+
+static void test_rate_limit_setters_refuse_what_core_refuses(void) {
+  used_insight_options *options = used_insight_options_new();
+  const uint32_t invalid = USED_INSIGHT_STATUS_INVALID_ARGUMENT;
+  CHECK_STATUS(used_insight_options_set_rate_limit(options, 0, 10, 1.0), invalid, NULL);
+  CHECK_STATUS(used_insight_options_set_rate_limit(options, 4, 0, 1.0), invalid, NULL);
+  CHECK_STATUS(used_insight_options_set_rate_limit(options, 4, 10, 0.0), invalid, NULL);
+  CHECK_STATUS(used_insight_options_set_rate_limit(options, 4, 10, -2.0), invalid, NULL);
+  CHECK_STATUS(used_insight_options_set_rate_limit(options, 4, 10, 90000.0), invalid, NULL);
+  CHECK_STATUS(used_insight_options_set_rate_limit(options, 4, 10000, 600.0),
+               USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_STATUS(used_insight_options_disable_rate_limit(options), USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_STATUS(used_insight_options_set_rate_limit(NULL, 4, 10, 1.0),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  CHECK_STATUS(used_insight_options_disable_rate_limit(NULL), USED_INSIGHT_STATUS_NULL_PARAMETER,
+               NULL);
+  used_insight_options_free(options);
+}
+
+#define LIMIT_THREADS 16
+
+typedef struct {
+  used_insight_client *client;
+  int index;
+  int creates; /* how many to make; with until_ms, until then instead */
+  double until_ms;
+  int ok;
+  int throttled; /* 429s returned */
+} limit_worker;
+
+static void *limit_work(void *arg) {
+  limit_worker *w = (limit_worker *)arg;
+  char user[32];
+  int i;
+  snprintf(user, sizeof user, "thread%d", w->index);
+  for (i = 0; w->until_ms > 0 ? now_ms() < w->until_ms : i < w->creates; i++) {
+    used_insight_error *err = NULL;
+    char *out = NULL;
+    uint32_t status = used_insight_create(w->client, user, INSIGHT_JSON, &out, &err);
+    if (status == USED_INSIGHT_STATUS_OK) {
+      w->ok++;
+    } else if (used_insight_error_http_status(err) == 429) {
+      w->throttled++;
+    }
+    used_insight_string_free(out);
+    used_insight_error_free(err);
+  }
+  return NULL;
+}
+
+/* Runs `threads` workers on one client; returns the creates that succeeded. */
+static int run_limit_workers(used_insight_client *client, int threads, int creates,
+                             double until_ms, int *throttled) {
+  pthread_t ids[LIMIT_THREADS];
+  limit_worker workers[LIMIT_THREADS];
+  int i, ok = 0;
+  *throttled = 0;
+  for (i = 0; i < threads; i++) {
+    workers[i].client = client;
+    workers[i].index = i;
+    workers[i].creates = creates;
+    workers[i].until_ms = until_ms;
+    workers[i].ok = 0;
+    workers[i].throttled = 0;
+    CHECK(pthread_create(&ids[i], NULL, limit_work, &workers[i]) == 0);
+  }
+  for (i = 0; i < threads; i++) {
+    CHECK(pthread_join(ids[i], NULL) == 0);
+    ok += workers[i].ok;
+    *throttled += workers[i].throttled;
+  }
+  return ok;
+}
+
+static void test_sixteen_threads_under_the_limits_get_no_429(void) {
+  used_insight_client *client = limited_client(4, 40, 1.0);
+  int throttled = 0;
+  long peak = 0;
+  emulator_limits("{\"max_concurrent\":4,\"requests\":40,\"per_ms\":1000,\"latency_ms\":50}");
+  CHECK(run_limit_workers(client, LIMIT_THREADS, 2, 0, &throttled) == LIMIT_THREADS * 2);
+  CHECK(throttled == 0);
+  CHECK(emulator_throttled(&peak) == 0);
+  CHECK(peak == 4);
+  used_insight_client_free(client);
+}
+
+static void test_a_windowed_limit_is_paced_not_hammered(void) {
+  used_insight_client *client = limited_client(4, 10, 0.5);
+  int throttled = 0;
+  double start;
+  emulator_limits("{\"max_concurrent\":4,\"requests\":10,\"per_ms\":500,\"latency_ms\":10}");
+  start = now_ms();
+  CHECK(run_limit_workers(client, 1, 25, 0, &throttled) == 25);
+  /* 10 at once, 10 after the window, 5 after the next. */
+  CHECK(now_ms() - start >= 1000.0);
+  CHECK(emulator_throttled(NULL) == 0);
+  CHECK(emulator_request_count() == 25);
+  used_insight_client_free(client);
+}
+
+/* Requests from `user` that reached the emulator in (from_ms, to_ms) of its
+ * clock; *first_ms gets the arrival of that user's first one (or -1). */
+static int arrivals(const char *requests, const char *user, double from_ms, double to_ms,
+                    double *first_ms) {
+  char needle[64];
+  const char *at = requests;
+  int n = 0;
+  snprintf(needle, sizeof needle, "/users/%s/", user);
+  *first_ms = -1;
+  while ((at = strstr(at, "\"path\":\"")) != NULL) {
+    const char *end = strchr(at + 8, '"');
+    const char *elapsed = strstr(at, "\"elapsed_ms\":");
+    size_t len = end ? (size_t)(end - at) : 0;
+    double t;
+    if (end == NULL || elapsed == NULL) {
+      break;
+    }
+    t = strtod(elapsed + strlen("\"elapsed_ms\":"), NULL);
+    if (len > strlen(needle) && strstr(at, needle) != NULL && strstr(at, needle) < end) {
+      if (*first_ms < 0) {
+        *first_ms = t;
+      }
+      if (t > from_ms && t < to_ms) {
+        n++;
+      }
+    }
+    at = end;
+  }
+  return n;
+}
+
+/* Thread 0's first request gets 429 with Retry-After 0.5: from its answer
+ * on, no thread sends more than the request or two it may already have had
+ * on its way (without the shared pause, each would send one every 30 ms),
+ * and thread 0 itself waits the whole pause. */
+static void test_a_429_pauses_the_other_threads(void) {
+  used_insight_client *client = limited_client(4, 1000, 1.0);
+  int throttled = 0, i;
+  char *requests;
+  double t0 = -1, first;
+  emulator_limits("{\"max_concurrent\":4,\"latency_ms\":30}");
+  /* Connections first: each thread's user once. */
+  CHECK(run_limit_workers(client, 4, 1, 0, &throttled) == 4);
+  emulator_reset();
+  emulator_limits("{\"max_concurrent\":4,\"latency_ms\":30}");
+  emulator_fault("{\"path_contains\":\"thread0\",\"status\":429,\"retry_after\":\"0.5\"}");
+  CHECK(run_limit_workers(client, 4, 0, now_ms() + 1100.0, &throttled) > 8);
+  CHECK(throttled == 0); /* the 429 was retried */
+  requests = emulator_requests();
+  arrivals(requests, "thread0", 0, 0, &t0);
+  CHECK(t0 >= 0);
+  CHECK(arrivals(requests, "thread0", t0 + 1.0, t0 + 500.0, &first) == 0);
+  for (i = 1; i < 4; i++) {
+    char user[32];
+    int n;
+    snprintf(user, sizeof user, "thread%d", i);
+    n = arrivals(requests, user, t0 + 5.0, t0 + 500.0, &first);
+    if (n > 2) {
+      fail_at(__LINE__, "a thread kept sending during the pause");
+      fprintf(stderr, "    %s: %d requests in the 500 ms after %.1f ms\n", user, n, t0);
+    }
+    CHECK(arrivals(requests, user, t0 + 500.0, 1e12, &first) >= 1); /* and went on after */
+  }
+  free(requests);
+  used_insight_client_free(client);
+}
+
+static void test_create_many_under_the_limits_gets_no_429(void) {
+  used_insight_client *client = limited_client(4, 12, 0.5);
+  used_insight_batch_item items[30];
+  used_insight_batch_results *results = NULL;
+  used_insight_error *err = NULL;
+  char *stored;
+  size_t i;
+  double start;
+  for (i = 0; i < 30; i++) {
+    used_insight_batch_item init = USED_INSIGHT_BATCH_ITEM_INIT;
+    items[i] = init;
+    items[i].user_id = USER;
+    items[i].insight_json = INSIGHT_JSON;
+  }
+  emulator_limits("{\"max_concurrent\":4,\"requests\":12,\"per_ms\":500,\"latency_ms\":20}");
+  start = now_ms();
+  CHECK_STATUS(used_insight_create_many(client, items, 30, NULL, &results, &err),
+               USED_INSIGHT_STATUS_OK, err);
+  CHECK(now_ms() - start >= 1000.0);
+  CHECK(used_insight_batch_results_created_count(results) == 30);
+  CHECK(emulator_throttled(NULL) == 0);
+  emulator_limits("{}");
+  stored = emulator_stored("alice%40contoso.com");
+  CHECK(count(stored, "\"id\":\"") == 30); /* nothing lost, nothing twice */
+  free(stored);
+  used_insight_batch_results_free(results);
+  used_insight_error_free(err);
+  used_insight_client_free(client);
+}
+
+/* Proof that the tests above can fail: the same emulator throttles a client
+ * without the limiter. */
+static void test_without_the_limiter_the_emulator_throttles(void) {
+  used_insight_options *options = emulator_options();
+  used_insight_client *client;
+  int throttled = 0, ok;
+  CHECK_STATUS(used_insight_options_disable_rate_limit(options), USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_STATUS(used_insight_options_set_max_retries(options, 0), USED_INSIGHT_STATUS_OK, NULL);
+  client = client_from(options);
+  used_insight_options_free(options);
+  emulator_limits("{\"max_concurrent\":4,\"latency_ms\":300}");
+  ok = run_limit_workers(client, LIMIT_THREADS, 1, 0, &throttled);
+  CHECK(throttled > 0);
+  CHECK(ok + throttled == LIMIT_THREADS);
+  CHECK(emulator_throttled(NULL) == throttled);
+  used_insight_client_free(client);
+}
+
+static void test_a_slot_not_had_within_the_timeout_is_not_sent(void) {
+  used_insight_options *options = emulator_options();
+  used_insight_client *client;
+  used_insight_error *err = NULL;
+  char *out = NULL;
+  CHECK_STATUS(used_insight_options_set_rate_limit(options, 4, 1, 60.0), USED_INSIGHT_STATUS_OK,
+               NULL);
+  CHECK_STATUS(used_insight_options_set_timeout_ms(options, 300), USED_INSIGHT_STATUS_OK, NULL);
+  client = client_from(options);
+  CHECK_STATUS(used_insight_create(client, USER, INSIGHT_JSON, &out, &err), USED_INSIGHT_STATUS_OK,
+               err);
+  used_insight_string_free(out);
+  out = NULL;
+  CHECK_STATUS(used_insight_create(client, USER, INSIGHT_JSON, &out, &err),
+               USED_INSIGHT_STATUS_TIMEOUT, err);
+  CHECK(out == NULL);
+  CHECK(!used_insight_error_request_may_have_been_processed(err));
+  CHECK(contains(used_insight_error_message(err), "nothing was sent"));
+  CHECK(emulator_request_count() == 1);
+  used_insight_error_free(err);
+  used_insight_client_free(client);
+  used_insight_options_free(options);
+}
+
 /* -------------------------------------------------------------------- main */
 
 typedef struct {
@@ -2468,6 +2765,13 @@ static const test_case TESTS[] = {
     TEST(test_create_many_the_same_with_3_batches_in_flight),
     TEST(test_create_many_bad_items_get_their_own_result),
     TEST(test_create_many_programmer_errors_fail_the_whole_call),
+    TEST(test_rate_limit_setters_refuse_what_core_refuses),
+    TEST(test_sixteen_threads_under_the_limits_get_no_429),
+    TEST(test_a_windowed_limit_is_paced_not_hammered),
+    TEST(test_a_429_pauses_the_other_threads),
+    TEST(test_create_many_under_the_limits_gets_no_429),
+    TEST(test_without_the_limiter_the_emulator_throttles),
+    TEST(test_a_slot_not_had_within_the_timeout_is_not_sent),
 };
 
 static int selected(const char *name, int argc, char **argv) {
