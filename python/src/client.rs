@@ -28,6 +28,9 @@ use crate::reader;
 /// to those trusted for HTTPS: Mozilla's, or the system's store with
 /// system_roots=True. proxy=None uses the environment's proxy as curl reads
 /// it, False never a proxy, a str that http(s) proxy.
+///
+/// rate_limit: the limits the client keeps to, shared by its threads (see
+/// RateLimit); by default Graph's for usedInsight, None for none.
 #[pyclass(frozen, module = "used_insight", name = "Client")]
 pub(crate) struct Client {
     /// `None` once closed. Calls clone the core client out (an `Arc`), so a
@@ -55,11 +58,13 @@ impl Client {
         ca_pem=None,
         system_roots=false,
         proxy=None,
+        rate_limit=crate::limits::LimitArg::GRAPH,
     ))]
     #[pyo3(
         text_signature = "(token=None, *, token_provider=None, base_url=None, cloud='global', \
                           api_version='v1.0', timeout=60.0, max_retries=3, user_agent=None, \
-                          ca_file=None, ca_pem=None, system_roots=False, proxy=None)"
+                          ca_file=None, ca_pem=None, system_roots=False, proxy=None, \
+                          rate_limit=RateLimit(max_concurrent=4, requests=10000, per=600.0))"
     )]
     #[allow(clippy::too_many_arguments)] // the Python signature
     fn new(
@@ -76,6 +81,7 @@ impl Client {
         ca_pem: Option<String>,
         system_roots: bool,
         proxy: Option<Bound<'_, PyAny>>,
+        rate_limit: crate::limits::LimitArg,
     ) -> PyResult<Self> {
         let config = |message: String| errors::configuration_error(py, message);
         let cloud = Cloud::from_str(&cloud).map_err(|e| to_py_err(py, Error::InvalidConfig(e)))?;
@@ -94,7 +100,8 @@ impl Client {
             .cloud(cloud)
             .api_version(api_version)
             .timeout(timeout_duration)
-            .retry_policy(RetryPolicy::default().with_max_retries(max_retries));
+            .retry_policy(RetryPolicy::default().with_max_retries(max_retries))
+            .rate_limit(rate_limit.0);
         match (token, token_provider) {
             (Some(_), Some(_)) => {
                 return Err(config("give token or token_provider, not both".into()));
@@ -190,7 +197,11 @@ impl Client {
     /// concurrency < 1; TypeError when progress is not callable.
     ///
     /// concurrency: batches in flight at once (keep it low: Graph throttles
-    /// per user, app and tenant). progress(done, total) is called once per
+    /// per user, app and tenant). Under the client's rate_limit a batch never
+    /// puts more items in flight than it allows: below max_concurrent
+    /// batches in flight, each holds max_concurrent items that Graph runs
+    /// together; with concurrency >= max_concurrent, each is a dependsOn
+    /// chain of up to 20, one item in flight at a time. progress(done, total) is called once per
     /// input as its result is known, with the GIL held, done counting up by
     /// one. If it raises an Exception, that goes to sys.unraisablehook, it is
     /// not called again, and the results are returned as usual; a
@@ -268,6 +279,11 @@ impl Client {
             "environment" => {}
             "none" => out.push_str(", proxy=False"),
             shown => out.push_str(&format!(", proxy={}", quote(shown)?)),
+        }
+        match c.get_rate_limit() {
+            Some(limit) if limit == used_insight::RateLimit::GRAPH_INSIGHTS => {}
+            Some(limit) => out.push_str(&format!(", rate_limit={}", crate::limits::shown(&limit))),
+            None => out.push_str(", rate_limit=None"),
         }
         if self.closed() {
             out.push_str(", closed=True");

@@ -19,6 +19,7 @@ mod client;
 mod convert;
 mod errors;
 mod json;
+mod limits;
 mod logging;
 mod reader;
 
@@ -26,6 +27,7 @@ mod reader;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<client::Client>()?;
+    m.add_class::<limits::RateLimit>()?;
     m.add_function(wrap_pyfunction!(convert::to_dict, m)?)?;
     m.add_function(wrap_pyfunction!(convert::from_dict, m)?)?;
     m.add_function(wrap_pyfunction!(logging::reset_logging_cache, m)?)?;

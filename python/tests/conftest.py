@@ -131,7 +131,20 @@ class Emulator:
         return list(answer["value"])
 
     def reset(self) -> None:
+        """Clear faults, requests, stored insights, and lift any limits."""
         self._control("POST", "/_emulator/reset", {})
+        self._control("POST", "/_emulator/limits", {})
+
+    def limits(self, **limits: Any) -> None:
+        """Enforce Graph's limits (``max_concurrent``, ``requests`` per
+        ``per_ms``, ``latency_ms``); ``reset`` lifts them."""
+        self._control("POST", "/_emulator/limits", limits)
+
+    def limits_report(self) -> dict[str, Any]:
+        """The limits in force, and ``admitted``, ``throttled``,
+        ``peak_in_flight`` since they were set."""
+        report: dict[str, Any] = self._control("GET", "/_emulator/limits")
+        return report
 
 
 def start_emulator(*options: str) -> Emulator:

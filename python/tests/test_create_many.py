@@ -34,6 +34,15 @@ Input = Union[UsedInsight, dict[str, Any]]
 USERS = [f"user{u}@contoso.com" for u in range(4)]
 
 
+@pytest.fixture
+def client(emu: Emulator) -> Iterator[Client]:
+    """Graph's full batches of 20, so without a rate limit (which makes
+    batches of 4): these tests are about batching; test_limits.py is about
+    the limits."""
+    with Client(token=TOKEN, base_url=emu.base_url, rate_limit=None) as client:
+        yield client
+
+
 def wire(i: int) -> dict[str, Any]:
     return {
         "lastUsed": {"lastAccessedDateTime": "2026-11-28T10:00:00Z"},

@@ -35,6 +35,7 @@ def test_suite_runs_against_the_installed_wheel_not_the_source_tree() -> None:
 def test_public_names_and_version() -> None:
     assert set(used_insight.__all__) == {
         "Client",
+        "RateLimit",
         "used_insight_create",
         "used_insight_create_many",
         "UsedInsight",

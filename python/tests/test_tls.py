@@ -114,11 +114,13 @@ def test_system_roots_follow_ssl_cert_file(
 
 
 def test_create_many_over_tls_creates_everything(https_emu: Emulator, insight: UsedInsight) -> None:
-    users = [f"user{i}@contoso.com" for i in range(25)]  # two $batch requests
+    # Seven $batch requests: of 4 items each (the default rate limit's 4 in
+    # flight), the last of 1.
+    users = [f"user{i}@contoso.com" for i in range(25)]
     with https_client(https_emu, ca_file=https_emu.ca_path) as client:
         results = client.create_many([(user, insight) for user in users], concurrency=2)
     assert all(isinstance(r, UsedInsight) and r.id for r in results), results
-    assert len(https_emu.requests()) == 2
+    assert len(https_emu.requests()) == 7
     assert all(len(https_emu.stored(user)) == 1 for user in users)
 
     https_emu.reset()

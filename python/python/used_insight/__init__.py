@@ -22,6 +22,11 @@
 ``(user_id, insight)`` pairs in Graph JSON batches and returns one result per
 input, in order: the created ``UsedInsight`` or the exception for that input.
 
+A client keeps to Graph's limits for usedInsight (4 requests in flight,
+10,000 per 10 minutes), shared by its threads: ``Client(...,
+rate_limit=RateLimit(max_concurrent=2, requests=5_000, per=600.0))`` to
+change them, ``rate_limit=None`` to turn the limiter off.
+
 Log records go to the ``logging`` logger ``used_insight`` (and its children).
 """
 
@@ -37,10 +42,11 @@ from ._errors import (
     ValidationError,
 )
 from ._models import ResourceReference, ResourceVisualization, UsageDetails, UsedInsight
-from ._native import Client, __version__, reset_logging_cache
+from ._native import Client, RateLimit, __version__, reset_logging_cache
 
 __all__ = [
     "Client",
+    "RateLimit",
     "used_insight_create",
     "used_insight_create_many",
     "UsedInsight",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._native import Client
+from ._native import Client, RateLimit
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ def used_insight_create(
     ca_pem: str | None = None,
     system_roots: bool = False,
     proxy: str | Literal[False] | None = None,
+    rate_limit: RateLimit | None = RateLimit(),
 ) -> UsedInsight:
     """Create one usedInsight with a client made for this call alone.
 
@@ -51,6 +52,7 @@ def used_insight_create(
         ca_pem=ca_pem,
         system_roots=system_roots,
         proxy=proxy,
+        rate_limit=rate_limit,
     ) as client:
         return client.create(user_id, insight)
 
@@ -72,6 +74,7 @@ def used_insight_create_many(
     ca_pem: str | None = None,
     system_roots: bool = False,
     proxy: str | Literal[False] | None = None,
+    rate_limit: RateLimit | None = RateLimit(),
 ) -> list[UsedInsight | UsedInsightError]:
     """Create many usedInsights with a client made for this call alone.
 
@@ -93,5 +96,6 @@ def used_insight_create_many(
         ca_pem=ca_pem,
         system_roots=system_roots,
         proxy=proxy,
+        rate_limit=rate_limit,
     ) as client:
         return client.create_many(items, concurrency=concurrency, progress=progress)

@@ -13,7 +13,7 @@ from used_insight._models import UsedInsight
 _M = TypeVar("_M")
 _StrPath = str | os.PathLike[str]
 
-__all__ = ["__version__", "Client", "to_dict", "from_dict", "reset_logging_cache", "model_fields"]
+__all__ = ["__version__", "Client", "RateLimit", "to_dict", "from_dict", "reset_logging_cache", "model_fields"]
 
 __version__: str
 
@@ -29,6 +29,9 @@ class Client:
     to those trusted for HTTPS: Mozilla's, or the system's store with
     system_roots=True. proxy=None uses the environment's proxy as curl reads
     it, False never a proxy, a str that http(s) proxy.
+
+    rate_limit: the limits the client keeps to, shared by its threads (see
+    RateLimit); by default Graph's for usedInsight, None for none.
     """
 
     def __new__(
@@ -46,6 +49,7 @@ class Client:
         ca_pem: str | None = None,
         system_roots: bool = False,
         proxy: str | Literal[False] | None = None,
+        rate_limit: RateLimit | None = ...,
     ) -> Self: ...
     def create(self, user_id: str, insight: UsedInsight | Mapping[str, Any]) -> UsedInsight:
         """Create a usedInsight for a user (object id or user principal name)
@@ -58,9 +62,10 @@ class Client:
         progress: Callable[[int, int], object] | None = None,
     ) -> list[UsedInsight | UsedInsightError]:
         """Create many usedInsights, each a (user_id, insight) pair, in Graph
-        JSON batches of up to 20; one result per input, in input order: the
-        created UsedInsight, or the exception create() would have raised
-        for it (returned, not raised)."""
+        JSON batches of up to 20 (no more items in flight than rate_limit
+        allows); one result per input, in input order: the created
+        UsedInsight, or the exception create() would have raised for it
+        (returned, not raised)."""
     def close(self) -> None:
         """Drop the connection pool; later create() and create_many() calls
         raise RuntimeError."""
@@ -74,6 +79,36 @@ class Client:
         exc_value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None: ...
+
+@final
+class RateLimit:
+    """The limits a Client keeps to: at most max_concurrent requests in
+    flight and at most `requests` requests in any `per` seconds (a sliding
+    window), shared by every thread using the client; each create_many batch
+    item counts as one request. The default is Graph's published limit for
+    usedInsight: 4 in flight, 10,000 per 600 s.
+
+    Requests wait for a free slot (at most the client's timeout: a create
+    that gets none raises RequestTimeout and was not sent), and a 429 — or
+    any answer with Retry-After — pauses every request of the client until
+    Graph's wait has passed. Pass Client(rate_limit=None) to turn both off.
+
+    Raises ConfigurationError for a count below 1, a window that is not more
+    than zero or is longer than a day.
+    """
+
+    def __new__(cls, max_concurrent: int = 4, requests: int = 10_000, per: float = 600.0) -> Self: ...
+    @property
+    def max_concurrent(self) -> int:
+        """Requests in flight at once."""
+    @property
+    def requests(self) -> int:
+        """Requests in any window of `per` seconds."""
+    @property
+    def per(self) -> float:
+        """The window, in seconds."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
 
 def to_dict(model: object) -> dict[str, Any]:
     """A model as a dict in Graph's wire shape."""
