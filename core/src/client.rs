@@ -271,7 +271,7 @@ impl Client {
         cost: Cost,
     ) -> Result<Answer, Error> {
         let mut budget = RetryBudget::new(&self.inner.retry);
-        let mut slot = SlotWait::starting_now();
+        let mut slot = SlotWait::starting_now(self.limiter());
         loop {
             let attempt = budget.retries_done();
             let permit = slot.acquire(self.limiter(), cost, client_request_id)?;

@@ -268,21 +268,24 @@ impl Limiter {
 /// When the wait for the next attempt's slot starts: at the call's start,
 /// then after each retry's wait. The slot must come within the client's
 /// timeout of that; the retry waits themselves are the retry policy's.
+/// Without a limiter there is nothing to wait for, and no clock is read.
 pub(crate) struct SlotWait {
-    from: Instant,
+    from: Option<Instant>,
 }
 
 impl SlotWait {
-    pub(crate) fn starting_now() -> Self {
+    pub(crate) fn starting_now(limiter: Option<&Limiter>) -> Self {
         Self {
-            from: Instant::now(),
+            from: limiter.map(|_| Instant::now()),
         }
     }
 
     /// The next attempt comes after `wait`.
     pub(crate) fn retry_after(&mut self, wait: Duration) {
-        let now = Instant::now();
-        self.from = now.checked_add(wait).unwrap_or(now);
+        if self.from.is_some() {
+            let now = Instant::now();
+            self.from = Some(now.checked_add(wait).unwrap_or(now));
+        }
     }
 
     /// A slot for one attempt, or (no limiter) none needed; a timeout error
@@ -293,10 +296,10 @@ impl SlotWait {
         cost: Cost,
         client_request_id: &str,
     ) -> Result<Option<Permit<'a>>, Error> {
-        let Some(limiter) = limiter else {
+        let (Some(limiter), Some(from)) = (limiter, self.from) else {
             return Ok(None);
         };
-        let deadline = self.from.checked_add(limiter.wait_bound);
+        let deadline = from.checked_add(limiter.wait_bound);
         match limiter.acquire(cost, deadline) {
             Some(permit) => Ok(Some(permit)),
             None => Err(Error::Timeout(TimeoutError {
