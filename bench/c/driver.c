@@ -106,8 +106,10 @@ int main(int argc, char **argv) {
         goto cleanup;
     }
     options = used_insight_options_new();
+    /* No rate limit: the rows measure the layer's own cost. */
     if (used_insight_options_set_base_url(options, a[0]) != USED_INSIGHT_STATUS_OK ||
-        used_insight_options_set_token(options, a[1]) != USED_INSIGHT_STATUS_OK) {
+        used_insight_options_set_token(options, a[1]) != USED_INSIGHT_STATUS_OK ||
+        used_insight_options_disable_rate_limit(options) != USED_INSIGHT_STATUS_OK) {
         fprintf(stderr, "driver: bad base URL or token\n");
         goto cleanup;
     }

@@ -84,7 +84,9 @@ def timed(threads, one, seconds=None, count=None):
 def layer_client(args):
     from used_insight import Client
 
-    client = Client(token=TOKEN, base_url=args.base, ca_file=args.ca)
+    # No rate limit: these rows measure the layer's own cost (the limits'
+    # floor is the bulk section's, bench/src/bulk.rs).
+    client = Client(token=TOKEN, base_url=args.base, ca_file=args.ca, rate_limit=None)
     with open(args.insight) as f:
         insight = json.load(f)
     return client, insight
