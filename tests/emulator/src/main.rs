@@ -80,7 +80,7 @@ then serves until SIGTERM or SIGINT (exit status 0).";
 
 #[derive(Debug)]
 enum Parsed {
-    Run(EmulatorConfig),
+    Run(Box<EmulatorConfig>),
     Help,
 }
 
@@ -234,7 +234,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
     if config.limits.per_ms > 0 && config.limits.requests.is_none() {
         return Err("--limit-per needs --limit-requests".into());
     }
-    Ok(Parsed::Run(config))
+    Ok(Parsed::Run(Box::new(config)))
 }
 
 /// Splits `TENANT:CLIENT_ID:CREDENTIAL` (the credential may contain `:`).
@@ -277,7 +277,7 @@ fn app_entry<'a>(apps: &'a mut Vec<EntraApp>, tenant: &str, client_id: &str) -> 
 
 fn main() -> ExitCode {
     let config = match parse_args(std::env::args().skip(1)) {
-        Ok(Parsed::Run(config)) => config,
+        Ok(Parsed::Run(config)) => *config,
         Ok(Parsed::Help) => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
