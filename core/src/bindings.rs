@@ -95,7 +95,7 @@ pub fn insight_from_texts<'a>(
 }
 
 /// The number of batches in flight for `create_many`, as any binding takes
-/// it: 1 or more. Core's [`BatchOptions`](crate::BatchOptions) refuses 0
+/// it: 1 or more. Core's [`BatchOptions`] refuses 0
 /// the same way.
 ///
 /// ```
