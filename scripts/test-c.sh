@@ -7,8 +7,10 @@
 # (plain HTTP, plus three HTTPS ones: trusted, wrong name, expired), two
 # tinyproxy CONNECT proxies (one allowing every port, one only 443) and
 # graph-emulator's tunnel-proxy (for the environment's proxy, pinned to the
-# trusted HTTPS emulator) under valgrind and once with ASan/UBSan. Exits
-# non-zero on any failure.
+# trusted HTTPS emulator) under valgrind and once with ASan/UBSan. Finally
+# moves the installed prefix and builds tests/cmake against it with
+# find_package(used_insight CONFIG), C and C++, shared and static, and runs
+# what it built. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${CARGO_BUILD_JOBS:-2}
@@ -41,6 +43,7 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v nm >/dev/null 2>&1 || missing+=(binutils)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v tinyproxy >/dev/null 2>&1 || missing+=(tinyproxy)
+command -v cmake >/dev/null 2>&1 || missing+=(cmake make)
 if [ ${#missing[@]} -gt 0 ]; then
   step "installing ${missing[*]}"
   sudo=()
@@ -283,6 +286,50 @@ grep -q '^USED_INSIGHT_STATUS_INVALID_CONFIG: invalid configuration: no token' "
   cat "$work/example.err" >&2
   exit 1
 }
+
+# --- CMake package -----------------------------------------------------------
+# Moved first: the package must find itself from where it is, not from the
+# prefix it was installed for (the pkg-config builds above are done).
+step "CMake: tests/cmake builds against the moved prefix with find_package(used_insight CONFIG)"
+moved="$work/moved-prefix"
+mv "$prefix" "$moved"
+version=$(cargo pkgid -p used-insight-ffi | sed 's/.*[#@]//')
+major=${version%%.*}
+minor=${version#*.}
+minor=${minor%%.*}
+if [ "$major" = 0 ]; then
+  same_abi="0.$minor" next_abi="0.$((minor + 1))"
+else
+  same_abi="$major.0" next_abi="$((major + 1)).0"
+fi
+cmake -S tests/cmake -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$moved" \
+  -DUSED_INSIGHT_VERSION="$same_abi" -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX"
+cmake --build "$work/cmake-build" -j"$jobs"
+for program in example_shared example_static consumer_cxx_shared consumer_cxx_static; do
+  out=$(GRAPH_TOKEN="$token" "$work/cmake-build/$program" "$url")
+  echo "$program: $out"
+  case "$out" in
+    "created "????????-????-????-????-????????????*) ;;
+    *) echo "error: $program printed '$out'" >&2; exit 1 ;;
+  esac
+done
+for program in example_static consumer_cxx_static; do
+  if ldd "$work/cmake-build/$program" | grep -q used_insight; then
+    echo "error: $program is not statically linked to libused_insight" >&2
+    exit 1
+  fi
+done
+# A version of another ABI is refused, saying which was found.
+if cmake -S tests/cmake -B "$work/cmake-wrong-version" -DCMAKE_PREFIX_PATH="$moved" \
+  -DUSED_INSIGHT_VERSION="$next_abi" >"$work/cmake-wrong-version.log" 2>&1; then
+  echo "error: find_package(used_insight $next_abi) accepted $version" >&2
+  exit 1
+fi
+grep -q "compatible with requested version \"$next_abi\"" "$work/cmake-wrong-version.log" || {
+  cat "$work/cmake-wrong-version.log" >&2
+  exit 1
+}
+echo "find_package(used_insight $next_abi) refuses $version, as it should"
 
 echo
 echo "==> C layer: all checks passed"
