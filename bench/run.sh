@@ -5,7 +5,7 @@
 #
 # Installs nginx, wrk and openssl from Debian's packages when missing, builds
 # the release binaries, the C library (as scripts/install-c.sh installs it)
-# and the Python wheel (as scripts/test-python.sh builds it), then
+# and the Python wheel (scripts/build-wheel.sh, the one distributed), then
 # bench/run.py starts nginx on two free loopback ports (plain, and TLS with a
 # throwaway CA made by openssl) with a generated config and measures every
 # layer against the peers. The table goes to stdout and to
@@ -86,13 +86,12 @@ make_venv() {
   fi
 }
 
-step "Python wheel (maturin, as scripts/test-python.sh builds it) into $work/venv"
+step "Python wheel (scripts/build-wheel.sh, the one distributed) into $work/venv"
 venv="$work/venv"
 make_venv "$venv"
-maturin_pin=$(grep -i '^maturin' python/requirements-test.txt || echo 'maturin>=1.9.4,<2')
-"$venv/bin/python" -m pip install -q "$maturin_pin" -r bench/requirements.txt >&2
+"$venv/bin/python" -m pip install -q -r bench/requirements.txt >&2
 rm -rf "$work/wheels"
-"$venv/bin/maturin" build --release -j "$jobs" -m python/Cargo.toml --out "$work/wheels" >&2
+DIST="$work/wheels" CARGO_BUILD_JOBS="$jobs" scripts/build-wheel.sh >&2
 wheel=$(ls "$work"/wheels/used_insight-*.whl)
 "$venv/bin/python" -m pip install -q --force-reinstall --no-deps --no-index "$wheel" >&2
 

@@ -2,7 +2,7 @@
 # The C layer, from a fresh machine: installs the tools it needs, checks the
 # header is what cbindgen generates, builds libused_insight (shared and
 # static) and installs it into a scratch prefix exactly as users do
-# (scripts/install-c.sh), compiles the C tests as C99 and as C++11 with
+# (the README's scripts/install-c.sh command), compiles the C tests as C99 and as C++11 with
 # -Wall -Wextra -Wpedantic -Werror, and runs them against graph-emulator
 # (plain HTTP, plus three HTTPS ones: trusted, wrong name, expired), two
 # tinyproxy CONNECT proxies (one allowing every port, one only 443) and
@@ -77,9 +77,19 @@ step "Rust tests of the extern \"C\" functions (NULL, bad bytes, panic boundary)
 cargo test -j"$jobs" -p used-insight-ffi
 
 # --- libraries, installed as a user would ------------------------------------
-step "building and installing libused_insight into a scratch prefix"
-prefix="$work/prefix"
-PROFILE=debug scripts/install-c.sh "$prefix"
+# The README's install command as written (`scripts/install-c.sh ~/.local`),
+# with HOME a scratch directory (cargo's and rustup's homes kept where they
+# are); PROFILE=debug (a documented setting) keeps the suite from compiling
+# everything a second time in release.
+step "building and installing libused_insight as the README says, into a scratch HOME"
+mkdir -p "$work/home"
+commands=$(scripts/readme-commands.sh "C and C++" 1 sh)
+while IFS= read -r line; do
+  echo "\$ $line"
+  CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" \
+    HOME="$work/home" PROFILE=debug bash -euo pipefail -c "$line"
+done <<<"$commands"
+prefix="$work/home/.local"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 test -f "$prefix/lib/libused_insight.a"
 test -f "$prefix/lib/libused_insight.so"
