@@ -36,6 +36,7 @@ def test_public_names_and_version() -> None:
     assert set(used_insight.__all__) == {
         "Client",
         "RateLimit",
+        "AsyncClient",
         "used_insight_create",
         "used_insight_create_many",
         "UsedInsight",

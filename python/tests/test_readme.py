@@ -37,6 +37,11 @@ def create_many_example() -> str:
     return example
 
 
+def async_example() -> str:
+    [example] = [b for b in examples_in(README) if "AsyncClient" in b]
+    return example
+
+
 def test_package_readme_shows_the_same_example() -> None:
     assert example_in(PACKAGE_README) == readme_example()
     assert examples_in(PACKAGE_README) == examples_in(README)
@@ -81,6 +86,28 @@ def test_readme_create_many_example_runs(emu: Emulator, tmp_path: Path) -> None:
     assert batch["path"] == "/v1.0/$batch"
 
 
+def test_readme_async_example_runs(emu: Emulator, tmp_path: Path) -> None:
+    script = tmp_path / "async_example.py"
+    script.write_text(async_example(), encoding="utf-8")
+    env = {**os.environ, "GRAPH_TOKEN": TOKEN, "GRAPH_BASE_URL": emu.base_url}
+    result = subprocess.run(
+        [sys.executable, "-W", "error", str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[:2] for line in lines] == [
+        ["created", "q1.docx"],
+        ["created", "q2.docx"],
+        ["created", "q3.docx"],
+    ]
+    stored = emu.stored("alice@contoso.com")
+    assert sorted(s["id"] for s in stored) == sorted(line.split()[2] for line in lines)
+
+
 def test_the_type_checked_user_script_also_runs(emu: Emulator) -> None:
     script = Path(__file__).parent / "typecheck" / "user_script.py"
     env = {**os.environ, "GRAPH_TOKEN": TOKEN, "GRAPH_BASE_URL": emu.base_url}
@@ -99,4 +126,5 @@ def test_the_type_checked_user_script_also_runs(emu: Emulator) -> None:
 
 if __name__ == "__main__":
     # scripts/test-python.sh type-checks the examples: print one.
-    print(create_many_example() if sys.argv[1:] == ["create_many"] else readme_example(), end="")
+    examples = {"create_many": create_many_example, "async": async_example}
+    print(examples.get(sys.argv[1] if sys.argv[1:] else "", readme_example)(), end="")

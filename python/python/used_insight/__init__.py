@@ -18,6 +18,9 @@
         )
     print(created.id)
 
+``AsyncClient`` takes the same arguments for asyncio code: ``await
+client.create(...)``, ``await client.create_many(...)``.
+
 ``client.create_many(items, concurrency=1, progress=None)`` creates many
 ``(user_id, insight)`` pairs in Graph JSON batches and returns one result per
 input, in order: the created ``UsedInsight`` or the exception for that input.
@@ -31,6 +34,7 @@ Log records go to the ``logging`` logger ``used_insight`` (and its children).
 """
 
 from ._api import used_insight_create, used_insight_create_many
+from ._async import AsyncClient
 from ._errors import (
     ConfigurationError,
     GraphApiError,
@@ -47,6 +51,7 @@ from ._native import Client, RateLimit, __version__, reset_logging_cache
 __all__ = [
     "Client",
     "RateLimit",
+    "AsyncClient",
     "used_insight_create",
     "used_insight_create_many",
     "UsedInsight",
