@@ -351,6 +351,10 @@ class Contestants:
                           "--insight", self.insight, "--seconds", str(seconds),
                           "--threads", str(threads), *self.ca])
 
+    def python_async(self, seconds):
+        return self._one([self.opts.python, PY_DRIVER, "async", "--base", self.base,
+                          "--insight", self.insight, "--seconds", str(seconds), *self.ca])
+
     def requests(self, seconds):
         return self._one([self.opts.python, PY_DRIVER, "requests", "--request", self.request,
                           "--seconds", str(seconds)])
@@ -428,6 +432,8 @@ def sequential(opts, c, names, what="sequential"):
                 res = c.c(opts.seconds)
             elif n == "Python":
                 res = c.python(opts.seconds)
+            elif n == "Python async":
+                res = c.python_async(opts.seconds)
             elif n == "requests":
                 res = c.requests(opts.seconds)
             else:
@@ -611,7 +617,9 @@ def build_table(opts, seq, seq_tls, thr, start, mny, mic, wire, sizes, load):
         "wrk": "wrk -t1 -c1 (the limit)", "ureq": "bare ureq loop, fixed bytes",
         "ureq-timeouts": "bare ureq loop + the core's timeouts (diagnostic)",
         "core": "core `Client::create`", "C": "C `used_insight_create`",
-        "Python": "Python `Client.create` (wheel)", "requests": "requests.Session, fixed bytes",
+        "Python": "Python `Client.create` (wheel)",
+        "Python async": "Python `await AsyncClient.create` (one loop, one after the other)",
+        "requests": "requests.Session, fixed bytes",
         "msgraph-sdk": f"msgraph-sdk ({opts.msgraph_creates} creates in all)",
     }
     med = sequential_rows(seq, labels, lambda med: {
@@ -620,6 +628,12 @@ def build_table(opts, seq, seq_tls, thr, start, mny, mic, wire, sizes, load):
         "Python": (med["Python"] >= 0.5 * med["wrk"], f"≥ 0.5× wrk: {med['Python'] / med['wrk']:.2f}×"),
     })
     wrk, core = med["wrk"], med["core"]
+    if "Python async" in med:
+        # What an await adds to a create: the hop to the client's thread and
+        # back (medians of the two sequential rows above).
+        extra = 1e6 / med["Python async"] - 1e6 / med["Python"]
+        rows.append(f"| AsyncClient: extra time per create vs `Client.create` | "
+                    f"{extra:,.0f} µs | | | | | |")
 
     section(f"Sequential creates/s over TLS against nginx (1 connection, keep-alive, "
             f"{opts.rounds} rounds × {opts.seconds:g} s, alternated)")
@@ -824,7 +838,8 @@ def main():
         log(f"nginx on {nginx.base} and {nginx.tls_base}")
 
         c = Contestants(args, template, nginx.base, insight)
-        names = ["wrk", "ureq", "ureq-timeouts", "core", "C", "Python", "requests"]
+        names = ["wrk", "ureq", "ureq-timeouts", "core", "C", "Python", "Python async",
+                 "requests"]
         if args.msgraph_python:
             names.append("msgraph-sdk")
         seq = sequential(args, c, names)

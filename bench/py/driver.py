@@ -1,6 +1,7 @@
 """Python contestants for bench/run.py; each run prints one JSON line.
 
     driver.py layer    --base URL --insight FILE --seconds S [--threads N] [--ca PEM]
+    driver.py async    --base URL --insight FILE --seconds S               (AsyncClient)
     driver.py requests --request FILE --seconds S
     driver.py msgraph  --base URL --insight FILE --count N     (msgraph-sdk's own venv)
     driver.py first-msgraph --base URL --insight FILE          (fresh process, one create)
@@ -103,6 +104,32 @@ def run_layer(args):
         w.join()
     n, wall, cpu = timed(threads, lambda: client.create(USER, insight), args.seconds, args.count)
     report("python-tls" if args.ca else "python", threads, n, wall, cpu)
+
+
+def run_async(args):
+    """AsyncClient: one create awaited after the other on one event loop,
+    as `layer` does with Client on one thread; the difference per create
+    is what the hop to the client's thread and back costs."""
+    import asyncio
+
+    from used_insight import AsyncClient
+
+    with open(args.insight) as f:
+        insight = json.load(f)
+
+    async def main():
+        async with AsyncClient(token=TOKEN, base_url=args.base, ca_file=args.ca) as client:
+            await client.create(USER, insight)  # the connection, before the clock starts
+            n = 0
+            cpu0, t0 = cpu_s(), time.perf_counter()
+            end = t0 + args.seconds
+            while time.perf_counter() < end:
+                await client.create(USER, insight)
+                n += 1
+            return n, time.perf_counter() - t0, cpu_s() - cpu0
+
+    n, wall, cpu = asyncio.run(main())
+    report("python-async", 1, n, wall, cpu)
 
 
 def run_many(args):
@@ -228,7 +255,8 @@ def run_first_msgraph(args):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["layer", "requests", "msgraph", "first-msgraph", "many"])
+    p.add_argument("mode", choices=["layer", "async", "requests", "msgraph", "first-msgraph",
+                                    "many"])
     p.add_argument("--base")
     p.add_argument("--insight")
     p.add_argument("--request")
@@ -238,7 +266,7 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--rounds", type=int, default=1)
     args = p.parse_args()
-    {"layer": run_layer, "requests": run_requests, "msgraph": run_msgraph,
+    {"layer": run_layer, "async": run_async, "requests": run_requests, "msgraph": run_msgraph,
      "first-msgraph": run_first_msgraph, "many": run_many}[args.mode](args)
 
 

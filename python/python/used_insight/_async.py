@@ -104,7 +104,7 @@ class AsyncClient:
                 raise ValueError(f"max_in_flight must be 1 or more, not {max_in_flight}")
             self._client = Client(*args, **kwargs)
             self._max_in_flight = max_in_flight
-            self._pool: ThreadPoolExecutor | None = None
+            self._pool = None
             self._pool_pid = 0
 
     @property
