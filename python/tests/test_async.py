@@ -8,7 +8,9 @@ from __future__ import annotations
 import ast
 import asyncio
 import inspect
+import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -287,3 +289,27 @@ def test_the_typed_signature_is_clients_plus_max_in_flight() -> None:
     # And at run time (help(), editors), from Client itself.
     runtime = list(inspect.signature(AsyncClient).parameters)
     assert runtime == [*inspect.signature(Client).parameters, "max_in_flight"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_forked_child_gets_a_thread_pool_of_its_own(emu: Emulator, insight: UsedInsight) -> None:
+    # The parent's pool has a thread (idle) when the child is forked: the
+    # child has none of it, and work queued there would wait forever.
+    client = AsyncClient(token=TOKEN, base_url=emu.base_url)
+    asyncio.run(client.create(USER, insight))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads: on purpose
+        pid = os.fork()
+    if pid == 0:  # the child: exit code 0 only if its create completes in time
+        code = 1
+        try:
+            created = asyncio.run(asyncio.wait_for(client.create(USER, insight), timeout=10))
+            code = 0 if created.id else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    # And the parent goes on with its own pool.
+    assert asyncio.run(client.create(USER, insight)).id
+    client.close()
+    assert len(emu.stored(USER)) == 3
