@@ -64,7 +64,7 @@ impl Client {
         text_signature = "(token=None, *, token_provider=None, base_url=None, cloud='global', \
                           api_version='v1.0', timeout=60.0, max_retries=3, user_agent=None, \
                           ca_file=None, ca_pem=None, system_roots=False, proxy=None, \
-                          rate_limit=RateLimit(max_concurrent=4, requests=10000, per=600.0))"
+                          rate_limit=...)"
     )]
     #[allow(clippy::too_many_arguments)] // the Python signature
     fn new(

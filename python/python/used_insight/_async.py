@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from ._errors import UsedInsightError
     from ._models import UsedInsight
+    from ._native import RateLimit
 
     _StrPath = str | os.PathLike[str]
     _T = TypeVar("_T")
@@ -90,6 +91,7 @@ class AsyncClient:
             ca_pem: str | None = None,
             system_roots: bool = False,
             proxy: str | Literal[False] | None = None,
+            rate_limit: RateLimit | None = ...,
             max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         ) -> None: ...
 
