@@ -58,6 +58,57 @@ impl WorkloadIdentityCredential {
         })
     }
 
+    /// As azure-identity's `WorkloadIdentityCredential(tenant_id=None,
+    /// client_id=None, token_file_path=None)`: each value given is used, each
+    /// one not given is read from its variable (`AZURE_TENANT_ID`,
+    /// `AZURE_CLIENT_ID`, `AZURE_FEDERATED_TOKEN_FILE`), and
+    /// `AZURE_AUTHORITY_HOST` is the authority when set. For bindings whose
+    /// callers may leave any of them out; values neither given nor set are an
+    /// [`Error::InvalidConfig`] naming their variables.
+    ///
+    /// ```
+    /// use used_insight::credentials::WorkloadIdentityCredential;
+    /// let credential = WorkloadIdentityCredential::from_env_or(
+    ///     Some("contoso.onmicrosoft.com"),
+    ///     Some("00000000-0000-0000-0000-000000000001"),
+    ///     Some("/var/run/secrets/azure/tokens/azure-identity-token".as_ref()),
+    /// )?;
+    /// # Ok::<(), used_insight::Error>(())
+    /// ```
+    pub fn from_env_or(
+        tenant_id: Option<&str>,
+        client_id: Option<&str>,
+        token_file: Option<&Path>,
+    ) -> Result<Self, Error> {
+        Self::from_vars_or(&vars::process, tenant_id, client_id, token_file).map_err(|problem| {
+            Error::InvalidConfig(problem.into_config_error("WorkloadIdentityCredential"))
+        })
+    }
+
+    fn from_vars_or(
+        vars: Vars<'_>,
+        tenant_id: Option<&str>,
+        client_id: Option<&str>,
+        token_file: Option<&Path>,
+    ) -> Result<Self, EnvProblem> {
+        let given = |name: &str| {
+            match name {
+                "AZURE_TENANT_ID" => tenant_id.map(str::to_owned),
+                "AZURE_CLIENT_ID" => client_id.map(str::to_owned),
+                // Only its presence matters here: the path itself is set below.
+                "AZURE_FEDERATED_TOKEN_FILE" => token_file.map(|p| p.display().to_string()),
+                _ => None,
+            }
+            .or_else(|| vars(name))
+        };
+        let mut credential = Self::from_vars(&given)?;
+        if let Some(path) = token_file {
+            // As given, even when it is not UTF-8.
+            credential.token_file = path.to_owned();
+        }
+        Ok(credential)
+    }
+
     pub(crate) fn from_vars(vars: Vars<'_>) -> Result<Self, EnvProblem> {
         let [tenant, client, file] = vars::require(
             vars,
@@ -203,6 +254,34 @@ mod tests {
                 .starts_with("AZURE_AUTHORITY_HOST `http://login.example`"),
             "{}",
             err.describe()
+        );
+    }
+
+    #[test]
+    fn values_given_come_first_and_the_rest_from_the_environment() {
+        let vars = table(&[
+            ("AZURE_TENANT_ID", "env-tenant"),
+            ("AZURE_CLIENT_ID", "env-client"),
+            ("AZURE_FEDERATED_TOKEN_FILE", "/env/token"),
+            ("AZURE_AUTHORITY_HOST", "login.microsoftonline.us"),
+        ]);
+        let file = Path::new("/given/token");
+        let credential =
+            WorkloadIdentityCredential::from_vars_or(&vars, None, Some("given-client"), Some(file))
+                .unwrap();
+        assert_eq!(credential.app.tenant_id, "env-tenant");
+        assert_eq!(credential.app.client_id, "given-client");
+        assert_eq!(credential.token_file, file);
+        assert_eq!(
+            credential.app.authority.as_ref().map(|a| a.as_str()),
+            Some("https://login.microsoftonline.us")
+        );
+        let none = table(&[]);
+        let err =
+            WorkloadIdentityCredential::from_vars_or(&none, Some("t"), None, None).unwrap_err();
+        assert_eq!(
+            err.describe(),
+            "AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE are not set"
         );
     }
 
