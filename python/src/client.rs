@@ -10,8 +10,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyList, PySequence, PyString, PyType};
 use used_insight::{
-    bindings, ApiVersion, ClientBuilder, Cloud, Error, Problem, RetryPolicy, TokenProviderResult,
-    UsedInsight,
+    bindings, ApiVersion, ClientBuilder, Cloud, Error, Problem, RetryPolicy, UsedInsight,
 };
 
 use crate::convert::{self, type_name, Problems};
@@ -23,6 +22,11 @@ use crate::reader;
 /// Safe to share between threads; the GIL is released while a request is
 /// on the network. Use it as a context manager, or call close(), to drop
 /// its connection pool.
+///
+/// The bearer token comes from token, token_provider (a callable called
+/// before every attempt) or credential: one of this package's credentials
+/// (ClientSecretCredential…) or any azure-core credential, whose tokens the
+/// client keeps and renews; exactly one of them.
 ///
 /// ca_file (a path or a sequence of paths) and ca_pem (PEM text) add roots
 /// to those trusted for HTTPS: Mozilla's, or the system's store with
@@ -48,6 +52,7 @@ impl Client {
         token=None,
         *,
         token_provider=None,
+        credential=None,
         base_url=None,
         cloud=String::from("global"),
         api_version=String::from("v1.0"),
@@ -61,7 +66,8 @@ impl Client {
         rate_limit=crate::limits::LimitArg::GRAPH,
     ))]
     #[pyo3(
-        text_signature = "(token=None, *, token_provider=None, base_url=None, cloud='global', \
+        text_signature = "(token=None, *, token_provider=None, credential=None, base_url=None, \
+                          cloud='global', \
                           api_version='v1.0', timeout=60.0, max_retries=3, user_agent=None, \
                           ca_file=None, ca_pem=None, system_roots=False, proxy=None, \
                           rate_limit=...)"
@@ -71,6 +77,7 @@ impl Client {
         py: Python<'_>,
         token: Option<String>,
         token_provider: Option<Bound<'_, PyAny>>,
+        credential: Option<Bound<'_, PyAny>>,
         base_url: Option<String>,
         cloud: String,
         api_version: String,
@@ -96,30 +103,14 @@ impl Client {
         let max_retries = u32::try_from(max_retries)
             .map_err(|_| config(format!("max_retries must be 0 or more, not {max_retries}")))?;
 
-        let mut builder = used_insight::Client::builder()
+        let builder = used_insight::Client::builder()
             .cloud(cloud)
             .api_version(api_version)
             .timeout(timeout_duration)
             .retry_policy(RetryPolicy::default().with_max_retries(max_retries))
             .rate_limit(rate_limit.0);
-        match (token, token_provider) {
-            (Some(_), Some(_)) => {
-                return Err(config("give token or token_provider, not both".into()));
-            }
-            (Some(token), None) => builder = builder.token(token),
-            (None, Some(provider)) => {
-                if !provider.is_callable() {
-                    return Err(PyTypeError::new_err(format!(
-                        "token_provider must be a callable returning a token str, not {}",
-                        type_name(&provider)
-                    )));
-                }
-                let provider = provider.unbind();
-                builder = builder.token_provider(move || call_provider(&provider));
-            }
-            // Core names what is missing.
-            (None, None) => {}
-        }
+        let mut builder =
+            crate::credentials::with_token_source(py, builder, token, token_provider, credential)?;
         if let Some(url) = base_url {
             builder = builder.base_url(url);
         }
@@ -379,20 +370,4 @@ pub(crate) fn report_logging_failure(py: Python<'_>) {
     if let Some(error) = PyErr::take(py) {
         error.write_unraisable(py, None);
     }
-}
-
-/// Calls a Python token provider from core (on the thread that called
-/// `create`, which has released the GIL, so it is taken back here).
-fn call_provider(provider: &Py<PyAny>) -> TokenProviderResult {
-    Python::attach(|py| {
-        let token = provider.bind(py).call0()?;
-        match token.cast::<PyString>() {
-            Ok(token) => Ok(token.to_cow()?.into_owned()),
-            Err(_) => Err(PyTypeError::new_err(format!(
-                "the token provider returned {}, not str",
-                type_name(&token)
-            ))),
-        }
-    })
-    .map_err(|e: PyErr| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
 }

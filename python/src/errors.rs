@@ -55,7 +55,7 @@ pub(crate) fn validation_error(py: Python<'_>, problems: Problems) -> PyErr {
 /// | `Transport`            | `TransportError` (also `ConnectionError`)       |
 /// | `Timeout`              | `RequestTimeout` (also `TimeoutError`)          |
 /// | `Decode`               | `InvalidResponseError`                          |
-/// | `TokenProvider`        | `TokenProviderError`, the provider's exception as `__cause__` |
+/// | `TokenProvider`        | `TokenProviderError`, the provider's exception as `__cause__`, Entra's answer as attributes |
 /// | anything newer         | `UsedInsightError`                              |
 pub(crate) fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
     let text = err.to_string();
@@ -100,7 +100,15 @@ pub(crate) fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
                 raise(py, "InvalidResponseError", (text,), Some(&kw))
             }
             Error::TokenProvider(e) => {
-                let exception = raise(py, "TokenProviderError", (text,), None);
+                // What a credential was told by Entra ID (None otherwise).
+                kw.set_item("credential", e.credential())?;
+                kw.set_item("status", e.status())?;
+                kw.set_item("error", e.error())?;
+                kw.set_item("error_description", e.error_description())?;
+                kw.set_item("aadsts_code", e.aadsts_code())?;
+                kw.set_item("correlation_id", e.correlation_id())?;
+                kw.set_item("trace_id", e.trace_id())?;
+                let exception = raise(py, "TokenProviderError", (text,), Some(&kw));
                 // The provider's own exception, when it raised one.
                 if let Some(cause) = e.source.and_then(|s| s.downcast::<PyErr>().ok()) {
                     exception.set_cause(py, Some(*cause));

@@ -18,6 +18,10 @@ this workspace (scripts/test-python.sh builds it).
   using it fails, saying so, when it is missing) on free loopback ports,
   each with its config and log in a temporary directory; all stopped after
   the test.
+- ``entra`` (reset before the test; ``entra_emulator`` for the session):
+  an emulator also playing Microsoft Entra ID and the managed identity
+  endpoints, with the test apps of ``entra_options`` registered and Graph
+  accepting only tokens it issued.
 - ``graph_emu``: an HTTPS emulator of its own whose certificate also names
   Graph's own host and ``::ffff:127.0.0.1``; ``tunnel_proxy``: starts
   graph-emulator's ``tunnel-proxy`` (next to the emulator binary), which
@@ -438,6 +442,49 @@ def tunnel_proxy() -> Iterator[Callable[..., TunnelProxy]]:
         for proxy in started:
             proxy.stop()
         directory.cleanup()
+
+
+# The Entra ID test apps of core/tests/common/entra.rs (test-only values).
+TENANT = "aaaaaaaa-0000-4000-8000-000000000001"
+SECRET_CLIENT = "cccccccc-0000-4000-8000-000000000001"
+CERT_CLIENT = "cccccccc-0000-4000-8000-000000000002"
+FEDERATED_CLIENT = "cccccccc-0000-4000-8000-000000000003"
+SECRET = "test-only-secret~value"
+FEDERATED = "eyJhbGciOiJSUzI1NiJ9.test-only-federated-token.sig"
+IDENTITY_HEADER = "test-only-identity-header"
+USER_ASSIGNED = "77777777-0000-0000-0000-000000000001"
+CERTS = REPO / "core" / "tests" / "certs"
+APP_PEM = CERTS / "entra-test-app.pem"
+
+
+def entra_options(*extra: str) -> list[str]:
+    """graph-emulator options playing Entra ID with the test apps (one with
+    a secret, one with the test certificate, one trusting a federated token)
+    and a managed identity, its Graph accepting only unexpired tokens it
+    issued (besides the test token, which the control reads need)."""
+    return [
+        "--entra-app", f"{TENANT}:{SECRET_CLIENT}:{SECRET}",
+        "--entra-app-cert", f"{TENANT}:{CERT_CLIENT}:{APP_PEM}",
+        "--entra-app-federated", f"{TENANT}:{FEDERATED_CLIENT}:{FEDERATED}",
+        "--managed-identity", f"{IDENTITY_HEADER}:{USER_ASSIGNED}",
+        "--require-issued-tokens",
+        *extra,
+    ]
+
+
+@pytest.fixture(scope="session")
+def entra_emulator() -> Iterator[Emulator]:
+    emulator = start_emulator(*entra_options())
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def entra(entra_emulator: Emulator) -> Emulator:
+    """The session's Entra ID emulator (``entra_options``), reset: its
+    start-up apps, no tokens issued, no requests, faults or insights."""
+    entra_emulator.reset()
+    return entra_emulator
 
 
 @pytest.fixture

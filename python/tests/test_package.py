@@ -51,6 +51,13 @@ def test_public_names_and_version() -> None:
         "RequestTimeout",
         "InvalidResponseError",
         "TokenProviderError",
+        "ClientSecretCredential",
+        "CertificateCredential",
+        "WorkloadIdentityCredential",
+        "ManagedIdentityCredential",
+        "EnvironmentCredential",
+        "DefaultAzureCredential",
+        "AccessToken",
         "reset_logging_cache",
         "__version__",
     }
@@ -60,6 +67,7 @@ def test_public_names_and_version() -> None:
 
     assert used_insight.__version__ == version("used-insight")
     assert used_insight.Client.__module__ == "used_insight"
+    assert used_insight.DefaultAzureCredential.__module__ == "used_insight"
 
 
 @pytest.mark.parametrize(

@@ -29,12 +29,19 @@ A client keeps to Graph's limits for usedInsight (4 requests in flight,
 10,000 per 10 minutes), shared by its threads: ``Client(...,
 rate_limit=RateLimit(max_concurrent=2, requests=5_000, per=600.0))`` to
 change them, ``rate_limit=None`` to turn the limiter off.
+Instead of a token, ``Client(credential=...)`` takes a credential that gets
+tokens from Microsoft Entra ID — ``ClientSecretCredential``,
+``CertificateCredential``, ``WorkloadIdentityCredential``,
+``ManagedIdentityCredential``, ``EnvironmentCredential``,
+``DefaultAzureCredential`` (azure-identity's names and arguments) — or any
+azure-core credential, such as azure-identity's own.
 
 Log records go to the ``logging`` logger ``used_insight`` (and its children).
 """
 
 from ._api import used_insight_create, used_insight_create_many
 from ._async import AsyncClient
+from ._credentials import AccessToken
 from ._errors import (
     ConfigurationError,
     GraphApiError,
@@ -46,7 +53,18 @@ from ._errors import (
     ValidationError,
 )
 from ._models import ResourceReference, ResourceVisualization, UsageDetails, UsedInsight
-from ._native import Client, RateLimit, __version__, reset_logging_cache
+from ._native import (
+    CertificateCredential,
+    Client,
+    ClientSecretCredential,
+    DefaultAzureCredential,
+    EnvironmentCredential,
+    ManagedIdentityCredential,
+    RateLimit,
+    WorkloadIdentityCredential,
+    __version__,
+    reset_logging_cache,
+)
 
 __all__ = [
     "Client",
@@ -66,6 +84,13 @@ __all__ = [
     "RequestTimeout",
     "InvalidResponseError",
     "TokenProviderError",
+    "ClientSecretCredential",
+    "CertificateCredential",
+    "WorkloadIdentityCredential",
+    "ManagedIdentityCredential",
+    "EnvironmentCredential",
+    "DefaultAzureCredential",
+    "AccessToken",
     "reset_logging_cache",
     "__version__",
 ]

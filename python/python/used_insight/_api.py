@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
     from ._errors import UsedInsightError
     from ._models import UsedInsight
+    from ._native import _TokenCredential
 
 __all__ = ["used_insight_create", "used_insight_create_many"]
 
@@ -22,6 +23,7 @@ def used_insight_create(
     *,
     token: str | None = None,
     token_provider: Callable[[], str] | None = None,
+    credential: _TokenCredential | None = None,
     base_url: str | None = None,
     cloud: str = "global",
     api_version: str = "v1.0",
@@ -42,6 +44,7 @@ def used_insight_create(
     with Client(
         token,
         token_provider=token_provider,
+        credential=credential,
         base_url=base_url,
         cloud=cloud,
         api_version=api_version,
@@ -64,6 +67,7 @@ def used_insight_create_many(
     progress: Callable[[int, int], object] | None = None,
     token: str | None = None,
     token_provider: Callable[[], str] | None = None,
+    credential: _TokenCredential | None = None,
     base_url: str | None = None,
     cloud: str = "global",
     api_version: str = "v1.0",
@@ -86,6 +90,7 @@ def used_insight_create_many(
     with Client(
         token,
         token_provider=token_provider,
+        credential=credential,
         base_url=base_url,
         cloud=cloud,
         api_version=api_version,

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from ._errors import UsedInsightError
     from ._models import UsedInsight
-    from ._native import RateLimit
+    from ._native import RateLimit, _TokenCredential
 
     _StrPath = str | os.PathLike[str]
     _T = TypeVar("_T")
@@ -81,6 +81,7 @@ class AsyncClient:
             token: str | None = None,
             *,
             token_provider: Callable[[], str] | None = None,
+            credential: _TokenCredential | None = None,
             base_url: str | None = None,
             cloud: str = "global",
             api_version: str = "v1.0",

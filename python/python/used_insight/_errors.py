@@ -221,5 +221,56 @@ class InvalidResponseError(UsedInsightError):
 
 
 class TokenProviderError(UsedInsightError):
-    """The ``token_provider`` raised (its exception is ``__cause__``) or
-    returned something that is not a usable token. Nothing was sent."""
+    """No token, so nothing was sent to Graph: the ``token_provider`` or an
+    azure-core credential raised (its exception is ``__cause__``) or returned
+    something that is not a usable token, or a credential of this package
+    could not get one (Microsoft Entra ID refused, or could not be reached).
+
+    Attributes (None unless a credential of this package failed; quote
+    ``correlation_id`` and ``trace_id`` when asking Microsoft):
+        credential: the credential that failed, e.g.
+            ``"ClientSecretCredential"``.
+        status: the HTTP status of the token endpoint's answer, when it
+            answered.
+        error: Entra's ``error``, e.g. ``"invalid_client"``.
+        error_description: Entra's ``error_description`` as sent, starting
+            with the ``AADSTS…`` code.
+        aadsts_code: that code alone, e.g. ``"AADSTS7000215"`` (a wrong
+            client secret).
+        correlation_id: Entra's ``correlation_id`` for the token request.
+        trace_id: Entra's ``trace_id`` for the token request.
+    """
+
+    credential: str | None
+    status: int | None
+    error: str | None
+    error_description: str | None
+    aadsts_code: str | None
+    correlation_id: str | None
+    trace_id: str | None
+
+    def __init__(
+        self,
+        *args: object,
+        credential: str | None = None,
+        status: int | None = None,
+        error: str | None = None,
+        error_description: str | None = None,
+        aadsts_code: str | None = None,
+        correlation_id: str | None = None,
+        trace_id: str | None = None,
+        client_request_id: str | None = None,
+        request_may_have_been_processed: bool = False,
+    ) -> None:
+        super().__init__(
+            *args,
+            client_request_id=client_request_id,
+            request_may_have_been_processed=request_may_have_been_processed,
+        )
+        self.credential = credential
+        self.status = status
+        self.error = error
+        self.error_description = error_description
+        self.aadsts_code = aadsts_code
+        self.correlation_id = correlation_id
+        self.trace_id = trace_id

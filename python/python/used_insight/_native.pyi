@@ -3,19 +3,136 @@
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal, TypeVar, final
+from typing import Any, Literal, Protocol, TypeVar, final
 
-from typing_extensions import Self
+from typing_extensions import Self, disjoint_base
 
+from used_insight._credentials import AccessToken
 from used_insight._errors import UsedInsightError
 from used_insight._models import UsedInsight
 
 _M = TypeVar("_M")
 _StrPath = str | os.PathLike[str]
 
-__all__ = ["__version__", "Client", "RateLimit", "to_dict", "from_dict", "reset_logging_cache", "model_fields"]
+__all__ = [
+    "__version__",
+    "Client",
+    "RateLimit",
+    "_Credential",
+    "ClientSecretCredential",
+    "CertificateCredential",
+    "WorkloadIdentityCredential",
+    "ManagedIdentityCredential",
+    "EnvironmentCredential",
+    "DefaultAzureCredential",
+    "to_dict",
+    "from_dict",
+    "reset_logging_cache",
+    "model_fields",
+]
 
 __version__: str
+
+class _AccessTokenLike(Protocol):
+    """What azure-core's get_token returns: its AccessToken, or anything
+    with the same two attributes."""
+
+    @property
+    def token(self) -> str: ...
+    @property
+    def expires_on(self) -> int: ...
+
+class _TokenCredential(Protocol):
+    """azure-core's TokenCredential: the credentials of this package and of
+    azure-identity, or any object with this get_token."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> _AccessTokenLike: ...
+
+@disjoint_base
+class _Credential:
+    """What every credential class of this package has (azure-core's
+    TokenCredential protocol): get_token, close and the context manager."""
+
+    def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
+        """A token for these scopes (e.g. "https://graph.microsoft.com/.default"),
+        kept and renewed by the credential as a Client does; the GIL is
+        released while it is requested."""
+    def close(self) -> None:
+        """Nothing to release; kept for code written for azure-identity."""
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+@final
+class ClientSecretCredential(_Credential):
+    """Tokens for an app registration with a client secret."""
+
+    def __new__(
+        cls, tenant_id: str, client_id: str, client_secret: str, *, authority: str | None = None
+    ) -> Self: ...
+
+@final
+class CertificateCredential(_Credential):
+    """Tokens for an app registration with a certificate: PEM (a file, or
+    bytes) holding its RSA private key, without a password, and the
+    certificate."""
+
+    def __new__(
+        cls,
+        tenant_id: str,
+        client_id: str,
+        certificate_path: _StrPath | None = None,
+        *,
+        certificate_data: bytes | None = None,
+        password: str | bytes | None = None,
+        authority: str | None = None,
+    ) -> Self: ...
+
+@final
+class WorkloadIdentityCredential(_Credential):
+    """Tokens for an app trusting a federated token file (Kubernetes
+    workload identity); what is not given is read from AZURE_TENANT_ID,
+    AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE and AZURE_AUTHORITY_HOST."""
+
+    def __new__(
+        cls,
+        *,
+        tenant_id: str | None = None,
+        client_id: str | None = None,
+        token_file_path: _StrPath | None = None,
+        authority: str | None = None,
+    ) -> Self: ...
+
+@final
+class ManagedIdentityCredential(_Credential):
+    """Tokens for the Azure host's managed identity (system-assigned, or
+    user-assigned by client_id)."""
+
+    def __new__(cls, *, client_id: str | None = None) -> Self: ...
+
+@final
+class EnvironmentCredential(_Credential):
+    """Tokens for the app the AZURE_* variables describe, read now."""
+
+    def __new__(cls) -> Self: ...
+
+@final
+class DefaultAzureCredential(_Credential):
+    """Environment, then workload identity, then managed identity: the
+    first that works."""
+
+    def __new__(cls) -> Self: ...
 
 @final
 class Client:
@@ -24,6 +141,11 @@ class Client:
     Safe to share between threads; the GIL is released while a request is
     on the network. Use it as a context manager, or call close(), to drop
     its connection pool.
+
+    The bearer token comes from token, token_provider (a callable called
+    before every attempt) or credential: one of this package's credentials
+    (ClientSecretCredential…) or any azure-core credential, whose tokens the
+    client keeps and renews; exactly one of them.
 
     ca_file (a path or a sequence of paths) and ca_pem (PEM text) add roots
     to those trusted for HTTPS: Mozilla's, or the system's store with
@@ -39,6 +161,7 @@ class Client:
         token: str | None = None,
         *,
         token_provider: Callable[[], str] | None = None,
+        credential: _TokenCredential | None = None,
         base_url: str | None = None,
         cloud: str = "global",
         api_version: str = "v1.0",
