@@ -312,8 +312,9 @@ typedef struct used_insight_client used_insight_client;
 
 /**
  * Details of a failed call: a status, a message and, depending on the
- * status, the HTTP status, Graph's error code, request ids, Retry-After and
- * the list of validation problems.
+ * status, the HTTP status, Graph's error code, request ids, Retry-After,
+ * the list of validation problems, or what Microsoft Entra ID said when a
+ * credential could not get a token.
  *
  * Opaque: read it with the `used_insight_error_*` accessors and free it with
  * `used_insight_error_free`. Strings returned by the accessors are owned by
@@ -327,8 +328,9 @@ typedef struct used_insight_error used_insight_error;
  * `used_insight_options_new`, change with the `used_insight_options_set_*`
  * functions, free with `used_insight_options_free`.
  *
- * Every setting has a default except the credential: set a token or a token
- * callback. The client copies the settings, so the options may be freed or
+ * Every setting has a default except the credential: set a token, a token
+ * callback or a credential (`used_insight_options_set_*_credential`; the
+ * last one set is used). The client copies the settings, so the options may be freed or
  * reused as soon as `used_insight_client_new` returns.
  *
  * Not thread-safe: use one options object from one thread at a time.
@@ -842,6 +844,299 @@ used_insight_status used_insight_create_fields(const struct used_insight_client 
 void used_insight_string_free(char *s);
 
 /**
+ * Gets tokens for an app registration with a client secret (the OAuth
+ * client credentials grant), replacing a token, token callback or other
+ * credential set earlier. `tenant_id` is the directory's GUID or domain
+ * (`contoso.onmicrosoft.com`); `client_id` the app's (client) id.
+ *
+ * The client asks `https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token`
+ * (its cloud's authority, or `used_insight_options_set_authority_host`)
+ * for a token for its cloud's Graph (`https://graph.microsoft.com/.default`),
+ * through its own roots, proxy, timeouts and retries; it keeps the token
+ * until fewer than min(5 minutes, half its lifetime) remain, and renews it
+ * with one request however many threads are waiting. Each client made from
+ * these options has its own token.
+ *
+ * The strings are copied (the secret into memory that is wiped when the
+ * options and clients are freed; it is never logged or shown). An empty
+ * id or secret, or a tenant id that is not one, is reported by
+ * `used_insight_client_new` (`USED_INSIGHT_STATUS_INVALID_CONFIG`). When
+ * Entra ID refuses (a wrong secret…), calls fail with
+ * `USED_INSIGHT_STATUS_TOKEN_PROVIDER_FAILED`, nothing sent to Graph; see
+ * `used_insight_error_aadsts_code`.
+ *
+ * Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` / `USED_INSIGHT_STATUS_INVALID_UTF8`
+ * for a NULL or non-UTF-8 argument; the options are unchanged on failure.
+ *
+ * # Safety
+ * `options` must be NULL or live options; the strings NULL or
+ * NUL-terminated. Not thread-safe for the same `options`.
+ */
+used_insight_status used_insight_options_set_client_secret_credential(struct used_insight_options *options,
+                                                                      const char *tenant_id,
+                                                                      const char *client_id,
+                                                                      const char *client_secret);
+
+/**
+ * Gets tokens for an app registration with a certificate, replacing a
+ * token, token callback or other credential set earlier: each token
+ * request carries an assertion signed with the certificate's private key
+ * (RSASSA-PSS SHA-256), so the key never leaves the process.
+ *
+ * `pem_path` names a PEM file holding the private key — PKCS#8
+ * (`BEGIN PRIVATE KEY`) or PKCS#1 (`BEGIN RSA PRIVATE KEY`), RSA, without
+ * a password — and the certificate uploaded to the app registration, in
+ * any order. The file is read by `used_insight_client_new`, which returns
+ * `USED_INSIGHT_STATUS_INVALID_CONFIG` naming it if it cannot be read,
+ * holds no RSA key or no certificate for it, or its key is
+ * password-protected (the message gives the `openssl` command that removes
+ * the password). Caching, renewal and errors as
+ * `used_insight_options_set_client_secret_credential`.
+ *
+ * The strings are copied. Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` /
+ * `USED_INSIGHT_STATUS_INVALID_UTF8` for a NULL or non-UTF-8 argument; the
+ * options are unchanged on failure.
+ *
+ * # Safety
+ * `options` must be NULL or live options; the strings NULL or
+ * NUL-terminated. Not thread-safe for the same `options`.
+ */
+used_insight_status used_insight_options_set_certificate_credential_file(struct used_insight_options *options,
+                                                                         const char *tenant_id,
+                                                                         const char *client_id,
+                                                                         const char *pem_path);
+
+/**
+ * As `used_insight_options_set_certificate_credential_file`, from the PEM
+ * text itself (key and certificate). The text is copied into memory that
+ * is wiped when the options and clients are freed; the caller may wipe
+ * and free its own copy as soon as this returns. Checked by
+ * `used_insight_client_new`.
+ *
+ * Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` / `USED_INSIGHT_STATUS_INVALID_UTF8`
+ * for a NULL or non-UTF-8 argument; the options are unchanged on failure.
+ *
+ * # Safety
+ * `options` must be NULL or live options; the strings NULL or
+ * NUL-terminated. Not thread-safe for the same `options`.
+ */
+used_insight_status used_insight_options_set_certificate_credential_pem(struct used_insight_options *options,
+                                                                        const char *tenant_id,
+                                                                        const char *client_id,
+                                                                        const char *pem);
+
+/**
+ * Gets tokens for an app that trusts a federated identity (Kubernetes
+ * workload identity), replacing a token, token callback or other
+ * credential set earlier: the token in `token_file` is the assertion,
+ * re-read for every token request so the platform's renewals are picked
+ * up.
+ *
+ * Each argument may be NULL: it is then read from `AZURE_TENANT_ID`,
+ * `AZURE_CLIENT_ID` or `AZURE_FEDERATED_TOKEN_FILE` (as the AKS webhook
+ * sets them), by `used_insight_client_new`, which also takes
+ * `AZURE_AUTHORITY_HOST` as the authority unless
+ * `used_insight_options_set_authority_host` set one, and returns
+ * `USED_INSIGHT_STATUS_INVALID_CONFIG` naming what is missing or the file
+ * that cannot be read.
+ *
+ * The strings are copied. Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if
+ * `options` is NULL, `USED_INSIGHT_STATUS_INVALID_UTF8` for a non-UTF-8
+ * argument; the options are unchanged on failure.
+ *
+ * # Safety
+ * `options` must be NULL or live options; the strings NULL or
+ * NUL-terminated. Not thread-safe for the same `options`.
+ */
+used_insight_status used_insight_options_set_workload_identity_credential(struct used_insight_options *options,
+                                                                          const char *tenant_id,
+                                                                          const char *client_id,
+                                                                          const char *token_file);
+
+/**
+ * Gets tokens for the managed identity of the Azure host the program runs
+ * on, replacing a token, token callback or other credential set earlier:
+ * system-assigned when `client_id` is NULL, else the user-assigned identity
+ * with that client id.
+ *
+ * `used_insight_client_new` reads the environment: with `IDENTITY_ENDPOINT`
+ * and `IDENTITY_HEADER` (App Service, Functions) that endpoint is asked;
+ * otherwise the instance metadata service at `http://169.254.169.254`, or
+ * at `AZURE_POD_IDENTITY_AUTHORITY_HOST` when set. These endpoints are
+ * local to the machine and never reached through a proxy. An unusable
+ * `IDENTITY_ENDPOINT` is `USED_INSIGHT_STATUS_INVALID_CONFIG`.
+ *
+ * The string is copied. Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if
+ * `options` is NULL, `USED_INSIGHT_STATUS_INVALID_UTF8` for a non-UTF-8
+ * `client_id`; the options are unchanged on failure.
+ *
+ * # Safety
+ * `options` must be NULL or live options; `client_id` NULL or
+ * NUL-terminated. Not thread-safe for the same `options`.
+ */
+used_insight_status used_insight_options_set_managed_identity_credential(struct used_insight_options *options,
+                                                                         const char *client_id);
+
+/**
+ * Gets tokens for the app that the environment describes, as
+ * azure-identity's `EnvironmentCredential`, replacing a token, token
+ * callback or other credential set earlier: with `AZURE_TENANT_ID` and
+ * `AZURE_CLIENT_ID`, the first of `AZURE_CLIENT_SECRET`,
+ * `AZURE_CLIENT_CERTIFICATE_PATH` (a PEM file as
+ * `used_insight_options_set_certificate_credential_file` takes;
+ * `AZURE_CLIENT_CERTIFICATE_PASSWORD` is refused) and
+ * `AZURE_FEDERATED_TOKEN_FILE`; `AZURE_AUTHORITY_HOST` as the authority.
+ *
+ * The variables are read by `used_insight_client_new`, which returns
+ * `USED_INSIGHT_STATUS_INVALID_CONFIG` naming those missing.
+ *
+ * Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL.
+ *
+ * # Safety
+ * `options` must be NULL or live options. Not thread-safe for the same
+ * `options`.
+ */
+used_insight_status used_insight_options_set_environment_credential(struct used_insight_options *options);
+
+/**
+ * Gets tokens from whichever credential works where the program runs, as
+ * azure-identity's `DefaultAzureCredential`, replacing a token, token
+ * callback or other credential set earlier: the environment (as
+ * `used_insight_options_set_environment_credential`), then workload
+ * identity (`AZURE_FEDERATED_TOKEN_FILE`), then the host's managed
+ * identity (user-assigned when `AZURE_CLIENT_ID` is set). Links not
+ * configured are skipped, as is a metadata service that does not answer
+ * within a second; the link that gave a token is kept. When none works,
+ * calls fail with `USED_INSIGHT_STATUS_TOKEN_PROVIDER_FAILED`, the message
+ * saying why each link failed.
+ *
+ * The environment is read by `used_insight_client_new`.
+ *
+ * Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL.
+ *
+ * # Safety
+ * `options` must be NULL or live options. Not thread-safe for the same
+ * `options`.
+ */
+used_insight_status used_insight_options_set_default_credential(struct used_insight_options *options);
+
+/**
+ * Gets tokens from this Microsoft Entra ID authority instead of the
+ * cloud's (`https://login.microsoftonline.com`; `login.microsoftonline.us`
+ * for the US Government clouds; `login.chinacloudapi.cn` for China): a host
+ * (`login.microsoftonline.us`) or a URL (`https://login.example.com`, or
+ * `http://127.0.0.1:PORT` for a local stand-in; plain `http://` only to
+ * loopback). Applies to the client secret, certificate and workload
+ * identity credentials, whichever is set, before or after this call.
+ *
+ * The string is copied and checked by `used_insight_client_new`
+ * (`USED_INSIGHT_STATUS_INVALID_CONFIG`), which also refuses an authority
+ * host with any other credential, token or token callback, rather than
+ * ignore it.
+ *
+ * Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` / `USED_INSIGHT_STATUS_INVALID_UTF8`
+ * for a NULL or non-UTF-8 argument; the options are unchanged on failure.
+ *
+ * # Safety
+ * `options` must be NULL or live options; `host_or_url` NULL or
+ * NUL-terminated. Not thread-safe for the same `options`.
+ */
+used_insight_status used_insight_options_set_authority_host(struct used_insight_options *options,
+                                                            const char *host_or_url);
+
+/**
+ * The credential that could not get a token, e.g.
+ * `"ClientSecretCredential"`, `"ManagedIdentityCredential"` or
+ * `"DefaultAzureCredential"`, for `USED_INSIGHT_STATUS_TOKEN_PROVIDER_FAILED`;
+ * NULL for a token callback's failure, other statuses, or when `err` is
+ * NULL.
+ *
+ * The string belongs to `err`: valid until `used_insight_error_free(err)`.
+ *
+ * # Safety
+ * `err` must be NULL or an error from this library that was not freed.
+ * Thread-safe.
+ */
+const char *used_insight_error_credential(const struct used_insight_error *err);
+
+/**
+ * The HTTP status of the token endpoint's answer (e.g. 400, 401) when a
+ * credential's token request was refused; 0 when it did not answer, for
+ * other failures and statuses, or when `err` is NULL. (Graph's own status
+ * is `used_insight_error_http_status`; Graph was not asked.)
+ *
+ * # Safety
+ * `err` must be NULL or an error from this library that was not freed.
+ * Thread-safe.
+ */
+uint16_t used_insight_error_token_endpoint_status(const struct used_insight_error *err);
+
+/**
+ * Entra ID's `error` for a refused token request, e.g. `"invalid_client"`
+ * or `"unauthorized_client"`; NULL when it gave none, for other failures,
+ * or when `err` is NULL.
+ *
+ * The string belongs to `err`: valid until `used_insight_error_free(err)`.
+ *
+ * # Safety
+ * `err` must be NULL or an error from this library that was not freed.
+ * Thread-safe.
+ */
+const char *used_insight_error_entra_error(const struct used_insight_error *err);
+
+/**
+ * Entra ID's `error_description` as sent, starting with the `AADSTS…`
+ * code (`"AADSTS7000215: Invalid client secret provided. …"`); NULL when
+ * it gave none, for other failures, or when `err` is NULL.
+ *
+ * The string belongs to `err`: valid until `used_insight_error_free(err)`.
+ *
+ * # Safety
+ * `err` must be NULL or an error from this library that was not freed.
+ * Thread-safe.
+ */
+const char *used_insight_error_entra_error_description(const struct used_insight_error *err);
+
+/**
+ * The `AADSTS…` code that starts Entra ID's description, e.g.
+ * `"AADSTS7000215"` (a wrong client secret) or `"AADSTS700027"` (an
+ * assertion its certificate does not verify); NULL when there is none,
+ * for other failures, or when `err` is NULL.
+ *
+ * The string belongs to `err`: valid until `used_insight_error_free(err)`.
+ *
+ * # Safety
+ * `err` must be NULL or an error from this library that was not freed.
+ * Thread-safe.
+ */
+const char *used_insight_error_aadsts_code(const struct used_insight_error *err);
+
+/**
+ * Entra ID's `correlation_id` for the refused token request (quote it,
+ * with the trace id, when asking Microsoft); NULL when it gave none, for
+ * other failures, or when `err` is NULL.
+ *
+ * The string belongs to `err`: valid until `used_insight_error_free(err)`.
+ *
+ * # Safety
+ * `err` must be NULL or an error from this library that was not freed.
+ * Thread-safe.
+ */
+const char *used_insight_error_correlation_id(const struct used_insight_error *err);
+
+/**
+ * Entra ID's `trace_id` for the refused token request; NULL when it gave
+ * none, for other failures, or when `err` is NULL.
+ *
+ * The string belongs to `err`: valid until `used_insight_error_free(err)`.
+ *
+ * # Safety
+ * `err` must be NULL or an error from this library that was not freed.
+ * Thread-safe.
+ */
+const char *used_insight_error_trace_id(const struct used_insight_error *err);
+
+/**
  * The status of the failed call, `USED_INSIGHT_STATUS_NULL_PARAMETER` when
  * `err` is NULL.
  *
@@ -1086,7 +1381,8 @@ used_insight_status used_insight_options_set_api_version(struct used_insight_opt
                                                          const char *version);
 
 /**
- * Sets a fixed bearer token, replacing a token callback set earlier. The
+ * Sets a fixed bearer token, replacing a token callback or credential set
+ * earlier. The
  * token is copied; it is never logged or put in an error message. A token
  * that cannot be an HTTP header value is refused by
  * `used_insight_client_new` (`USED_INSIGHT_STATUS_INVALID_CONFIG`).
@@ -1104,7 +1400,7 @@ used_insight_status used_insight_options_set_token(struct used_insight_options *
 /**
  * Sets a callback that supplies the bearer token before every request
  * (see `used_insight_token_callback` for its contract), replacing a token
- * set earlier. `user_data` is passed to it unchanged and may be NULL.
+ * or credential set earlier. `user_data` is passed to it unchanged and may be NULL.
  *
  * Ownership: `user_data` stays the caller's; it must stay valid, and the
  * callback callable, until every client made from these options is freed.

@@ -60,7 +60,7 @@ pub unsafe extern "C" fn used_insight_client_new(
         deliver!(out_client, err, {
             let options = try_ref!(options);
             check_out!(out_client);
-            Ok(boxed(used_insight_client { inner: options.to_builder().build()? }))
+            Ok(boxed(used_insight_client { inner: options.client_builder()?.build()? }))
         })
     }
 }

@@ -5,12 +5,14 @@ use std::ptr::null;
 
 use used_insight_core::{Error, TransportErrorKind};
 
+use crate::entra_error::EntraDetails;
 use crate::ptr::into_c_string;
 use crate::status::used_insight_status;
 
 /// Details of a failed call: a status, a message and, depending on the
-/// status, the HTTP status, Graph's error code, request ids, Retry-After and
-/// the list of validation problems.
+/// status, the HTTP status, Graph's error code, request ids, Retry-After,
+/// the list of validation problems, or what Microsoft Entra ID said when a
+/// credential could not get a token.
 ///
 /// Opaque: read it with the `used_insight_error_*` accessors and free it with
 /// `used_insight_error_free`. Strings returned by the accessors are owned by
@@ -27,6 +29,8 @@ pub struct used_insight_error {
     may_have_been_processed: bool,
     transport_kind: used_insight_transport_kind,
     problems: Vec<(CString, CString)>,
+    /// A credential's failure: which one, what Entra ID said.
+    entra: Option<Box<EntraDetails>>,
 }
 
 /// What kind of failure a `USED_INSIGHT_STATUS_TRANSPORT` error is, from
@@ -93,6 +97,7 @@ impl used_insight_error {
             may_have_been_processed: false,
             transport_kind: used_insight_transport_kind::None,
             problems: Vec::new(),
+            entra: None,
         })
     }
 
@@ -108,6 +113,11 @@ impl used_insight_error {
             .map(|(path, reason)| (into_c_string(path), into_c_string(reason)))
             .collect();
         error
+    }
+
+    /// A credential's failure, for the accessors of `entra_error`.
+    pub(crate) fn entra(&self) -> Option<&EntraDetails> {
+        self.entra.as_deref()
     }
 
     pub(crate) fn status(&self) -> used_insight_status {
@@ -160,6 +170,9 @@ impl used_insight_error {
             }
             Error::Transport(t) => {
                 out.transport_kind = used_insight_transport_kind::from_core(t.kind);
+            }
+            Error::TokenProvider(t) => {
+                out.entra = EntraDetails::from_core(t);
             }
             _ => {}
         }

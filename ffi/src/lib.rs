@@ -33,6 +33,8 @@ mod ptr;
 mod batch;
 mod batch_results;
 mod client;
+mod credentials;
+mod entra_error;
 mod error;
 mod fields;
 mod options;

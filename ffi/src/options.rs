@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use used_insight_core::{bindings, ClientBuilder, Cloud, ConfigError};
 
+use crate::credentials::CredentialChoice;
 use crate::error::{used_insight_error, Failure};
 use crate::ptr::boxed;
 use crate::status::used_insight_status;
@@ -16,13 +17,19 @@ use crate::token::{token_provider, used_insight_token_callback};
 /// `used_insight_options_new`, change with the `used_insight_options_set_*`
 /// functions, free with `used_insight_options_free`.
 ///
-/// Every setting has a default except the credential: set a token or a token
-/// callback. The client copies the settings, so the options may be freed or
+/// Every setting has a default except the credential: set a token, a token
+/// callback or a credential (`used_insight_options_set_*_credential`; the
+/// last one set is used). The client copies the settings, so the options may be freed or
 /// reused as soon as `used_insight_client_new` returns.
 ///
 /// Not thread-safe: use one options object from one thread at a time.
 pub struct used_insight_options {
     builder: ClientBuilder,
+    /// Set by a `used_insight_options_set_*_credential` setter; made into
+    /// core's credential by `used_insight_client_new` (see `credentials`).
+    pub(crate) credential: Option<CredentialChoice>,
+    /// Set by `used_insight_options_set_authority_host`.
+    pub(crate) authority_host: Option<String>,
 }
 
 /// A Microsoft Graph national cloud, for `used_insight_options_set_cloud`.
@@ -57,9 +64,28 @@ impl used_insight_cloud {
 }
 
 impl used_insight_options {
-    /// The builder the client is made from.
+    /// The builder with the settings of the setters (without a credential
+    /// set by a `_set_*_credential` setter).
     pub(crate) fn to_builder(&self) -> ClientBuilder {
         self.builder.clone()
+    }
+
+    /// Sets a token or token callback on the builder, dropping a credential
+    /// chosen earlier: the last one set is used.
+    fn replace_credential(&mut self, set: impl FnOnce(ClientBuilder) -> ClientBuilder) {
+        self.builder = set(std::mem::take(&mut self.builder));
+        self.credential = None;
+    }
+
+    /// The builder the client is made from: [`to_builder`](Self::to_builder)
+    /// with the credential chosen made now (reading files and the
+    /// environment), or its configuration error.
+    pub(crate) fn client_builder(&self) -> Result<ClientBuilder, Failure> {
+        crate::credentials::client_builder(
+            self.to_builder(),
+            self.credential.as_ref(),
+            self.authority_host.as_deref(),
+        )
     }
 }
 
@@ -96,6 +122,8 @@ pub extern "C" fn used_insight_options_new() -> *mut used_insight_options {
     ffi_panic_boundary! {
         boxed(used_insight_options {
             builder: ClientBuilder::default(),
+            credential: None,
+            authority_host: None,
         })
     }
 }
@@ -195,7 +223,8 @@ pub unsafe extern "C" fn used_insight_options_set_api_version(
     }
 }
 
-/// Sets a fixed bearer token, replacing a token callback set earlier. The
+/// Sets a fixed bearer token, replacing a token callback or credential set
+/// earlier. The
 /// token is copied; it is never logged or put in an error message. A token
 /// that cannot be an HTTP header value is refused by
 /// `used_insight_client_new` (`USED_INSIGHT_STATUS_INVALID_CONFIG`).
@@ -212,13 +241,18 @@ pub unsafe extern "C" fn used_insight_options_set_token(
     token: *const c_char,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        set!(options.builder.token(try_str!(token)))
+        crate::ptr::status((|| {
+            let options = try_mut!(options);
+            let token = try_str!(token);
+            options.replace_credential(|b| b.token(token));
+            Ok(())
+        })())
     }
 }
 
 /// Sets a callback that supplies the bearer token before every request
 /// (see `used_insight_token_callback` for its contract), replacing a token
-/// set earlier. `user_data` is passed to it unchanged and may be NULL.
+/// or credential set earlier. `user_data` is passed to it unchanged and may be NULL.
 ///
 /// Ownership: `user_data` stays the caller's; it must stay valid, and the
 /// callback callable, until every client made from these options is freed.
@@ -238,7 +272,12 @@ pub unsafe extern "C" fn used_insight_options_set_token_callback(
     user_data: *mut c_void,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        set!(options.builder.token_provider(token_provider(try_callback!(callback), user_data)))
+        crate::ptr::status((|| {
+            let options = try_mut!(options);
+            let provider = token_provider(try_callback!(callback), user_data);
+            options.replace_credential(|b| b.token_provider(provider));
+            Ok(())
+        })())
     }
 }
 
