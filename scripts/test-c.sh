@@ -4,8 +4,8 @@
 # static) and installs it into a scratch prefix exactly as users do
 # (the README's scripts/install-c.sh command), compiles the C tests as C99 and as C++11 with
 # -Wall -Wextra -Wpedantic -Werror, and runs them against graph-emulator
-# (plain HTTP, plus three HTTPS ones: trusted, wrong name, expired), two
-# tinyproxy CONNECT proxies (one allowing every port, one only 443) and
+# (plain HTTP, one playing Entra ID for the credentials, plus three HTTPS
+# ones: trusted, wrong name, expired), two tinyproxy CONNECT proxies (one allowing every port, one only 443) and
 # graph-emulator's tunnel-proxy (for the environment's proxy, pinned to the
 # trusted HTTPS emulator) under valgrind and once with ASan/UBSan. Finally
 # moves the installed prefix and builds tests/cmake against it with
@@ -112,6 +112,7 @@ rpath=(-Wl,-rpath,"$prefix/lib")
 test_src=tests/c/test_used_insight.c
 example_src=tests/c/example.c
 fork_src=tests/c/test_fork.c
+credentials_src=tests/c/test_credentials.c
 set -x
 "$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$test_src" -o "$work/test_c" \
   "${libs[@]}" -lpthread "${rpath[@]}"
@@ -121,6 +122,8 @@ set -x
   -fno-omit-frame-pointer "${cflags[@]}" "$test_src" -o "$work/test_asan" \
   "${libs[@]}" -lpthread "${rpath[@]}"
 "$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$fork_src" -o "$work/test_fork" \
+  "${libs[@]}" "${rpath[@]}"
+"$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$credentials_src" -o "$work/test_credentials" \
   "${libs[@]}" "${rpath[@]}"
 # The example, linked statically (no rpath needed) and as C++.
 "$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$example_src" -o "$work/example_static" \
@@ -134,7 +137,7 @@ if ldd "$work/example_static" | grep -q used_insight; then
 fi
 
 # --- emulators ---------------------------------------------------------------
-step "starting graph-emulator: plain HTTP, and HTTPS trusted, for another name, expired"
+step "starting graph-emulator: plain HTTP, playing Entra ID, and HTTPS trusted, for another name, expired"
 cargo build -j"$jobs" -p graph-emulator # both binaries: graph-emulator, tunnel-proxy
 token="c-tests-$$"
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
@@ -181,6 +184,16 @@ start_emulator wrong-name --tls-names wrong.example
 export USED_INSIGHT_TEST_TLS_WRONG_NAME_URL="$emu_url" USED_INSIGHT_TEST_TLS_WRONG_NAME_CA="$emu_ca"
 start_emulator expired --tls-expired
 export USED_INSIGHT_TEST_TLS_EXPIRED_URL="$emu_url" USED_INSIGHT_TEST_TLS_EXPIRED_CA="$emu_ca"
+# Playing Entra ID (the test apps of tests/c/test_credentials.c) and the
+# managed identity endpoints; its Graph accepts only tokens it issued.
+entra_tenant=aaaaaaaa-0000-4000-8000-000000000001
+start_emulator entra \
+  --entra-app "$entra_tenant:cccccccc-0000-4000-8000-000000000001:test-only-secret~value" \
+  --entra-app-cert "$entra_tenant:cccccccc-0000-4000-8000-000000000002:core/tests/certs/entra-test-app.pem" \
+  --entra-app-federated "$entra_tenant:cccccccc-0000-4000-8000-000000000003:eyJhbGciOiJSUzI1NiJ9.test-only-federated-token.sig" \
+  --managed-identity test-only-identity-header:77777777-0000-0000-0000-000000000001 \
+  --require-issued-tokens
+export USED_INSIGHT_TEST_ENTRA_URL="$emu_url"
 
 # --- proxies -----------------------------------------------------------------
 step "starting tinyproxy: allowing every CONNECT port, and only 443"
@@ -273,6 +286,9 @@ step "C++ tests under valgrind"
 
 step "a client used before fork(), in parent and child at once, under valgrind"
 "${valgrind[@]}" --child-silent-after-fork=no "$work/test_fork"
+
+step "credentials against the emulator's Entra ID and managed identity, under valgrind"
+"${valgrind[@]}" "$work/test_credentials"
 
 step "C tests with AddressSanitizer and UndefinedBehaviorSanitizer"
 ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 UBSAN_OPTIONS=print_stacktrace=1 \
