@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO, TOKEN, Emulator
+from conftest import REPO, SECRET, SECRET_CLIENT, TENANT, TOKEN, Emulator, free_port
 
 README = REPO / "README.md"
 # The package's own page on the package index shows the same section.
@@ -39,6 +39,11 @@ def create_many_example() -> str:
 
 def async_example() -> str:
     [example] = [b for b in examples_in(README) if "AsyncClient" in b]
+    return example
+
+
+def credentials_example() -> str:
+    [example] = [b for b in examples_in(README) if "DefaultAzureCredential()" in b]
     return example
 
 
@@ -108,6 +113,39 @@ def test_readme_async_example_runs(emu: Emulator, tmp_path: Path) -> None:
     assert sorted(s["id"] for s in stored) == sorted(line.split()[2] for line in lines)
 
 
+def test_readme_credentials_example_runs(entra: Emulator, tmp_path: Path) -> None:
+    script = tmp_path / "credentials_example.py"
+    script.write_text(credentials_example(), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "IDENTITY_"))}
+    env.update(
+        GRAPH_BASE_URL=entra.base_url,
+        AZURE_TENANT_ID=TENANT,
+        AZURE_CLIENT_ID=SECRET_CLIENT,
+        AZURE_CLIENT_SECRET=SECRET,
+        AZURE_AUTHORITY_HOST=entra.base_url,
+        # Never the real metadata address.
+        AZURE_POD_IDENTITY_AUTHORITY_HOST=f"http://127.0.0.1:{free_port()}",
+    )
+
+    def run() -> str:
+        result = subprocess.run(
+            [sys.executable, "-W", "error", str(script)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert run().startswith("created ")
+    assert len(entra.requests()) == 2  # a token, then the create
+    entra.reset()
+    env["AZURE_CLIENT_SECRET"] = "not-the-secret"
+    assert run().startswith("no token: AADSTS7000215 correlation id ")
+    assert len(entra.requests()) == 1  # the token request alone
+
+
 def test_the_type_checked_user_script_also_runs(emu: Emulator) -> None:
     script = Path(__file__).parent / "typecheck" / "user_script.py"
     env = {**os.environ, "GRAPH_TOKEN": TOKEN, "GRAPH_BASE_URL": emu.base_url}
@@ -126,5 +164,9 @@ def test_the_type_checked_user_script_also_runs(emu: Emulator) -> None:
 
 if __name__ == "__main__":
     # scripts/test-python.sh type-checks the examples: print one.
-    examples = {"create_many": create_many_example, "async": async_example}
+    examples = {
+        "create_many": create_many_example,
+        "async": async_example,
+        "credentials": credentials_example,
+    }
     print(examples.get(sys.argv[1] if sys.argv[1:] else "", readme_example)(), end="")
