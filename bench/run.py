@@ -10,6 +10,7 @@ import argparse
 import datetime
 import http.client
 import json
+import math
 import os
 import platform
 import re
@@ -118,9 +119,9 @@ class Emulator:
     """graph-emulator on a free loopback port; with `tls`, over HTTPS with
     its own throwaway CA, whose PEM file is `self.ca`."""
 
-    def __init__(self, tls=False):
+    def __init__(self, tls=False, extra=()):
         exe = os.path.join(RELEASE, "graph-emulator")
-        self.proc = subprocess.Popen([exe, "--port", "0"] + (["--tls"] if tls else []),
+        self.proc = subprocess.Popen([exe, "--port", "0"] + (["--tls"] if tls else []) + list(extra),
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline().strip()
         if not line.startswith("listening on "):
@@ -338,9 +339,10 @@ class Contestants:
         return self._one([BIN, "ureq", "--request", self.request, "--seconds", str(seconds),
                           *flags, *self.ca])
 
-    def core(self, seconds, threads=1):
+    def core(self, seconds, threads=1, *flags):
         return self._one([BIN, "core", "--base", self.base, "--insight", self.insight,
-                          "--seconds", str(seconds), "--threads", str(threads), *self.ca])
+                          "--seconds", str(seconds), "--threads", str(threads), *flags,
+                          *self.ca])
 
     def c(self, seconds):
         return self._one([C_DRIVER, "loop", *self.ca, self.base, TOKEN, USER, self.insight,
@@ -428,6 +430,8 @@ def sequential(opts, c, names, what="sequential"):
                 res = c.ureq(opts.seconds, "--timeouts")
             elif n == "core":
                 res = c.core(opts.seconds)
+            elif n == "core-limited":
+                res = c.core(opts.seconds, 1, "--rate-limit", NEVER_BINDING)
             elif n == "C":
                 res = c.c(opts.seconds)
             elif n == "Python":
@@ -511,6 +515,117 @@ def many(opts, emu, insight):
     for line in lines:
         runs.setdefault(line["contestant"], []).append(line)
     return runs
+
+
+# The bulk section: Graph's Insights limits (4 in flight, 10,000 per 600 s)
+# scaled down in time, with a latency standing in for Graph's time per request.
+BULK = {"max_concurrent": 4, "requests": 100, "per_s": 2.0, "latency_ms": 2, "count": 400}
+BULK_HOWS = [
+    ("loop", "a `create` loop, 1 thread"),
+    ("threads:16", "`create` on 16 threads sharing the client"),
+    ("many:1", "`create_many_with`, concurrency 1"),
+    ("many:4", "`create_many_with`, concurrency 4"),
+]
+# A rate limit that never binds: for the limiter's own cost.
+NEVER_BINDING = "64,4000000000,1"
+
+
+def bulk_floor(how):
+    """The least time the limits allow for the bulk run: the window lets
+    `requests` go at once and as many again each `per`; the last of them
+    need their latency, `max_concurrent` at a time (one at a time for a
+    one-thread loop); and no more than `max_concurrent` are ever in flight."""
+    b = BULK
+    in_flight = 1 if how == "loop" else b["max_concurrent"]
+    latency = b["latency_ms"] / 1000
+    windows = math.ceil(b["count"] / b["requests"]) - 1
+    last = b["count"] - windows * b["requests"]
+    return max(windows * b["per_s"] + math.ceil(last / in_flight) * latency,
+               math.ceil(b["count"] / in_flight) * latency)
+
+
+def bulk(insight):
+    """Each way of making the creates, with the client's rate limit on (set
+    to the emulator's limits) and off, against one emulator enforcing them."""
+    b = BULK
+    emu = Emulator(extra=["--limit-concurrent", str(b["max_concurrent"]),
+                          "--limit-requests", str(b["requests"]),
+                          "--limit-per", f"{b['per_s']:g}", "--latency", str(b["latency_ms"])])
+    limit = f"{b['max_concurrent']},{b['requests']},{b['per_s']:g}"
+    runs = {}
+    try:
+        for how, _ in BULK_HOWS:
+            for on in (True, False):
+                log(f"bulk: {how}, rate limit {'on' if on else 'off'}")
+                out, _, _ = run_child([BIN, "bulk", "--base", emu.url, "--insight", insight,
+                                       "--count", str(b["count"]), "--how", how,
+                                       "--rate-limit", limit if on else "off"], timeout=900)
+                runs[f"{how} {'on' if on else 'off'}"] = json_line(out)[-1]
+    finally:
+        emu.stop()
+    return runs
+
+
+BULK_HEADING = "## Bulk under Graph's limits"
+
+
+def bulk_block(runs):
+    b = BULK
+    rows = [
+        BULK_HEADING,
+        "",
+        f"{b['count']} creates against `graph-emulator --limit-concurrent {b['max_concurrent']} "
+        f"--limit-requests {b['requests']} --limit-per {b['per_s']:g} --latency "
+        f"{b['latency_ms']}`: Graph's Insights limits (4 in flight, 10,000 per 600 s) with the "
+        f"window scaled down in time, each request (and batch item) taking "
+        f"{b['latency_ms']} ms. Rate limit on: the client's `RateLimit` set to the same limits "
+        "(`{max_concurrent: 4, requests: 100, per: 2 s}`); off: `rate_limit(None)`, the "
+        "default retry policy (3 retries, `Retry-After` honoured). The floor is the least "
+        "time the limits allow (see `bulk_floor` in run.py). 429s: answers the emulator's "
+        "limits gave (requests and batch items), against the items sent. `create_many` "
+        "with the rate limit on sends parallel batches of 4 at concurrency 1 and chains of 20 "
+        "(`dependsOn`, 4 batches in flight) at concurrency 4; off, batches of 20 items Graph "
+        "runs in parallel (docs/DECISIONS.md, entry 20). One run each "
+        f"(date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}, "
+        f"machine: {machine()}).",
+        "",
+        "| how | rate limit | time | floor | × floor | 429s | HTTP requests | created, failed, stored | target |",
+        "|---|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for how, label in BULK_HOWS:
+        floor = bulk_floor(how)
+        for on in (True, False):
+            r = runs[f"{how} {'on' if on else 'off'}"]
+            ratio = r["wall_s"] / floor
+            share = r["throttled"] / max(1, r["items_sent"])
+            whole = r["creates"] == b["count"] and r["stored"] == r["creates"]
+            target = ""
+            if on:
+                ok = ratio <= 1.10 and share <= 0.01 and whole
+                target = verdict(ok, "≤ 1.10× floor, ≤ 1 % throttled, nothing lost")
+            rows.append(
+                f"| {label} | {'on' if on else 'off'} | {r['wall_s']:.2f} s | {floor:.2f} s | "
+                f"{ratio:.2f}× | {r['throttled']} ({share:.1%}) | {r['http_requests']} | "
+                f"{r['creates']}, {r['failed']}, {r['stored']} | {target} |")
+    rows.append("")
+    rows.append("Off, a failed create is one whose retries ran out against the emulator's 429s: "
+                "reported to the caller as a 429 `Graph` error, not created; nothing is lost "
+                "silently either way (created + failed = " + str(b["count"]) + ").")
+    return "\n".join(rows) + "\n"
+
+
+def write_bulk_only(block):
+    """Replaces the bulk section of results/latest.md (or adds it)."""
+    path = os.path.join(BENCH, "results", "latest.md")
+    try:
+        with open(path) as f:
+            text = f.read()
+    except FileNotFoundError:
+        text = ""
+    if BULK_HEADING in text:
+        text = text[:text.index(BULK_HEADING)].rstrip("\n") + "\n"
+    with open(path, "w") as f:
+        f.write(text + ("\n" if text else "") + block)
 
 
 def micro(opts):
@@ -617,6 +732,7 @@ def build_table(opts, seq, seq_tls, thr, start, mny, mic, wire, sizes, load):
         "wrk": "wrk -t1 -c1 (the limit)", "ureq": "bare ureq loop, fixed bytes",
         "ureq-timeouts": "bare ureq loop + the core's timeouts (diagnostic)",
         "core": "core `Client::create`", "C": "C `used_insight_create`",
+        "core-limited": "core `Client::create`, rate limit on, never binding (diagnostic)",
         "Python": "Python `Client.create` (wheel)",
         "Python async": "Python `await AsyncClient.create` (one loop, one after the other)",
         "requests": "requests.Session, fixed bytes",
@@ -769,13 +885,29 @@ def main():
     # nginx and the emulator.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--python", required=True, help="the bench venv's python (wheel installed)")
+    p.add_argument("--python", help="the bench venv's python (wheel installed)")
     p.add_argument("--msgraph-python", help="the msgraph-sdk venv's python (--with-msgraph)")
-    p.add_argument("--wheel", required=True)
+    p.add_argument("--wheel")
+    p.add_argument("--bulk-only", action="store_true",
+                   help="only the bulk section, written over its part of results/latest.md")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--rounds", type=int)
     p.add_argument("--seconds", type=float)
     args = p.parse_args()
+    if args.bulk_only:
+        os.makedirs(WORK, exist_ok=True)
+        insight = os.path.join(WORK, "bulk-insight.json")
+        with open(os.path.join(BENCH, "fixtures", "fixed_201_body.json")) as f:
+            doc = json.load(f)
+        doc.pop("id")
+        with open(insight, "w") as f:
+            json.dump(doc, f, separators=(",", ":"))
+        block = bulk_block(bulk(insight))
+        write_bulk_only(block)
+        print(block, end="")
+        return
+    if not args.python or not args.wheel:
+        p.error("--python and --wheel are needed (unless --bulk-only)")
     quick = args.quick
     args.rounds = args.rounds or 5
     args.seconds = args.seconds or (1.0 if quick else 2.0)
@@ -838,7 +970,7 @@ def main():
         log(f"nginx on {nginx.base} and {nginx.tls_base}")
 
         c = Contestants(args, template, nginx.base, insight)
-        names = ["wrk", "ureq", "ureq-timeouts", "core", "C", "Python", "Python async",
+        names = ["wrk", "ureq", "ureq-timeouts", "core", "core-limited", "C", "Python", "Python async",
                  "requests"]
         if args.msgraph_python:
             names.append("msgraph-sdk")
@@ -856,6 +988,7 @@ def main():
         mny = many(args, emu, insight)
         emu.stop()
         emu = None
+        blk = bulk(insight)
         log("micro-benchmark (divan)")
         mic = micro(args)
 
@@ -866,14 +999,14 @@ def main():
                  "so_stripped": os.path.getsize(stripped), "body": len(template["body"])}
         busy1 = cpu_busy()
         table = build_table(args, seq, seq_tls, thr, start, mny, mic, wire, sizes,
-                            (busy0, busy1))
+                            (busy0, busy1)) + "\n" + bulk_block(blk)
         os.makedirs(os.path.join(BENCH, "results"), exist_ok=True)
         with open(os.path.join(BENCH, "results", "latest.md"), "w") as f:
             f.write(table)
         with open(os.path.join(WORK, "raw.json"), "w") as f:
             json.dump({"sequential": seq, "sequential_tls": seq_tls, "threads": {f"{k[0]}-{k[1]}": v for k, v in thr.items()},
                        "startup": start,
-                       "many": mny, "micro": mic, "wire": wire}, f, indent=1)
+                       "many": mny, "bulk": blk, "micro": mic, "wire": wire}, f, indent=1)
         print(table, end="")
     finally:
         if nginx:
