@@ -2,7 +2,7 @@
 //! (scaled down in time, with a latency), the way a bulk job would make
 //! them — a loop on one thread, 16 threads sharing a client, or
 //! `create_many` — with the client's rate limit on or off, and with a
-//! chosen batch shape (for the batch-shape measurement in DECISIONS 20).
+//! chosen batch shape (for the measurement behind "The batch shape" in docs/DECISIONS.md).
 //!
 //! ```text
 //! used-insight-bench bulk --base URL --insight FILE --count N

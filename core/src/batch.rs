@@ -39,7 +39,7 @@ pub const MAX_BATCH_REQUESTS: usize = 20;
 /// `max_concurrent`, each batch is a `dependsOn` chain of up to 20 items,
 /// one in flight at a time, and `max_concurrent` batches run together —
 /// which pays off when the network's round trip to Graph is long next to
-/// Graph's time per item (docs/DECISIONS.md, entry 20). Without a limit,
+/// Graph's time per item (docs/DECISIONS.md, "The batch shape"). Without a limit,
 /// keep concurrency low (2–4 at most) and let Graph's 429s slow you down.
 ///
 /// ```

@@ -3,7 +3,7 @@
 //! by `dependsOn` one after another, and refuses batches that mix the two
 //! ("fully sequential or fully parallel"). So a batch either puts all its
 //! items in flight at once (parallel) or one at a time (sequential);
-//! docs/DECISIONS.md (entry 20) records which is used when, with the
+//! docs/DECISIONS.md ("The batch shape") records which is used when, with the
 //! measurements behind it.
 
 use super::Cost;
