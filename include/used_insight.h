@@ -538,7 +538,12 @@ void used_insight_batch_options_free(struct used_insight_batch_options *options)
  * Sets how many batches (of up to 20 creates each) are in flight at once,
  * on the client's connection pool: 1 (the default, one at a time) or more.
  * Graph throttles per user, app and tenant and counts every create inside
- * a batch: keep it low (2–4 at most) and let the library back off on 429.
+ * a batch. Under the client's rate limit (on by default) no batch puts more
+ * items in flight than it allows: below its `max_concurrent` batches in
+ * flight, each batch holds that many items (4), which Graph runs together;
+ * at `max_concurrent` or more, each batch is a `dependsOn` chain of up to
+ * 20 items, one in flight at a time. Without a rate limit, keep it low
+ * (2–4 at most) and let the library back off on 429.
  *
  * Returns `USED_INSIGHT_STATUS_INVALID_ARGUMENT` for 0 (as every layer of
  * this library refuses it), `USED_INSIGHT_STATUS_NULL_PARAMETER` if

@@ -192,9 +192,10 @@ impl Client {
     /// puts more items in flight than it allows: below max_concurrent
     /// batches in flight, each holds max_concurrent items that Graph runs
     /// together; with concurrency >= max_concurrent, each is a dependsOn
-    /// chain of up to 20, one item in flight at a time. progress(done, total) is called once per
-    /// input as its result is known, with the GIL held, done counting up by
-    /// one. If it raises an Exception, that goes to sys.unraisablehook, it is
+    /// chain of up to 20, one item in flight at a time.
+    ///
+    /// progress(done, total) is called once per input as its result is
+    /// known, with the GIL held, done counting up by one. If it raises an Exception, that goes to sys.unraisablehook, it is
     /// not called again, and the results are returned as usual; a
     /// KeyboardInterrupt or other BaseException is raised once every result
     /// is in. The GIL is released for the whole network wait.
