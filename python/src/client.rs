@@ -15,6 +15,7 @@ use used_insight::{
 
 use crate::convert::{self, type_name, Problems};
 use crate::errors::{self, to_py_err};
+use crate::pickling::MadeWith;
 use crate::reader;
 
 /// A Microsoft Graph client for creating usedInsights.
@@ -43,6 +44,8 @@ pub(crate) struct Client {
     /// The settings, read back through core's getters for `repr` (which
     /// never shows the token), also once closed.
     config: ClientBuilder,
+    /// The arguments, for pickling (see `pickling`).
+    made_with: MadeWith,
 }
 
 #[pymethods]
@@ -90,6 +93,48 @@ impl Client {
         proxy: Option<Bound<'_, PyAny>>,
         rate_limit: crate::limits::LimitArg,
     ) -> PyResult<Self> {
+        let made_with = made_with(
+            py,
+            [
+                (
+                    "token",
+                    token.as_deref().map(|t| PyString::new(py, t).into_any()),
+                ),
+                ("token_provider", token_provider.clone()),
+                ("credential", credential.clone()),
+                (
+                    "base_url",
+                    base_url.as_deref().map(|u| PyString::new(py, u).into_any()),
+                ),
+                ("cloud", Some(PyString::new(py, &cloud).into_any())),
+                (
+                    "api_version",
+                    Some(PyString::new(py, &api_version).into_any()),
+                ),
+                ("timeout", Some(timeout.into_pyobject(py)?.into_any())),
+                (
+                    "max_retries",
+                    Some(max_retries.into_pyobject(py)?.into_any()),
+                ),
+                (
+                    "user_agent",
+                    user_agent
+                        .as_deref()
+                        .map(|u| PyString::new(py, u).into_any()),
+                ),
+                ("ca_file", ca_file.clone()),
+                (
+                    "ca_pem",
+                    ca_pem.as_deref().map(|p| PyString::new(py, p).into_any()),
+                ),
+                (
+                    "system_roots",
+                    Some(PyBool::new(py, system_roots).to_owned().into_any()),
+                ),
+                ("proxy", proxy.clone()),
+                ("rate_limit", Some(crate::limits::to_py(py, rate_limit.0)?)),
+            ],
+        )?;
         let config = |message: String| errors::configuration_error(py, message);
         let cloud = Cloud::from_str(&cloud).map_err(|e| to_py_err(py, Error::InvalidConfig(e)))?;
         let api_version = ApiVersion::from_str(&api_version)
@@ -152,7 +197,18 @@ impl Client {
         Ok(Client {
             inner: RwLock::new(Some(client)),
             config: builder,
+            made_with,
         })
+    }
+
+    /// Pickles by the arguments it was made with: the copy in the other
+    /// process is a new client with the same settings (no connections, no
+    /// cached token), open even if this one was closed. A token_provider
+    /// or credential must itself be picklable; TypeError names it if not.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, pyo3::types::PyTuple>)> {
+        slf.get().made_with.reduce(slf.as_any())
     }
 
     /// Create a usedInsight for a user (object id or user principal name)
@@ -371,4 +427,12 @@ pub(crate) fn report_logging_failure(py: Python<'_>) {
     if let Some(error) = PyErr::take(py) {
         error.write_unraisable(py, None);
     }
+}
+
+/// `MadeWith` from the constructor's arguments (`None`: not given).
+fn made_with<'py, const N: usize>(
+    py: Python<'py>,
+    arguments: [(&str, Option<Bound<'py, PyAny>>); N],
+) -> PyResult<MadeWith> {
+    MadeWith::new(py, &arguments)
 }

@@ -21,6 +21,7 @@ use used_insight::{ClientBuilder, Error, TokenProviderError, TokenProviderResult
 
 use crate::convert::type_name;
 use crate::errors::{self, to_py_err};
+use crate::pickling::MadeWith;
 
 /// `used_insight._credentials.AccessToken`, imported on first use.
 fn access_token_class(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
@@ -35,13 +36,16 @@ fn access_token_class(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
 pub(crate) struct Credential {
     credential: Arc<dyn TokenCredential>,
     shown: String,
+    /// The arguments, for pickling (see `pickling`).
+    made_with: MadeWith,
 }
 
 impl Credential {
-    fn new(credential: impl TokenCredential + 'static, shown: String) -> Self {
+    fn new(credential: impl TokenCredential + 'static, shown: String, made_with: MadeWith) -> Self {
         Self {
             credential: Arc::new(credential),
             shown,
+            made_with,
         }
     }
 
@@ -51,8 +55,28 @@ impl Credential {
     }
 }
 
+/// A constructor's text argument as `MadeWith` takes it.
+fn text<'py>(py: Python<'py>, value: Option<&str>) -> Option<Bound<'py, PyAny>> {
+    value.map(|v| PyString::new(py, v).into_any())
+}
+
+/// A constructor's path argument as `MadeWith` takes it.
+fn path<'py>(py: Python<'py>, value: Option<&PathBuf>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    value
+        .map(|p| Ok(p.into_pyobject(py)?.into_any()))
+        .transpose()
+}
+
 #[pymethods]
 impl Credential {
+    /// Pickles by the arguments it was made with (the secret or key among
+    /// them, as given); the copy has no token yet.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, pyo3::types::PyTuple>)> {
+        slf.get().made_with.reduce(slf.as_any())
+    }
+
     /// A token for these scopes (e.g. "https://graph.microsoft.com/.default"),
     /// kept and renewed by the credential as a Client does; the GIL is
     /// released while it is requested.
@@ -179,6 +203,15 @@ impl ClientSecretCredential {
                 ("authority", authority.as_deref()),
             ],
         )?;
+        let made_with = MadeWith::new(
+            py,
+            &[
+                ("tenant_id", text(py, Some(&tenant_id))),
+                ("client_id", text(py, Some(&client_id))),
+                ("client_secret", text(py, Some(&client_secret))),
+                ("authority", text(py, authority.as_deref())),
+            ],
+        )?;
         let mut credential = made(
             py,
             core::ClientSecretCredential::new(tenant_id, client_id, client_secret),
@@ -186,7 +219,7 @@ impl ClientSecretCredential {
         if let Some(authority) = authority {
             credential = made(py, credential.authority(&authority))?;
         }
-        Ok(Credential::new(credential, shown).with(Self {}))
+        Ok(Credential::new(credential, shown, made_with).with(Self {}))
     }
 }
 
@@ -220,6 +253,17 @@ impl CertificateCredential {
                 ("client_id", Some(&client_id)),
                 ("certificate_path", path_shown.as_deref()),
                 ("authority", authority.as_deref()),
+            ],
+        )?;
+        let made_with = MadeWith::new(
+            py,
+            &[
+                ("tenant_id", text(py, Some(&tenant_id))),
+                ("client_id", text(py, Some(&client_id))),
+                ("certificate_path", path(py, certificate_path.as_ref())?),
+                ("certificate_data", certificate_data.cloned()),
+                ("password", password.cloned()),
+                ("authority", text(py, authority.as_deref())),
             ],
         )?;
         // Core reads and checks the PEM; an encrypted key is refused there,
@@ -267,7 +311,7 @@ impl CertificateCredential {
         if let Some(authority) = authority {
             credential = made(py, credential.authority(&authority))?;
         }
-        Ok(Credential::new(credential, shown).with(Self {}))
+        Ok(Credential::new(credential, shown, made_with).with(Self {}))
     }
 }
 
@@ -300,6 +344,15 @@ impl WorkloadIdentityCredential {
                 ("authority", authority.as_deref()),
             ],
         )?;
+        let made_with = MadeWith::new(
+            py,
+            &[
+                ("tenant_id", text(py, tenant_id.as_deref())),
+                ("client_id", text(py, client_id.as_deref())),
+                ("token_file_path", path(py, token_file_path.as_ref())?),
+                ("authority", text(py, authority.as_deref())),
+            ],
+        )?;
         let mut credential = made(
             py,
             core::WorkloadIdentityCredential::from_env_or(
@@ -311,7 +364,7 @@ impl WorkloadIdentityCredential {
         if let Some(authority) = authority {
             credential = made(py, credential.authority(&authority))?;
         }
-        Ok(Credential::new(credential, shown).with(Self {}))
+        Ok(Credential::new(credential, shown, made_with).with(Self {}))
     }
 }
 
@@ -329,11 +382,12 @@ impl ManagedIdentityCredential {
             "ManagedIdentityCredential",
             &[("client_id", client_id.as_deref())],
         )?;
+        let made_with = MadeWith::new(py, &[("client_id", text(py, client_id.as_deref()))])?;
         let mut credential = core::ManagedIdentityCredential::new();
         if let Some(client_id) = client_id {
             credential = credential.client_id(client_id);
         }
-        Ok(Credential::new(credential, shown).with(Self {}))
+        Ok(Credential::new(credential, shown, made_with).with(Self {}))
     }
 }
 
@@ -344,9 +398,10 @@ pub(crate) struct EnvironmentCredential {}
 #[pymethods]
 impl EnvironmentCredential {
     #[new]
-    fn new() -> PyClassInitializer<Self> {
+    fn new(py: Python<'_>) -> PyResult<PyClassInitializer<Self>> {
         let credential = core::EnvironmentCredential::new();
-        Credential::new(credential, "EnvironmentCredential()".into()).with(Self {})
+        let made_with = MadeWith::new(py, &[])?;
+        Ok(Credential::new(credential, "EnvironmentCredential()".into(), made_with).with(Self {}))
     }
 }
 
@@ -357,9 +412,10 @@ pub(crate) struct DefaultAzureCredential {}
 #[pymethods]
 impl DefaultAzureCredential {
     #[new]
-    fn new() -> PyClassInitializer<Self> {
+    fn new(py: Python<'_>) -> PyResult<PyClassInitializer<Self>> {
         let credential = core::DefaultAzureCredential::new();
-        Credential::new(credential, "DefaultAzureCredential()".into()).with(Self {})
+        let made_with = MadeWith::new(py, &[])?;
+        Ok(Credential::new(credential, "DefaultAzureCredential()".into(), made_with).with(Self {}))
     }
 }
 

@@ -23,6 +23,7 @@ mod errors;
 mod json;
 mod limits;
 mod logging;
+mod pickling;
 mod reader;
 
 #[pymodule]

@@ -60,6 +60,31 @@ impl RateLimit {
     fn __repr__(&self) -> String {
         shown(&self.limit)
     }
+
+    /// Pickles by its three values.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (u32, u32, f64))> {
+        let limit = slf.get().limit;
+        Ok((
+            slf.get_type().into_any(),
+            (
+                limit.max_concurrent,
+                limit.requests,
+                limit.per.as_secs_f64(),
+            ),
+        ))
+    }
+}
+
+/// A core limit as the Python value `rate_limit=` takes: a `RateLimit`, or
+/// `None` (off).
+pub(crate) fn to_py(
+    py: Python<'_>,
+    limit: Option<used_insight::RateLimit>,
+) -> PyResult<Bound<'_, PyAny>> {
+    match limit {
+        Some(limit) => Ok(Bound::new(py, RateLimit { limit })?.into_any()),
+        None => Ok(py.None().into_bound(py)),
+    }
 }
 
 /// `RateLimit(max_concurrent=4, requests=10000, per=600.0)`.

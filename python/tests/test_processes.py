@@ -1,20 +1,28 @@
-"""A client used across fork(): a warm client inherited by a forked
+"""Clients in other processes: a warm client inherited by a forked
 multiprocessing pool keeps working in every worker and in the parent, each
 answer reaching the create that asked for it (core gives a forked child an
-empty connection pool of its own)."""
+empty connection pool of its own); a client pickles by its settings, so a
+spawned worker can be handed one."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import warnings
 from typing import Any
 
 import pytest
 
-from used_insight import Client, UsedInsight
+from used_insight import (
+    Client,
+    ClientSecretCredential,
+    ManagedIdentityCredential,
+    RateLimit,
+    UsedInsight,
+)
 
-from conftest import Emulator
+from conftest import TOKEN, Emulator
 
 # What the forked workers inherit (set by the test, before the fork).
 _inherited: Client | None = None
@@ -50,3 +58,85 @@ def test_a_warm_client_works_in_a_forked_pool(client: Client, emu: Emulator, ins
     assert after.id is not None
     stored = [i["resourceVisualization"]["title"] for i in emu.stored("alice@contoso.com")]
     assert sorted(stored) == sorted(["Quarterly report"] * 2 + titles)
+
+
+def _create_with(job: tuple[Client, str]) -> str | None:
+    """In a spawned worker: one create with the client it was handed."""
+    client, title = job
+    insight = {**_WIRE_INSIGHT, "resourceVisualization": {"title": title, "type": "Word"}}
+    created = client.create("bob@contoso.com", insight)
+    return created.resource_visualization.title if created.resource_visualization else None
+
+
+_WIRE_INSIGHT: dict[str, Any] = {
+    "lastUsed": {"lastAccessedDateTime": "2026-11-28T10:00:00Z"},
+    "resourceReference": {"webUrl": "https://contoso.sharepoint.com/report.docx"},
+}
+
+
+def _provider() -> str:
+    return TOKEN
+
+
+def test_a_client_pickles_by_its_settings(emu: Emulator) -> None:
+    client = Client(
+        token_provider=_provider,
+        base_url=emu.base_url,
+        timeout=12.5,
+        max_retries=1,
+        user_agent="contoso-sync/2.1",
+        proxy=False,
+        rate_limit=RateLimit(max_concurrent=2, requests=100, per=60.0),
+    )
+    copy = pickle.loads(pickle.dumps(client))
+    assert type(copy) is Client and copy is not client
+    assert repr(copy) == repr(client)
+    assert copy.create("bob@contoso.com", {**_WIRE_INSIGHT, "resourceVisualization": {"title": "t"}}).id
+    unlimited = pickle.loads(pickle.dumps(Client(TOKEN, base_url=emu.base_url, rate_limit=None)))
+    assert "rate_limit=None" in repr(unlimited)
+    limit = RateLimit(max_concurrent=3, requests=7, per=1.5)
+    assert pickle.loads(pickle.dumps(limit)) == limit
+
+
+def test_credentials_pickle_by_their_arguments() -> None:
+    credential = ClientSecretCredential("tenant", "client", "s3cret", authority="http://127.0.0.1:9")
+    copy = pickle.loads(pickle.dumps(credential))
+    assert type(copy) is ClientSecretCredential and repr(copy) == repr(credential)
+    assert "s3cret" not in repr(copy)
+    managed = pickle.loads(pickle.dumps(ManagedIdentityCredential(client_id="abc")))
+    assert repr(managed) == repr(ManagedIdentityCredential(client_id="abc"))
+
+
+def test_what_cannot_be_pickled_is_named(emu: Emulator) -> None:
+    client = Client(token_provider=lambda: TOKEN, base_url=emu.base_url)
+    with pytest.raises(TypeError, match="its token_provider .* cannot be pickled") as raised:
+        pickle.dumps(client)
+    assert raised.value.__cause__ is not None
+
+
+def test_a_pickled_client_works_in_a_spawn_pool(emu: Emulator) -> None:
+    client = Client(TOKEN, base_url=emu.base_url)
+    titles = [f"spawned-{i}" for i in range(8)]
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        answered = pool.map(_create_with, [(client, t) for t in titles])
+    assert answered == titles
+    stored = sorted(i["resourceVisualization"]["title"] for i in emu.stored("bob@contoso.com"))
+    assert stored == sorted(titles)
+
+
+def test_an_async_client_pickles_without_its_threads(emu: Emulator) -> None:
+    import asyncio
+
+    from used_insight import AsyncClient
+
+    async def main() -> None:
+        client = AsyncClient(TOKEN, base_url=emu.base_url, max_in_flight=3)
+        await client.create("bob@contoso.com", {**_WIRE_INSIGHT, "resourceVisualization": {"title": "a"}})
+        copy = pickle.loads(pickle.dumps(client))  # its thread pool exists by now
+        assert copy.max_in_flight == 3 and repr(copy) == repr(client)
+        await copy.create("bob@contoso.com", {**_WIRE_INSIGHT, "resourceVisualization": {"title": "b"}})
+        client.close()
+        copy.close()
+
+    asyncio.run(main())
+    assert len(emu.stored("bob@contoso.com")) == 2

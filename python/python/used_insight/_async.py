@@ -110,6 +110,17 @@ class AsyncClient:
             self._pool = None
             self._pool_pid = 0
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled by its Client's settings and max_in_flight; the copy
+        # starts its own thread pool when first used.
+        return {"client": self._client, "max_in_flight": self._max_in_flight}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._client = state["client"]
+        self._max_in_flight = state["max_in_flight"]
+        self._pool = None
+        self._pool_pid = 0
+
     @property
     def client(self) -> Client:
         """The synchronous ``Client`` underneath (shared: closing one
