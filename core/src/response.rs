@@ -7,7 +7,7 @@
 use std::time::SystemTime;
 
 use serde::Deserialize;
-use ureq::http::header::{HeaderName, LOCATION, RETRY_AFTER};
+use ureq::http::header::{HeaderMap, HeaderValue};
 use ureq::http::Response;
 use ureq::Body;
 
@@ -20,11 +20,43 @@ use crate::Error;
 /// read, so a hostile or broken server cannot exhaust memory.
 pub(crate) const MAX_ANSWER_BYTES: u64 = 4 * 1024 * 1024;
 
-/// The answer's headers that matter, named once rather than parsed from
-/// text per lookup.
-const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
-const DEPRECATION: HeaderName = HeaderName::from_static("deprecation");
-const SUNSET: HeaderName = HeaderName::from_static("sunset");
+/// The answer's headers that matter: the first value of each, as text
+/// (absent when it is not visible ASCII).
+struct Headers<'r> {
+    request_id: Option<&'r str>,
+    retry_after: Option<&'r str>,
+    location: Option<&'r str>,
+    deprecation: Option<&'r str>,
+    sunset: Option<&'r str>,
+}
+
+impl<'r> Headers<'r> {
+    /// One pass over the answer's few headers: cheaper than a lookup per
+    /// name, which hashes the name and mostly finds nothing.
+    fn find(headers: &'r HeaderMap) -> Self {
+        let mut first: [Option<&HeaderValue>; 5] = [None; 5];
+        for (name, value) in headers {
+            let slot = match name.as_str() {
+                "request-id" => 0,
+                "retry-after" => 1,
+                "location" => 2,
+                "deprecation" => 3,
+                "sunset" => 4,
+                _ => continue,
+            };
+            first[slot].get_or_insert(value);
+        }
+        let [request_id, retry_after, location, deprecation, sunset] =
+            first.map(|value| value.and_then(|v| v.to_str().ok()));
+        Self {
+            request_id,
+            retry_after,
+            location,
+            deprecation,
+            sunset,
+        }
+    }
+}
 
 /// Most of an announced length reserved before reading: enough for any
 /// answer to a create, while a server announcing megabytes it never sends
@@ -62,17 +94,18 @@ impl Answer {
         client_request_id: &str,
     ) -> Result<Self, Error> {
         let status = response.status().as_u16();
-        let header = |name: &HeaderName| response.headers().get(name).and_then(|v| v.to_str().ok());
-        let request_id = header(&REQUEST_ID).map(str::to_owned);
-        let retry_after =
-            header(&RETRY_AFTER).and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let location = header(&LOCATION).map(str::to_owned);
-        let deprecation = header(&DEPRECATION)
-            .map(|d| match header(&SUNSET) {
-                Some(s) => format!("deprecated since {d}, sunset {s}"),
-                None => format!("deprecated since {d}"),
-            })
-            .or_else(|| header(&SUNSET).map(|s| format!("sunset {s}")));
+        let found = Headers::find(response.headers());
+        let request_id = found.request_id.map(str::to_owned);
+        let retry_after = found
+            .retry_after
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let location = found.location.map(str::to_owned);
+        let deprecation = match (found.deprecation, found.sunset) {
+            (Some(d), Some(s)) => Some(format!("deprecated since {d}, sunset {s}")),
+            (Some(d), None) => Some(format!("deprecated since {d}")),
+            (None, Some(s)) => Some(format!("sunset {s}")),
+            (None, None) => None,
+        };
         let too_large = |what: String| {
             Error::Decode(Box::new(DecodeError {
                 status: Some(status),
@@ -198,4 +231,44 @@ struct InnerError {
     #[serde(rename = "client-request-id")]
     client_request_id: Option<String>,
     date: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ureq::http::header::HeaderName;
+
+    /// What a lookup per name finds: the first value, as text.
+    fn by_lookup<'r>(headers: &'r HeaderMap, name: &str) -> Option<&'r str> {
+        headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    #[test]
+    fn one_pass_finds_what_a_lookup_per_name_finds() {
+        let names = [
+            "request-id",
+            "retry-after",
+            "location",
+            "deprecation",
+            "sunset",
+            "content-type",
+            "date",
+        ];
+        let values: [&[u8]; 4] = [b"a", b"b c", b"\xff non-ASCII", b""];
+        let mut rng = fastrand::Rng::with_seed(11);
+        for _ in 0..2_000 {
+            let mut headers = HeaderMap::new();
+            for _ in 0..rng.usize(0..10) {
+                let name = HeaderName::from_static(names[rng.usize(0..names.len())]);
+                let value = HeaderValue::from_bytes(values[rng.usize(0..values.len())]).unwrap();
+                headers.append(name, value);
+            }
+            let found = Headers::find(&headers);
+            assert_eq!(found.request_id, by_lookup(&headers, "request-id"));
+            assert_eq!(found.retry_after, by_lookup(&headers, "retry-after"));
+            assert_eq!(found.location, by_lookup(&headers, "location"));
+            assert_eq!(found.deprecation, by_lookup(&headers, "deprecation"));
+            assert_eq!(found.sunset, by_lookup(&headers, "sunset"));
+        }
+    }
 }
