@@ -5,7 +5,7 @@
 //! and fixed values made once per client rather than parsed per request.
 
 use ureq::http::header::{
-    HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT,
+    HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT,
 };
 use ureq::http::{Method, Request, Uri};
 
@@ -34,10 +34,14 @@ const SDK_VERSION_VALUE: HeaderValue = HeaderValue::from_static(SDK_VERSION);
 /// Builds the requests of one client: every header name is a constant and
 /// the user agent is checked and made into a header value once, so a
 /// request costs only its per-request values (URL, `client-request-id`,
-/// the token, the attempt).
+/// the token, the attempt). The usual request — a first attempt, POST,
+/// with the token — starts from a copy of its headers made in advance.
 #[derive(Clone)]
 pub(crate) struct RequestHeaders {
     user_agent: HeaderValue,
+    /// The usual request's headers, in order, `client-request-id` and
+    /// `Authorization` holding placeholders to be replaced in place.
+    usual: HeaderMap,
 }
 
 impl RequestHeaders {
@@ -49,7 +53,9 @@ impl RequestHeaders {
         } else {
             HeaderValue::try_from(user_agent)?
         };
-        Ok(Self { user_agent })
+        let placeholder = HeaderValue::from_static("");
+        let usual = in_order(&user_agent, placeholder.clone(), Some(placeholder), 0, true);
+        Ok(Self { user_agent, usual })
     }
 
     /// One request: a POST of `body` as JSON, or (after a 303) a GET;
@@ -76,6 +82,22 @@ impl RequestHeaders {
             }
             None => None,
         };
+        let headers = match authorization {
+            Some(authorization) if post && attempt == 0 => {
+                // Replaced in place: the order stays that of `in_order`.
+                let mut headers = self.usual.clone();
+                headers.insert(CLIENT_REQUEST_ID, client_request_id);
+                headers.insert(AUTHORIZATION, authorization);
+                headers
+            }
+            authorization => in_order(
+                &self.user_agent,
+                client_request_id,
+                authorization,
+                attempt,
+                post,
+            ),
+        };
         let (method, body) = if post {
             (Method::POST, body)
         } else {
@@ -84,24 +106,35 @@ impl RequestHeaders {
         let mut request = Request::new(body);
         *request.method_mut() = method;
         *request.uri_mut() = uri;
-        let headers = request.headers_mut();
-        headers.reserve(7);
-        // The order they are written in, as the request builder wrote them.
-        headers.append(ACCEPT, APPLICATION_JSON);
-        headers.append(CLIENT_REQUEST_ID, client_request_id);
-        headers.append(SDK_VERSION_HEADER, SDK_VERSION_VALUE);
-        headers.append(USER_AGENT, self.user_agent.clone());
-        if let Some(authorization) = authorization {
-            headers.append(AUTHORIZATION, authorization);
-        }
-        if attempt > 0 {
-            headers.append(RETRY_ATTEMPT, HeaderValue::from(attempt));
-        }
-        if post {
-            headers.append(CONTENT_TYPE, APPLICATION_JSON);
-        }
+        *request.headers_mut() = headers;
         Ok(request)
     }
+}
+
+/// A request's headers, in the order they are written (as the request
+/// builder wrote them).
+fn in_order(
+    user_agent: &HeaderValue,
+    client_request_id: HeaderValue,
+    authorization: Option<HeaderValue>,
+    attempt: u32,
+    post: bool,
+) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(7);
+    headers.append(ACCEPT, APPLICATION_JSON);
+    headers.append(CLIENT_REQUEST_ID, client_request_id);
+    headers.append(SDK_VERSION_HEADER, SDK_VERSION_VALUE);
+    headers.append(USER_AGENT, user_agent.clone());
+    if let Some(authorization) = authorization {
+        headers.append(AUTHORIZATION, authorization);
+    }
+    if attempt > 0 {
+        headers.append(RETRY_ATTEMPT, HeaderValue::from(attempt));
+    }
+    if post {
+        headers.append(CONTENT_TYPE, APPLICATION_JSON);
+    }
+    headers
 }
 
 #[cfg(test)]
