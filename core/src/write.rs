@@ -6,7 +6,7 @@
 //! string values are copied as they are unless they hold a byte JSON must
 //! escape, and then serde_json writes them.
 
-use crate::bytes::plain_prefix_len;
+use crate::bytes::every_byte;
 use crate::{DateTimeOffset, RawJson};
 
 /// A value written into a model's JSON.
@@ -61,7 +61,9 @@ pub(crate) fn write_additional(
 /// Appends a JSON string: the text between quotes as it is when no byte
 /// needs escaping, otherwise serde_json's own escaping.
 pub(crate) fn write_str(out: &mut String, text: &str) {
-    if plain_prefix_len(text.as_bytes()) < text.len() {
+    if !every_byte(text.as_bytes(), b'a', |b| {
+        (b >= 0x20) & (b != b'"') & (b != b'\\')
+    }) {
         // Cannot fail: a `str` always serializes.
         out.push_str(&serde_json::to_string(text).unwrap_or_default());
     } else {
