@@ -66,6 +66,11 @@ const PRESIZE_BYTES: u64 = 64 * 1024;
 /// How much of an unexpected body is quoted in errors.
 const SNIPPET_CHARS: usize = 200;
 
+/// The redirect statuses followed.
+fn is_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
 /// One HTTP answer, fully read.
 #[derive(Debug)]
 pub(crate) struct Answer {
@@ -73,6 +78,7 @@ pub(crate) struct Answer {
     pub(crate) body: String,
     pub(crate) retry_after: Option<std::time::Duration>,
     pub(crate) request_id: Option<String>,
+    /// A redirect's `Location` (other answers' is not kept).
     pub(crate) location: Option<String>,
     /// Graph marks deprecated APIs with these (usedInsight goes in 2028).
     pub(crate) deprecation: Option<String>,
@@ -84,7 +90,7 @@ impl Answer {
     }
 
     pub(crate) fn is_redirect(&self) -> bool {
-        matches!(self.status, 301 | 302 | 303 | 307 | 308)
+        is_redirect(self.status)
     }
 
     /// Reads the status, headers and body, refusing oversized bodies up front
@@ -99,7 +105,11 @@ impl Answer {
         let retry_after = found
             .retry_after
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let location = found.location.map(str::to_owned);
+        // Only a redirect's is followed; a 201's (the new item) is not used.
+        let location = found
+            .location
+            .filter(|_| is_redirect(status))
+            .map(str::to_owned);
         let deprecation = match (found.deprecation, found.sunset) {
             (Some(d), Some(s)) => Some(format!("deprecated since {d}, sunset {s}")),
             (Some(d), None) => Some(format!("deprecated since {d}")),
