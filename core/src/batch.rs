@@ -10,6 +10,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::cancel::{Cancel, SLICE};
+use crate::error::CancelledError;
+use crate::CancelToken;
+
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use uuid::Uuid;
@@ -63,6 +67,8 @@ pub struct BatchOptions<'a> {
     /// measures the alternatives with it).
     #[doc(hidden)]
     pub shape: ShapeChoice,
+    /// Stops the call early once cancelled: see [`BatchOptions::with_cancel`].
+    pub cancel: Option<&'a CancelToken>,
 }
 
 impl Default for BatchOptions<'_> {
@@ -71,6 +77,7 @@ impl Default for BatchOptions<'_> {
             concurrency: 1,
             progress: None,
             shape: ShapeChoice::Auto,
+            cancel: None,
         }
     }
 }
@@ -93,6 +100,38 @@ impl<'a> BatchOptions<'a> {
         self
     }
 
+    /// Sets [`BatchOptions::cancel`]: once `cancel` is cancelled no new
+    /// batch is sent, a batch in flight is abandoned and every wait ends,
+    /// within about 20 ms. The call still returns one result per input:
+    /// those known before the cancel, and
+    /// [`Error::Cancelled`] for the others — with
+    /// `request_may_have_been_sent` `false` for inputs that were never sent
+    /// (or that Graph refused and were waiting to be resent), `true` for
+    /// those of the batch in flight, which Graph may still carry out.
+    ///
+    /// ```no_run
+    /// # let client = used_insight::Client::builder().token("t").build()?;
+    /// # let items: Vec<(String, used_insight::UsedInsight)> = Vec::new();
+    /// use used_insight::{BatchOptions, CancelToken, Error};
+    /// let cancel = CancelToken::new();
+    /// // Elsewhere (a thread, a shutdown hook): cancel.cancel();
+    /// let results = client.create_many_with(&items, &BatchOptions::default().with_cancel(&cancel));
+    /// for (index, result) in results.iter().enumerate() {
+    ///     match result {
+    ///         Ok(_) => {}
+    ///         Err(Error::Cancelled(e)) if !e.request_may_have_been_sent => {
+    ///             println!("input {index} was not sent; send it again later")
+    ///         }
+    ///         Err(e) => println!("input {index}: {e}"),
+    ///     }
+    /// }
+    /// # Ok::<(), used_insight::Error>(())
+    /// ```
+    pub fn with_cancel(mut self, cancel: &'a CancelToken) -> Self {
+        self.cancel = Some(cancel);
+        self
+    }
+
     /// Sets the batch shape (not part of the stable API).
     #[doc(hidden)]
     pub fn with_shape(mut self, shape: ShapeChoice) -> Self {
@@ -107,6 +146,7 @@ impl std::fmt::Debug for BatchOptions<'_> {
             .field("concurrency", &self.concurrency)
             .field("progress", &self.progress.is_some())
             .field("shape", &self.shape)
+            .field("cancel", &self.cancel)
             .finish()
     }
 }
@@ -297,21 +337,42 @@ impl Client {
             batches.push(rest.by_ref().take(shape.size).collect());
         }
         let workers = options.concurrency.min(batches.len()).max(1);
-        if workers == 1 {
-            for batch in batches {
-                self.run_batch(batch, shape, &results);
+        let cancel = Cancel::new(options.cancel);
+        // A batch is started only while the call is not cancelled; after
+        // the cancel the rest are not sent.
+        let run = |batch: Vec<Pending<'_>>| {
+            if cancel.poll() {
+                not_sent(batch, &results);
+            } else {
+                self.run_batch(batch, shape, &results, cancel);
             }
+        };
+        if workers == 1 {
+            batches.into_iter().for_each(run);
         } else {
             let queue = Mutex::new(batches.into_iter());
+            let finished = AtomicUsize::new(0);
             std::thread::scope(|scope| {
                 for _ in 0..workers {
-                    scope.spawn(|| loop {
-                        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
-                        match next {
-                            Some(batch) => self.run_batch(batch, shape, &results),
-                            None => break,
+                    scope.spawn(|| {
+                        loop {
+                            let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+                            match next {
+                                Some(batch) => run(batch),
+                                None => break,
+                            }
                         }
+                        finished.fetch_add(1, Ordering::SeqCst);
                     });
+                }
+                // The calling thread waits for the workers in slices, so
+                // a token's check runs there too (Python handles signals
+                // only on the thread that called).
+                if cancel.token().is_some() {
+                    while finished.load(Ordering::SeqCst) < workers {
+                        cancel.poll();
+                        std::thread::sleep(SLICE);
+                    }
                 }
             });
         }
@@ -320,24 +381,35 @@ impl Client {
 
     /// Sends one batch, then its throttled items and those whose dependency
     /// failed again (alone, together), until every item has a final result.
-    fn run_batch(&self, mut round: Vec<Pending<'_>>, shape: BatchShape, results: &Results<'_>) {
+    fn run_batch(
+        &self,
+        mut round: Vec<Pending<'_>>,
+        shape: BatchShape,
+        results: &Results<'_>,
+        cancel: Cancel<'_>,
+    ) {
         let url = self.endpoint().batch_url();
         while !round.is_empty() {
             let client_request_id = Uuid::new_v4().to_string();
             let body = batch_body(&round, shape.sequential);
             let cost = shape.cost(round.len());
-            let answer =
-                match self.post_with_retries(&url, body.as_bytes(), &client_request_id, cost) {
-                    Ok(answer) => answer,
-                    Err(e) => {
-                        // Lost, refused or rejected as a whole: each item shares the
-                        // fate of the request, and none is resent.
-                        for item in round {
-                            results.record(item.index, Err(e.replicate()));
-                        }
-                        return;
+            let answer = match self.post_with_retries(
+                &url,
+                body.as_bytes(),
+                &client_request_id,
+                cost,
+                cancel,
+            ) {
+                Ok(answer) => answer,
+                Err(e) => {
+                    // Lost, refused or rejected as a whole: each item shares the
+                    // fate of the request, and none is resent.
+                    for item in round {
+                        results.record(item.index, Err(e.replicate()));
                     }
-                };
+                    return;
+                }
+            };
             let mut by_id = match serde_json::from_str::<BatchAnswer>(&answer.body) {
                 Ok(parsed) => parsed
                     .responses
@@ -401,15 +473,40 @@ impl Client {
                     wait.as_secs_f64()
                 );
                 let wait = (!again.is_empty()).then_some(wait);
-                back_off(
+                let waited = back_off(
                     self.limiter(),
                     throttled.status,
                     throttled.retry_after,
                     wait,
+                    cancel,
                 );
+                if !waited {
+                    // Refused by Graph and waiting to be resent: not processed.
+                    let cancelled = Error::Cancelled(CancelledError::new(
+                        "while waiting to retry",
+                        false,
+                        Some(&client_request_id),
+                    ));
+                    for item in again {
+                        results.record(item.index, Err(cancelled.replicate()));
+                    }
+                    return;
+                }
             }
             round = again;
         }
+    }
+}
+
+/// The inputs of a batch never sent because the call was cancelled.
+fn not_sent(batch: Vec<Pending<'_>>, results: &Results<'_>) {
+    let cancelled = Error::Cancelled(CancelledError::new(
+        "before its batch was sent",
+        false,
+        None,
+    ));
+    for item in batch {
+        results.record(item.index, Err(cancelled.replicate()));
     }
 }
 

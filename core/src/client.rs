@@ -9,18 +9,21 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
+use crate::cancel::{self, Cancel};
 use crate::config::{ClientBuilder, Credential, TokenProviderFn};
 use crate::credentials::{Binding, TokenRequestContext, TokenTransport};
 use crate::decode::decode_document;
 use crate::endpoint::Endpoint;
-use crate::error::{ConfigError, TokenProviderError, TransportError, TransportErrorKind};
+use crate::error::{
+    CancelledError, ConfigError, TokenProviderError, TransportError, TransportErrorKind,
+};
 use crate::headers::{check_header_value, SDK_VERSION};
 use crate::limit::{back_off, Cost, Limiter, SlotWait};
 use crate::redirect::follow_redirect;
 use crate::response::Answer;
 use crate::retry::{is_retryable_status, RetryBudget};
 use crate::validation::{check_user_id, Problems, MAX_BODY_BYTES};
-use crate::{Error, RetryPolicy, UsedInsight};
+use crate::{CancelToken, Error, RetryPolicy, UsedInsight};
 
 /// Redirects followed for one request before giving up.
 const MAX_REDIRECTS: u32 = 5;
@@ -229,7 +232,33 @@ impl Client {
     /// request whose answer was lost is never resent.
     pub fn create(&self, user_id: &str, insight: &UsedInsight) -> Result<UsedInsight, Error> {
         let body = prepare(user_id, Input::Model(insight))?;
-        self.send_create(user_id, body)
+        self.send_create(user_id, body, Cancel::NONE)
+    }
+
+    /// [`Client::create`] that stops early once `cancel` is cancelled,
+    /// failing with [`Error::Cancelled`]: at once during the waits (for a
+    /// retry, a slot under the [`RateLimit`](crate::RateLimit), a token, a
+    /// connection), and by abandoning the answer when the request was
+    /// already sent — then
+    /// [`request_may_have_been_processed`](Error::request_may_have_been_processed)
+    /// is `true`. See [`CancelToken`].
+    ///
+    /// ```no_run
+    /// # let client = used_insight::Client::builder().token("t").build()?;
+    /// # let insight = used_insight::UsedInsight::default();
+    /// let cancel = used_insight::CancelToken::new();
+    /// // Elsewhere (a thread, a Cancel button): cancel.cancel();
+    /// let created = client.create_with_cancel("alice@contoso.com", &insight, &cancel)?;
+    /// # Ok::<(), used_insight::Error>(())
+    /// ```
+    pub fn create_with_cancel(
+        &self,
+        user_id: &str,
+        insight: &UsedInsight,
+        cancel: &CancelToken,
+    ) -> Result<UsedInsight, Error> {
+        let body = prepare(user_id, Input::Model(insight))?;
+        self.send_create(user_id, body, Cancel::new(Some(cancel)))
     }
 
     /// [`Client::create`] with JSON text in and out, for callers that hold
@@ -239,15 +268,34 @@ impl Client {
     /// usedInsight as compact JSON, unknown properties kept.
     pub fn create_json(&self, user_id: &str, insight_json: &str) -> Result<String, Error> {
         let body = prepare(user_id, Input::Json(insight_json))?;
-        self.send_create(user_id, body)
+        self.send_create(user_id, body, Cancel::NONE)
             .map(|created| created.to_json())
     }
 
-    fn send_create(&self, user_id: &str, body: String) -> Result<UsedInsight, Error> {
+    /// [`Client::create_json`] that stops early once `cancel` is cancelled,
+    /// as [`Client::create_with_cancel`] does.
+    pub fn create_json_with_cancel(
+        &self,
+        user_id: &str,
+        insight_json: &str,
+        cancel: &CancelToken,
+    ) -> Result<String, Error> {
+        let body = prepare(user_id, Input::Json(insight_json))?;
+        self.send_create(user_id, body, Cancel::new(Some(cancel)))
+            .map(|created| created.to_json())
+    }
+
+    fn send_create(
+        &self,
+        user_id: &str,
+        body: String,
+        cancel: Cancel<'_>,
+    ) -> Result<UsedInsight, Error> {
         let url = self.inner.endpoint.create_url(user_id);
         let mut id_text = Uuid::encode_buffer(); // the id's text, without fmt
         let client_request_id = &*Uuid::new_v4().hyphenated().encode_lower(&mut id_text);
-        let answer = self.post_with_retries(&url, body.as_bytes(), client_request_id, Cost::ONE)?;
+        let answer =
+            self.post_with_retries(&url, body.as_bytes(), client_request_id, Cost::ONE, cancel)?;
         let mut problems = Problems::default();
         let created = decode_document::<UsedInsight>(&answer.body, &mut problems);
         match problems.into_result() {
@@ -262,20 +310,36 @@ impl Client {
     /// retried on 429/503/504 within the policy, never resent after a lost
     /// answer (transport and timeout errors are returned at once). Every
     /// attempt, retries included, takes `cost` from the client's limits
-    /// while it is in flight.
+    /// while it is in flight. A cancel ends every wait and starts no new
+    /// attempt; the transport sees it through the thread's current token.
     pub(crate) fn post_with_retries(
         &self,
         url: &str,
         body: &[u8],
         client_request_id: &str,
         cost: Cost,
+        cancel: Cancel<'_>,
     ) -> Result<Answer, Error> {
+        let _current = cancel::enter(cancel);
         let mut budget = RetryBudget::new(&self.inner.retry);
         let mut slot = SlotWait::starting_now(self.limiter());
         loop {
             let attempt = budget.retries_done();
-            let permit = slot.acquire(self.limiter(), cost, client_request_id)?;
-            let answer = self.post_following_redirects(url, body, client_request_id, attempt);
+            if cancel.poll() {
+                // Earlier attempts, if any, were refused (429/503/504).
+                return Err(Error::Cancelled(CancelledError::new(
+                    if attempt == 0 {
+                        "before the request was sent"
+                    } else {
+                        "while waiting to retry"
+                    },
+                    false,
+                    Some(client_request_id),
+                )));
+            }
+            let permit = slot.acquire(self.limiter(), cost, client_request_id, cancel)?;
+            let answer =
+                self.post_following_redirects(url, body, client_request_id, attempt, cancel);
             drop(permit);
             let answer = answer?;
             self.log_deprecation(&answer);
@@ -284,7 +348,6 @@ impl Client {
             }
             if is_retryable_status(answer.status) {
                 let wait = budget.next_wait(answer.retry_after);
-                back_off(self.limiter(), answer.status, answer.retry_after, wait);
                 if let Some(wait) = wait {
                     log::warn!(
                         "Graph answered HTTP {} (client-request-id {client_request_id}); retry {} in {:.3} s",
@@ -292,6 +355,22 @@ impl Client {
                         attempt + 1,
                         wait.as_secs_f64()
                     );
+                }
+                let waited = back_off(
+                    self.limiter(),
+                    answer.status,
+                    answer.retry_after,
+                    wait,
+                    cancel,
+                );
+                if !waited {
+                    return Err(Error::Cancelled(CancelledError::new(
+                        "while waiting to retry",
+                        false,
+                        Some(client_request_id),
+                    )));
+                }
+                if let Some(wait) = wait {
                     slot.retry_after(wait);
                     continue;
                 }
@@ -315,8 +394,15 @@ impl Client {
         body: &[u8],
         client_request_id: &str,
         attempt: u32,
+        cancel: Cancel<'_>,
     ) -> Result<Answer, Error> {
-        let token = self.token()?;
+        let token = self.token(cancel).map_err(|e| match e {
+            Error::Cancelled(mut e) => {
+                e.client_request_id = Some(client_request_id.to_owned());
+                Error::Cancelled(e)
+            }
+            e => e,
+        })?;
         let mut url = url.to_owned();
         let mut send_token = true;
         let mut method_post = true;
@@ -343,6 +429,7 @@ impl Client {
                 "{method} {url} (client-request-id {client_request_id}, attempt {})",
                 attempt + 1
             );
+            cancel::begin_attempt();
             let sent = self.inner.pool.agent().run(request);
             let proxy = self.inner.proxy_shown.as_deref();
             let response =
@@ -389,11 +476,11 @@ impl Client {
         self.inner.limiter.as_ref()
     }
 
-    fn token(&self) -> Result<String, Error> {
+    fn token(&self, cancel: Cancel<'_>) -> Result<String, Error> {
         match &self.inner.tokens {
             TokenSource::Static(token) => Ok(token.clone()),
             TokenSource::Credential(binding) => {
-                binding.token().map(|t| t.token.secret().to_owned())
+                binding.token(cancel).map(|t| t.token.secret().to_owned())
             }
             TokenSource::Provider(provider) => {
                 let token = provider().map_err(|source| {

@@ -31,6 +31,10 @@ pub enum Error {
     Decode(Box<DecodeError>),
     /// The token provider failed; nothing was sent.
     TokenProvider(TokenProviderError),
+    /// The call was stopped through its [`CancelToken`](crate::CancelToken)
+    /// before it had an answer; says whether the request may have been
+    /// processed.
+    Cancelled(CancelledError),
 }
 
 impl Error {
@@ -51,6 +55,7 @@ impl Error {
             Error::Transport(e) => Some(&e.client_request_id),
             Error::Timeout(e) => Some(&e.client_request_id),
             Error::Decode(e) => Some(&e.client_request_id),
+            Error::Cancelled(e) => e.client_request_id.as_deref(),
             _ => None,
         }
     }
@@ -62,6 +67,7 @@ impl Error {
         match self {
             Error::Transport(e) => e.request_may_have_been_sent,
             Error::Timeout(e) => e.request_may_have_been_sent,
+            Error::Cancelled(e) => e.request_may_have_been_sent,
             // A mangled 2xx answer means Graph did the work.
             Error::Decode(e) => e.status.is_some_and(|s| (200..300).contains(&s)),
             _ => false,
@@ -81,6 +87,7 @@ impl Error {
             Error::Timeout(e) => Error::Timeout(e.clone()),
             Error::Decode(e) => Error::Decode(e.clone()),
             Error::TokenProvider(e) => Error::TokenProvider(e.replicate()),
+            Error::Cancelled(e) => Error::Cancelled(e.clone()),
         }
     }
 }
@@ -95,6 +102,7 @@ impl fmt::Display for Error {
             Error::Timeout(e) => write!(f, "{e}"),
             Error::Decode(e) => write!(f, "{e}"),
             Error::TokenProvider(e) => write!(f, "{e}"),
+            Error::Cancelled(e) => write!(f, "{e}"),
         }
     }
 }
@@ -271,6 +279,46 @@ impl fmt::Display for TimeoutError {
             f.write_str(" (the request may have been processed; it was not resent)")?;
         }
         write!(f, " [client-request-id {}]", self.client_request_id)
+    }
+}
+
+/// The call was cancelled (see [`CancelToken`](crate::CancelToken)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CancelledError {
+    /// What the call was doing, e.g. `while waiting for the answer`.
+    pub phase: &'static str,
+    /// `true` when the request had been sent (and its answer was then
+    /// abandoned): Graph may have carried it out. `false`: Graph did not
+    /// process it — never sent, or sent and refused (429, 503, 504) before
+    /// the cancel came during the wait for its retry.
+    pub request_may_have_been_sent: bool,
+    /// The `client-request-id` of the request, once the call had one.
+    pub client_request_id: Option<String>,
+}
+
+impl CancelledError {
+    pub(crate) fn new(phase: &'static str, sent: bool, client_request_id: Option<&str>) -> Self {
+        Self {
+            phase,
+            request_may_have_been_sent: sent,
+            client_request_id: client_request_id.map(str::to_owned),
+        }
+    }
+}
+
+impl fmt::Display for CancelledError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cancelled {}", self.phase)?;
+        if self.request_may_have_been_sent {
+            f.write_str(" (the request may have been processed; its answer was abandoned)")?;
+        } else {
+            f.write_str("; not processed by Graph")?;
+        }
+        if let Some(id) = &self.client_request_id {
+            write!(f, " [client-request-id {id}]")?;
+        }
+        Ok(())
     }
 }
 

@@ -30,12 +30,14 @@
 //! println!("{}", created.to_json());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-#![deny(unsafe_code)] // allowed once, for pthread_atfork (fork.rs)
+#![deny(unsafe_code)] // allowed twice: pthread_atfork (fork.rs), poll (cancel_io.rs)
 #![deny(missing_docs)]
 
 mod batch;
 pub mod bindings;
 mod bytes;
+mod cancel;
+mod cancel_io;
 mod client;
 mod config;
 pub mod credentials;
@@ -60,14 +62,15 @@ mod validation;
 mod write;
 
 pub use batch::{BatchOptions, MAX_BATCH_REQUESTS};
+pub use cancel::CancelToken;
 pub use client::Client;
 pub use config::{
     ApiVersion, ClientBuilder, Cloud, CredentialKind, RetryPolicy, TokenProviderResult,
 };
 pub use datetime::{DateTimeError, DateTimeOffset};
 pub use error::{
-    ConfigError, DecodeError, Error, GraphError, TimeoutError, TokenProviderError, TransportError,
-    TransportErrorKind,
+    CancelledError, ConfigError, DecodeError, Error, GraphError, TimeoutError, TokenProviderError,
+    TransportError, TransportErrorKind,
 };
 pub use headers::SDK_VERSION;
 pub use json::{InvalidJson, RawJson};

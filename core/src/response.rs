@@ -151,6 +151,13 @@ impl Answer {
             Err(ureq::Error::BodyExceedsLimit(_)) => {
                 return Err(too_large("the answer is larger".to_owned()))
             }
+            Err(e) if crate::cancel_io::cancelled_by(&e).is_some() => {
+                return Err(Error::Cancelled(crate::error::CancelledError::new(
+                    "while reading the answer",
+                    true,
+                    Some(client_request_id),
+                )))
+            }
             Err(e) => {
                 return Err(Error::Transport(TransportError {
                     kind: TransportErrorKind::ConnectionLost,

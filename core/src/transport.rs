@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use ureq::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::unversioned::transport::NextTimeout;
 use ureq::Agent;
 
-use crate::error::{TimeoutError, TransportError, TransportErrorKind};
+use crate::error::{CancelledError, TimeoutError, TransportError, TransportErrorKind};
 use crate::fork::ForkLocal;
 use crate::Error;
 
@@ -66,7 +66,11 @@ fn agent(settings: &AgentSettings) -> Agent {
         .tls_config(tls)
         .proxy(settings.proxy.clone())
         .build();
-    Agent::with_parts(config, DefaultConnector::new(), CachingResolver::default())
+    Agent::with_parts(
+        config,
+        crate::cancel_io::connector(),
+        CachingResolver::default(),
+    )
 }
 
 const RESOLVE_TTL: Duration = Duration::from_secs(60);
@@ -117,7 +121,11 @@ impl Resolver for CachingResolver {
             found.into_iter().for_each(|a| addrs.push(a));
             return Ok(addrs);
         }
-        let resolved = self.lookup.resolve(uri, config, timeout)?;
+        let resolved = if crate::cancel::active() {
+            crate::cancel_io::resolve_cancellable(DefaultResolver::default(), uri, config, timeout)?
+        } else {
+            self.lookup.resolve(uri, config, timeout)?
+        };
         self.cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -131,6 +139,13 @@ impl Resolver for CachingResolver {
 pub(crate) fn failure(error: ureq::Error, client_request_id: &str, proxy: Option<&str>) -> Error {
     use ureq::Error as U;
     use TransportErrorKind as K;
+    if let Some(cut) = crate::cancel_io::cancelled_by(&error) {
+        return Error::Cancelled(CancelledError::new(
+            cut.phase,
+            cut.sent,
+            Some(client_request_id),
+        ));
+    }
     let transport = |kind, sent: bool, message: String| {
         Error::Transport(TransportError {
             kind,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::cache::TokenCache;
 use super::{AccessToken, TokenCredential, TokenRequestContext};
+use crate::cancel::Cancel;
 use crate::error::TokenProviderError;
 use crate::headers::check_header_value;
 use crate::Error;
@@ -33,11 +34,11 @@ impl Binding {
     }
 
     /// The cached token, or a new one when it is due (one request at a
-    /// time; other threads wait for it).
-    pub(crate) fn token(&self) -> Result<AccessToken, Error> {
+    /// time; other threads wait for it, unless their call is cancelled).
+    pub(crate) fn token(&self, cancel: Cancel<'_>) -> Result<AccessToken, Error> {
         let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
         let wait_limit = self.context.transport.longest_request();
-        self.cache.get(wait_limit, || {
+        self.cache.get(wait_limit, cancel, || {
             let token = self.credential.request_token(&scopes, &self.context)?;
             // A credential of the caller's own may return anything.
             check_header_value(token.token.secret()).map_err(|why| {

@@ -10,8 +10,12 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::AccessToken;
-use crate::error::TokenProviderError;
+use crate::cancel::Cancel;
+use crate::error::{CancelledError, TokenProviderError};
 use crate::Error;
+
+/// The phase of a [`CancelledError`] while a token is awaited.
+pub(crate) const TOKEN_WAIT: &str = "while waiting for a token";
 
 /// Longest margin kept before expiry.
 const MAX_MARGIN: Duration = Duration::from_secs(5 * 60);
@@ -78,11 +82,14 @@ impl Cached {
 impl TokenCache {
     /// The cached token while it is fresh; otherwise a new one from `fetch`
     /// — called by one thread at a time. Those arriving while it runs wait
-    /// for its result, at most `wait_limit`, unless the old token is still
-    /// valid (then they use it and do not wait).
+    /// for its result, at most `wait_limit` (or until their call is
+    /// cancelled), unless the old token is still valid (then they use it
+    /// and do not wait). A renewal that ends because its own call was
+    /// cancelled gives the others nothing: the next of them starts one.
     pub(crate) fn get(
         &self,
         wait_limit: Duration,
+        cancel: Cancel<'_>,
         fetch: impl FnOnce() -> Result<AccessToken, Error>,
     ) -> Result<AccessToken, Error> {
         let deadline = Instant::now() + wait_limit;
@@ -112,9 +119,19 @@ impl TokenCache {
                 }
                 state = self
                     .flight_done
-                    .wait_timeout(state, left)
+                    .wait_timeout(state, cancel.slice(left))
                     .unwrap_or_else(|e| e.into_inner())
                     .0;
+                if cancel.token().is_some() {
+                    // The caller's check runs without the lock held.
+                    drop(state);
+                    if cancel.poll() {
+                        return Err(Error::Cancelled(CancelledError::new(
+                            TOKEN_WAIT, false, None,
+                        )));
+                    }
+                    state = self.lock();
+                }
             }
             if let Some((flight, error)) = &state.failure {
                 if *flight == waiting_on + 1 {
@@ -140,6 +157,11 @@ impl TokenCache {
         state.flight = None;
         state.flights += 1;
         self.flight_done.notify_all();
+        if let Err(Error::Cancelled(_)) = &result {
+            // Only the renewing call was cancelled: no failure to share,
+            // and the next caller renews.
+            return result;
+        }
         match result {
             Ok(token) => {
                 state.failure = None;
@@ -248,15 +270,17 @@ mod tests {
         };
         let hour = Duration::from_secs(3600);
         for _ in 0..3 {
-            let t = cache.get(WAIT, || fetch(hour)).unwrap();
+            let t = cache.get(WAIT, Cancel::NONE, || fetch(hour)).unwrap();
             assert_eq!(t.token.secret(), "t0");
         }
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         // A token already past its refresh time is replaced on the next call.
         cache.forget();
-        let soon = cache.get(WAIT, || fetch(Duration::ZERO)).unwrap();
+        let soon = cache
+            .get(WAIT, Cancel::NONE, || fetch(Duration::ZERO))
+            .unwrap();
         assert_eq!(soon.token.secret(), "t1");
-        let next = cache.get(WAIT, || fetch(hour)).unwrap();
+        let next = cache.get(WAIT, Cancel::NONE, || fetch(hour)).unwrap();
         assert_eq!(next.token.secret(), "t2");
     }
 
@@ -265,11 +289,11 @@ mod tests {
         let cache = TokenCache::default();
         // Due at once (refresh_on now) but valid for an hour.
         let due = token("old", Duration::from_secs(3600)).with_refresh_on(SystemTime::now());
-        cache.get(WAIT, || Ok(due)).unwrap();
+        cache.get(WAIT, Cancel::NONE, || Ok(due)).unwrap();
         let calls = AtomicU32::new(0);
         for _ in 0..3 {
             let t = cache
-                .get(WAIT, || {
+                .get(WAIT, Cancel::NONE, || {
                     calls.fetch_add(1, Ordering::SeqCst);
                     Err(failure())
                 })
@@ -282,10 +306,14 @@ mod tests {
     #[test]
     fn a_failed_renewal_without_a_valid_token_is_an_error() {
         let cache = TokenCache::default();
-        let err = cache.get(WAIT, || Err(failure())).unwrap_err();
+        let err = cache
+            .get(WAIT, Cancel::NONE, || Err(failure()))
+            .unwrap_err();
         assert!(err.to_string().contains("endpoint down"), "{err}");
         // The next call tries again.
-        let t = cache.get(WAIT, || Ok(token("new", Duration::from_secs(60))));
+        let t = cache.get(WAIT, Cancel::NONE, || {
+            Ok(token("new", Duration::from_secs(60)))
+        });
         assert_eq!(t.unwrap().token.secret(), "new");
     }
 
@@ -300,7 +328,7 @@ mod tests {
                 std::thread::spawn(move || {
                     start.wait();
                     cache
-                        .get(WAIT, || {
+                        .get(WAIT, Cancel::NONE, || {
                             calls.fetch_add(1, Ordering::SeqCst);
                             std::thread::sleep(Duration::from_millis(200));
                             Ok(token("shared", Duration::from_secs(3600)))
@@ -325,7 +353,7 @@ mod tests {
                 let (cache, calls, start) = (cache.clone(), calls.clone(), start.clone());
                 std::thread::spawn(move || {
                     start.wait();
-                    cache.get(WAIT, || {
+                    cache.get(WAIT, Cancel::NONE, || {
                         calls.fetch_add(1, Ordering::SeqCst);
                         std::thread::sleep(Duration::from_millis(200));
                         Err(failure())
@@ -347,7 +375,7 @@ mod tests {
         let slow = {
             let cache = cache.clone();
             std::thread::spawn(move || {
-                cache.get(WAIT, || {
+                cache.get(WAIT, Cancel::NONE, || {
                     started_tx.send(()).unwrap();
                     std::thread::sleep(Duration::from_millis(500));
                     Ok(token("late", Duration::from_secs(60)))
@@ -356,19 +384,71 @@ mod tests {
         };
         started_rx.recv().unwrap();
         let err = cache
-            .get(Duration::from_millis(50), || unreachable!("one flight"))
+            .get(Duration::from_millis(50), Cancel::NONE, || {
+                unreachable!("one flight")
+            })
             .unwrap_err();
         assert!(err.to_string().contains("still under way"), "{err}");
         assert!(slow.join().unwrap().is_ok());
     }
 
     #[test]
+    fn a_cancelled_waiter_leaves_and_a_cancelled_renewal_is_not_shared() {
+        let cache = Arc::new(TokenCache::default());
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let renewing = crate::CancelToken::new();
+        let slow = {
+            let (cache, renewing) = (cache.clone(), renewing.clone());
+            std::thread::spawn(move || {
+                cache.get(WAIT, Cancel::new(Some(&renewing)), || {
+                    started_tx.send(()).unwrap();
+                    // As a transport does: it sees its call's cancel.
+                    while !renewing.is_cancelled() {
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    Err(Error::Cancelled(CancelledError::new(
+                        TOKEN_WAIT, false, None,
+                    )))
+                })
+            })
+        };
+        started_rx.recv().unwrap();
+        let waiting = crate::CancelToken::new();
+        waiting.cancel();
+        let start = std::time::Instant::now();
+        let err = cache
+            .get(WAIT, Cancel::new(Some(&waiting)), || {
+                unreachable!("one flight")
+            })
+            .unwrap_err();
+        assert!(matches!(err, Error::Cancelled(_)), "{err}");
+        assert!(start.elapsed() < Duration::from_millis(100));
+        // A waiter not cancelled is not told of the renewal's cancel: it
+        // renews itself once that renewal has ended.
+        let other = {
+            let cache = cache.clone();
+            std::thread::spawn(move || {
+                cache.get(WAIT, Cancel::NONE, || {
+                    Ok(token("own", Duration::from_secs(60)))
+                })
+            })
+        };
+        std::thread::sleep(Duration::from_millis(30));
+        renewing.cancel();
+        assert!(matches!(slow.join().unwrap(), Err(Error::Cancelled(_))));
+        assert_eq!(other.join().unwrap().unwrap().token.secret(), "own");
+    }
+
+    #[test]
     fn a_panicking_fetch_releases_the_waiters() {
         let cache = Arc::new(TokenCache::default());
         let c = cache.clone();
-        let panicked = std::thread::spawn(move || c.get(WAIT, || panic!("callback bug")));
+        let panicked =
+            std::thread::spawn(move || c.get(WAIT, Cancel::NONE, || panic!("callback bug")));
         assert!(panicked.join().is_err());
-        let t = cache.get(WAIT, || Ok(token("after", Duration::from_secs(60))));
+        let t = cache.get(WAIT, Cancel::NONE, || {
+            Ok(token("after", Duration::from_secs(60)))
+        });
         assert_eq!(t.unwrap().token.secret(), "after");
     }
 }

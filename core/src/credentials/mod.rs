@@ -206,7 +206,11 @@ impl StandaloneCache {
             .entry(scopes.join(" "))
             .or_default()
             .clone();
-        cache.get(context.transport.longest_request(), || fetch(&context))
+        cache.get(
+            context.transport.longest_request(),
+            crate::cancel::Cancel::NONE,
+            || fetch(&context),
+        )
     }
 }
 

@@ -132,7 +132,12 @@ impl TokenTransport {
                         attempt + 1,
                         wait.as_secs_f64()
                     );
-                    std::thread::sleep(wait);
+                    // The waits of the call this token is for (a token
+                    // request runs on that call's thread).
+                    let current = crate::cancel::current();
+                    if !crate::cancel::Cancel::new(current.as_ref()).sleep(wait) {
+                        return Err(cancelled());
+                    }
                     continue;
                 }
             }
@@ -218,8 +223,12 @@ impl TokenTransport {
             request.credential,
             attempt + 1
         );
+        crate::cancel::begin_attempt();
         let response = agent.run(config.build()).map_err(|e| {
             let cause = crate::transport::failure(e, client_request_id, proxy_shown.as_deref());
+            if let Error::Cancelled(_) = cause {
+                return cancelled();
+            }
             failure(
                 request,
                 format!("the token request to {} failed: {cause}", request.url),
@@ -227,6 +236,9 @@ impl TokenTransport {
             )
         })?;
         Answer::read(response, client_request_id).map_err(|cause| {
+            if let Error::Cancelled(_) = cause {
+                return cancelled();
+            }
             failure(
                 request,
                 format!("the token endpoint's answer could not be read: {cause}"),
@@ -234,6 +246,16 @@ impl TokenTransport {
             )
         })
     }
+}
+
+/// The call this token was for was cancelled: nothing went to Graph
+/// (whatever went to the token endpoint).
+fn cancelled() -> Error {
+    Error::Cancelled(crate::error::CancelledError::new(
+        super::cache::TOKEN_WAIT,
+        false,
+        None,
+    ))
 }
 
 /// A token request that got no usable answer.

@@ -10,7 +10,8 @@ use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::error::TimeoutError;
+use crate::cancel::Cancel;
+use crate::error::{CancelledError, TimeoutError};
 use crate::{Error, RateLimit};
 
 /// What one HTTP request takes from the limits: `in_flight` slots while it
@@ -33,6 +34,18 @@ impl Cost {
 /// Why a request did not get a slot: the phase of its [`TimeoutError`].
 const SLOT_TIMEOUT: &str =
     "the wait for a free request slot under the client's rate limit (nothing was sent)";
+
+/// The phase of a [`CancelledError`] during that wait.
+const SLOT_CANCELLED: &str = "while waiting for a free request slot under the client's rate limit";
+
+/// Why [`Limiter::acquire`] gave no slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NoSlot {
+    /// The deadline passed.
+    TimedOut,
+    /// The call was cancelled.
+    Cancelled,
+}
 
 /// A client's limiter (see the module's documentation).
 pub(crate) struct Limiter {
@@ -165,13 +178,19 @@ impl Limiter {
     }
 
     /// Takes `cost` once the limits allow it, waiting (first come, first
-    /// served) until `deadline` at most; `None` when the deadline passed.
-    pub(crate) fn acquire(&self, cost: Cost, deadline: Option<Instant>) -> Option<Permit<'_>> {
+    /// served) until `deadline` at most, or until the call is cancelled
+    /// (looked at every slice).
+    pub(crate) fn acquire(
+        &self,
+        cost: Cost,
+        deadline: Option<Instant>,
+        cancel: Cancel<'_>,
+    ) -> Result<Permit<'_>, NoSlot> {
         let mut state = self.lock();
         let now = Instant::now();
         if state.queue.is_empty() && state.ready(now, cost, &self.limit).is_ok() {
             state.take(cost);
-            return Some(Permit {
+            return Ok(Permit {
                 limiter: self,
                 cost,
                 generation: state.generation,
@@ -192,7 +211,7 @@ impl Limiter {
                         drop(state);
                         // The next in line may fit too.
                         self.changed.notify_all();
-                        return Some(Permit {
+                        return Ok(Permit {
                             limiter: self,
                             cost,
                             generation,
@@ -202,26 +221,42 @@ impl Limiter {
                 }
             }
             if deadline.is_some_and(|d| now >= d) {
-                state.queue.retain(|t| *t != ticket);
-                drop(state);
-                self.changed.notify_all();
-                return None;
+                return Err(self.leave_queue(state, ticket, NoSlot::TimedOut));
             }
             let until = match (wake, deadline) {
                 (Some(w), Some(d)) => Some(w.min(d)),
                 (w, d) => w.or(d),
             };
-            state = match until {
-                Some(until) => {
-                    let timeout = until.saturating_duration_since(now);
+            let timeout = until.map(|until| until.saturating_duration_since(now));
+            state = match (timeout, cancel.token()) {
+                (None, None) => self.changed.wait(state).unwrap_or_else(|e| e.into_inner()),
+                (timeout, _) => {
+                    let slice = cancel.slice(timeout.unwrap_or(Duration::MAX));
                     self.changed
-                        .wait_timeout(state, timeout)
+                        .wait_timeout(state, slice)
                         .unwrap_or_else(|e| e.into_inner())
                         .0
                 }
-                None => self.changed.wait(state).unwrap_or_else(|e| e.into_inner()),
             };
+            if cancel.token().is_some() {
+                // The caller's check may run code that uses this client:
+                // never with the lock held.
+                drop(state);
+                let stop = cancel.poll();
+                state = self.lock();
+                if stop {
+                    return Err(self.leave_queue(state, ticket, NoSlot::Cancelled));
+                }
+            }
         }
+    }
+
+    /// A waiter gives up its place; those behind it may now go.
+    fn leave_queue(&self, mut state: MutexGuard<'_, State>, ticket: u64, why: NoSlot) -> NoSlot {
+        state.queue.retain(|t| *t != ticket);
+        drop(state);
+        self.changed.notify_all();
+        why
     }
 
     fn release(&self, cost: Cost, generation: u64) {
@@ -289,24 +324,31 @@ impl SlotWait {
     }
 
     /// A slot for one attempt, or (no limiter) none needed; a timeout error
-    /// saying nothing was sent when none came in time.
+    /// saying nothing was sent when none came in time, a cancelled one when
+    /// the call was cancelled meanwhile.
     pub(crate) fn acquire<'a>(
         &self,
         limiter: Option<&'a Limiter>,
         cost: Cost,
         client_request_id: &str,
+        cancel: Cancel<'_>,
     ) -> Result<Option<Permit<'a>>, Error> {
         let (Some(limiter), Some(from)) = (limiter, self.from) else {
             return Ok(None);
         };
         let deadline = from.checked_add(limiter.wait_bound);
-        match limiter.acquire(cost, deadline) {
-            Some(permit) => Ok(Some(permit)),
-            None => Err(Error::Timeout(TimeoutError {
+        match limiter.acquire(cost, deadline, cancel) {
+            Ok(permit) => Ok(Some(permit)),
+            Err(NoSlot::TimedOut) => Err(Error::Timeout(TimeoutError {
                 phase: SLOT_TIMEOUT,
                 request_may_have_been_sent: false,
                 client_request_id: client_request_id.to_owned(),
             })),
+            Err(NoSlot::Cancelled) => Err(Error::Cancelled(CancelledError::new(
+                SLOT_CANCELLED,
+                false,
+                Some(client_request_id),
+            ))),
         }
     }
 }
@@ -316,24 +358,26 @@ impl SlotWait {
 /// whole client (with `Retry-After`, or the retry's own back-off when Graph
 /// gave none), and the retry waits for its slot like every other request;
 /// otherwise the retry just sleeps its `wait`. `wait` is `None` when the
-/// retry policy gives up; Graph's pause is still kept.
+/// retry policy gives up; Graph's pause is still kept. `false` when the
+/// call was cancelled during the sleep.
 pub(crate) fn back_off(
     limiter: Option<&Limiter>,
     status: u16,
     retry_after: Option<Duration>,
     wait: Option<Duration>,
-) {
+    cancel: Cancel<'_>,
+) -> bool {
     match limiter {
         Some(limiter) if status == 429 || retry_after.is_some() => {
             if let Some(pause) = retry_after.or(wait) {
                 limiter.pause(pause, status);
             }
+            true
         }
-        _ => {
-            if let Some(wait) = wait {
-                std::thread::sleep(wait);
-            }
-        }
+        _ => match wait {
+            Some(wait) => cancel.sleep(wait),
+            None => true,
+        },
     }
 }
 
@@ -360,11 +404,14 @@ mod tests {
     #[test]
     fn in_flight_is_bounded_and_freed_on_drop() {
         let l = limiter(2, 100, 1000);
-        let a = l.acquire(Cost::ONE, soon(10)).unwrap();
-        let _b = l.acquire(Cost::ONE, soon(10)).unwrap();
-        assert!(l.acquire(Cost::ONE, soon(20)).is_none(), "a third waits");
+        let a = l.acquire(Cost::ONE, soon(10), Cancel::NONE).unwrap();
+        let _b = l.acquire(Cost::ONE, soon(10), Cancel::NONE).unwrap();
+        assert!(
+            l.acquire(Cost::ONE, soon(20), Cancel::NONE).is_err(),
+            "a third waits"
+        );
         drop(a);
-        assert!(l.acquire(Cost::ONE, soon(20)).is_some());
+        assert!(l.acquire(Cost::ONE, soon(20), Cancel::NONE).is_ok());
     }
 
     #[test]
@@ -372,10 +419,13 @@ mod tests {
         let l = limiter(10, 3, 200);
         let start = Instant::now();
         for _ in 0..3 {
-            drop(l.acquire(Cost::ONE, soon(10)).unwrap());
+            drop(l.acquire(Cost::ONE, soon(10), Cancel::NONE).unwrap());
         }
-        assert!(l.acquire(Cost::ONE, soon(50)).is_none(), "window full");
-        drop(l.acquire(Cost::ONE, soon(1000)).unwrap());
+        assert!(
+            l.acquire(Cost::ONE, soon(50), Cancel::NONE).is_err(),
+            "window full"
+        );
+        drop(l.acquire(Cost::ONE, soon(1000), Cancel::NONE).unwrap());
         let waited = start.elapsed();
         assert!(waited >= Duration::from_millis(200), "{waited:?}");
         assert!(waited < Duration::from_millis(400), "{waited:?}");
@@ -384,10 +434,10 @@ mod tests {
     #[test]
     fn unanswered_requests_count_in_the_window() {
         let l = limiter(10, 2, 100);
-        let _a = l.acquire(Cost::ONE, soon(10)).unwrap();
-        let _b = l.acquire(Cost::ONE, soon(10)).unwrap();
+        let _a = l.acquire(Cost::ONE, soon(10), Cancel::NONE).unwrap();
+        let _b = l.acquire(Cost::ONE, soon(10), Cancel::NONE).unwrap();
         // Neither answered: no stamp can expire, so only the deadline ends the wait.
-        assert!(l.acquire(Cost::ONE, soon(250)).is_none());
+        assert!(l.acquire(Cost::ONE, soon(250), Cancel::NONE).is_err());
     }
 
     #[test]
@@ -397,15 +447,17 @@ mod tests {
             in_flight: 4,
             requests: 4,
         };
-        let a = l.acquire(batch, soon(10)).unwrap();
-        assert!(l.acquire(Cost::ONE, soon(10)).is_none());
+        let a = l.acquire(batch, soon(10), Cancel::NONE).unwrap();
+        assert!(l.acquire(Cost::ONE, soon(10), Cancel::NONE).is_err());
         drop(a);
         let wide = Cost {
             in_flight: 9,
             requests: 4,
         };
-        let w = l.acquire(wide, soon(10)).expect("alone, it goes");
-        assert!(l.acquire(Cost::ONE, soon(10)).is_none());
+        let w = l
+            .acquire(wide, soon(10), Cancel::NONE)
+            .expect("alone, it goes");
+        assert!(l.acquire(Cost::ONE, soon(10), Cancel::NONE).is_err());
         drop(w);
         let fresh = limiter(4, 20, 1000);
         let long = Cost {
@@ -413,7 +465,7 @@ mod tests {
             requests: 50,
         };
         assert!(
-            fresh.acquire(long, soon(10)).is_some(),
+            fresh.acquire(long, soon(10), Cancel::NONE).is_ok(),
             "an empty window takes it"
         );
     }
@@ -423,21 +475,21 @@ mod tests {
         let l = limiter(4, 100, 1000);
         l.pause(Duration::from_millis(150), 429);
         let start = Instant::now();
-        assert!(l.acquire(Cost::ONE, soon(50)).is_none());
-        drop(l.acquire(Cost::ONE, soon(1000)).unwrap());
+        assert!(l.acquire(Cost::ONE, soon(50), Cancel::NONE).is_err());
+        drop(l.acquire(Cost::ONE, soon(1000), Cancel::NONE).unwrap());
         assert!(start.elapsed() >= Duration::from_millis(140));
     }
 
     #[test]
     fn waiters_are_served_in_arrival_order() {
         let l = Arc::new(limiter(1, 1000, 1000));
-        let first = l.acquire(Cost::ONE, None).unwrap();
+        let first = l.acquire(Cost::ONE, None, Cancel::NONE).unwrap();
         let order = Arc::new(Mutex::new(Vec::new()));
         let mut threads = Vec::new();
         for i in 0..4 {
             let (mine, order) = (Arc::clone(&l), Arc::clone(&order));
             threads.push(std::thread::spawn(move || {
-                let _p = mine.acquire(Cost::ONE, None).unwrap();
+                let _p = mine.acquire(Cost::ONE, None, Cancel::NONE).unwrap();
                 order.lock().unwrap().push(i);
             }));
             // Let each thread queue before the next.
@@ -453,12 +505,34 @@ mod tests {
     }
 
     #[test]
-    fn a_waiter_that_times_out_leaves_the_queue() {
+    fn a_cancel_ends_the_wait_and_leaves_the_queue() {
         let l = limiter(1, 1000, 1000);
-        let held = l.acquire(Cost::ONE, None).unwrap();
-        assert!(l.acquire(Cost::ONE, soon(20)).is_none());
+        let held = l.acquire(Cost::ONE, None, Cancel::NONE).unwrap();
+        let token = crate::CancelToken::new();
+        let stopper = token.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            stopper.cancel();
+        });
+        let start = Instant::now();
+        let refused = l.acquire(Cost::ONE, None, Cancel::new(Some(&token)));
+        assert_eq!(refused.err(), Some(NoSlot::Cancelled));
+        assert!(
+            start.elapsed() < Duration::from_millis(150),
+            "{:?}",
+            start.elapsed()
+        );
         assert!(l.lock().queue.is_empty());
         drop(held);
-        assert!(l.acquire(Cost::ONE, soon(10)).is_some());
+    }
+
+    #[test]
+    fn a_waiter_that_times_out_leaves_the_queue() {
+        let l = limiter(1, 1000, 1000);
+        let held = l.acquire(Cost::ONE, None, Cancel::NONE).unwrap();
+        assert!(l.acquire(Cost::ONE, soon(20), Cancel::NONE).is_err());
+        assert!(l.lock().queue.is_empty());
+        drop(held);
+        assert!(l.acquire(Cost::ONE, soon(10), Cancel::NONE).is_ok());
     }
 }
