@@ -100,6 +100,7 @@ template <typename T> inline T used_insight_init_() {
  * - 1xx: the caller's arguments or input (nothing was sent);
  * - 2xx: the remote side (Graph or the network);
  * - 3xx: the caller's token callback;
+ * - 4xx: the caller stopped the call (a cancel token);
  * - 9xx: a bug in this library.
  *
  * The values are stable across versions; new ones may be added, so treat an
@@ -166,6 +167,13 @@ enum used_insight_status
    * nothing was sent.
    */
   USED_INSIGHT_STATUS_TOKEN_PROVIDER_FAILED = 300,
+  /**
+   * The call was cancelled through its `used_insight_cancel_token` before
+   * it had an answer. `used_insight_error_request_may_have_been_processed`
+   * says whether the request had been sent (its answer then abandoned):
+   * only then may the insight have been created.
+   */
+  USED_INSIGHT_STATUS_CANCELLED = 400,
   /**
    * A panic inside the library was caught at the boundary (a bug; please
    * report it). The call had no effect that the caller can rely on.
@@ -299,6 +307,29 @@ typedef struct used_insight_batch_options used_insight_batch_options;
  * called from several threads at once.
  */
 typedef struct used_insight_batch_results used_insight_batch_results;
+
+/**
+ * A handle to stop calls early, from another thread or from a signal
+ * handler: pass it to `used_insight_create_cancellable`,
+ * `used_insight_create_fields_cancellable` or (through
+ * `used_insight_batch_options_set_cancel`) `used_insight_create_many`, then
+ * call `used_insight_cancel_token_cancel`.
+ *
+ * Once cancelled, every call using the token returns within about 20 ms
+ * with `USED_INSIGHT_STATUS_CANCELLED`: waits for a retry, for a free slot
+ * under the client's rate limit, for a token, for a connection or for an
+ * answer end at once, and no new request starts. A request already sent
+ * is abandoned (its connection closed): Graph may still carry it out, and
+ * `used_insight_error_request_may_have_been_processed` then says true.
+ * `used_insight_create_many` still returns one result per item: those
+ * known before the cancel, and `USED_INSIGHT_STATUS_CANCELLED` for the
+ * others: "may have been processed" for the items of a batch in flight,
+ * not for items never sent.
+ *
+ * A token stays cancelled; use a new one for new work. Thread-safe: one
+ * token may be used by many calls and threads at once.
+ */
+typedef struct used_insight_cancel_token used_insight_cancel_token;
 
 /**
  * A Graph client: configuration, credential and a connection pool.
@@ -516,7 +547,7 @@ extern "C" {
 
 /**
  * Creates batch options with every default: one batch in flight at a time,
- * no progress callback.
+ * no progress callback, no cancel token.
  *
  * Returns a new object owned by the caller, to be freed with
  * `used_insight_batch_options_free`; NULL only if memory ran out.
@@ -578,6 +609,26 @@ used_insight_status used_insight_batch_options_set_progress(struct used_insight_
                                                             void *user_data);
 
 /**
+ * Sets a cancel token for `used_insight_create_many` calls made with these
+ * options, replacing one set earlier; NULL removes it. Once the token is
+ * cancelled no new batch is sent, the batch in flight is abandoned and
+ * the call returns within about 20 ms, with one result per item as always
+ * (see `used_insight_cancel_token`).
+ *
+ * Ownership: the options keep their own reference to the token (freed
+ * with the options); the token stays the caller's, who cancels it through
+ * its own pointer and frees it with `used_insight_cancel_token_free`.
+ *
+ * Returns `USED_INSIGHT_STATUS_NULL_PARAMETER` if `options` is NULL.
+ *
+ * # Safety
+ * `options` must be NULL or live batch options, `cancel` NULL or a live
+ * token. Not thread-safe for the same `options`.
+ */
+used_insight_status used_insight_batch_options_set_cancel(struct used_insight_batch_options *options,
+                                                          const struct used_insight_cancel_token *cancel);
+
+/**
  * Creates many usedInsights, each item a user and an insight (JSON or
  * fields), in Microsoft Graph JSON batches of up to 20, and returns one
  * result per item, in the items' order.
@@ -591,7 +642,11 @@ used_insight_status used_insight_batch_options_set_progress(struct used_insight_
  * each of its items fails with `USED_INSIGHT_STATUS_TRANSPORT` (or
  * `TIMEOUT`) and `used_insight_error_request_may_have_been_processed` true.
  * An item is sent again only when Graph said it was not processed, so none
- * is created twice.
+ * is created twice. With a cancel token in the options
+ * (`used_insight_batch_options_set_cancel`), a cancel stops the call within
+ * about 20 ms: items not yet sent fail with `USED_INSIGHT_STATUS_CANCELLED`
+ * and `used_insight_error_request_may_have_been_processed` false, items of
+ * the batch in flight with the same status and true.
  *
  * `items` is an array of `count` items (see `used_insight_batch_item`);
  * with `count` 0 it may be NULL and the result set is empty. `options` may
@@ -724,6 +779,94 @@ const struct used_insight_error *used_insight_batch_results_error(const struct u
  * afterwards, nor be freed while another thread reads it.
  */
 void used_insight_batch_results_free(struct used_insight_batch_results *results);
+
+/**
+ * Creates a cancel token, not cancelled.
+ *
+ * Returns a new token owned by the caller, to be freed with
+ * `used_insight_cancel_token_free`; NULL only if memory ran out.
+ * Thread-safe. Not async-signal-safe (it allocates): create tokens before
+ * installing a signal handler that cancels them.
+ */
+struct used_insight_cancel_token *used_insight_cancel_token_new(void);
+
+/**
+ * Cancels every call using `token`, now and later. NULL is a no-op.
+ *
+ * Async-signal-safe: it is one atomic store (no lock, no allocation, no
+ * system call), so a `SIGINT` or `SIGTERM` handler may call it (keep the
+ * token in a variable the handler can read, e.g. a static pointer set
+ * before the handler is installed). Thread-safe.
+ *
+ * # Safety
+ * `token` must be NULL or a live token.
+ */
+void used_insight_cancel_token_cancel(const struct used_insight_cancel_token *token);
+
+/**
+ * Whether `token` was cancelled; false for NULL. Async-signal-safe (one
+ * atomic load). Thread-safe.
+ *
+ * # Safety
+ * `token` must be NULL or a live token.
+ */
+bool used_insight_cancel_token_is_cancelled(const struct used_insight_cancel_token *token);
+
+/**
+ * Frees a token. NULL is a no-op. Batch options that were given the token
+ * keep their own reference to it, so they stay valid; but once it is freed
+ * nothing can cancel the calls made with them.
+ *
+ * # Safety
+ * `token` must be NULL or from `used_insight_cancel_token_new`, not freed
+ * before, not in use by a running call or a signal handler, and not used
+ * afterwards.
+ */
+void used_insight_cancel_token_free(struct used_insight_cancel_token *token);
+
+/**
+ * `used_insight_create` that stops early once `cancel` is cancelled,
+ * failing with `USED_INSIGHT_STATUS_CANCELLED`; see
+ * `used_insight_cancel_token`. `cancel` may be NULL (the call is then
+ * `used_insight_create`). Arguments, ownership, validation, retries and
+ * the other statuses are those of `used_insight_create`.
+ *
+ * When cancelled, `used_insight_error_request_may_have_been_processed`
+ * says whether the request had been sent (and its answer abandoned): then
+ * the insight may have been created. False means Graph did not process it.
+ *
+ * Blocks until done or cancelled. Thread-safe.
+ *
+ * # Safety
+ * As for `used_insight_create`; `cancel` must be NULL or a live token,
+ * kept alive until the call returns.
+ */
+used_insight_status used_insight_create_cancellable(const struct used_insight_client *client,
+                                                    const char *user_id,
+                                                    const char *insight_json,
+                                                    const struct used_insight_cancel_token *cancel,
+                                                    char **out_json,
+                                                    struct used_insight_error **err);
+
+/**
+ * `used_insight_create_fields` that stops early once `cancel` is
+ * cancelled, failing with `USED_INSIGHT_STATUS_CANCELLED`, as
+ * `used_insight_create_cancellable` does. `cancel` may be NULL.
+ * Arguments, ownership and the other statuses are those of
+ * `used_insight_create_fields`.
+ *
+ * Blocks until done or cancelled. Thread-safe.
+ *
+ * # Safety
+ * As for `used_insight_create_fields`; `cancel` must be NULL or a live
+ * token, kept alive until the call returns.
+ */
+used_insight_status used_insight_create_fields_cancellable(const struct used_insight_client *client,
+                                                           const char *user_id,
+                                                           const struct used_insight_fields *fields,
+                                                           const struct used_insight_cancel_token *cancel,
+                                                           struct used_insight_result **out_result,
+                                                           struct used_insight_error **err);
 
 /**
  * Creates a client from `options` (which are copied: free or reuse them

@@ -113,6 +113,7 @@ test_src=tests/c/test_used_insight.c
 example_src=tests/c/example.c
 fork_src=tests/c/test_fork.c
 credentials_src=tests/c/test_credentials.c
+cancel_src=tests/c/test_cancel.c
 set -x
 "$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$test_src" -o "$work/test_c" \
   "${libs[@]}" -lpthread "${rpath[@]}"
@@ -125,6 +126,10 @@ set -x
   "${libs[@]}" "${rpath[@]}"
 "$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$credentials_src" -o "$work/test_credentials" \
   "${libs[@]}" "${rpath[@]}"
+"$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$cancel_src" -o "$work/test_cancel" \
+  "${libs[@]}" -lpthread "${rpath[@]}"
+"$CXX" -x c++ -std=c++11 "${strict[@]}" "${cflags[@]}" "$cancel_src" -x none \
+  -o "$work/test_cancel_cxx" "${libs[@]}" -lpthread "${rpath[@]}"
 # The example, linked statically (no rpath needed) and as C++.
 "$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$example_src" -o "$work/example_static" \
   "${static_libs[@]}"
@@ -293,6 +298,11 @@ step "credentials against the emulator's Entra ID and managed identity, under va
 step "C tests with AddressSanitizer and UndefinedBehaviorSanitizer"
 ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   "$work/test_asan"
+
+step "cancel tokens cancelled from a SIGINT handler: natively (250 ms bound), as C++, under valgrind"
+"$work/test_cancel"
+"$work/test_cancel_cxx"
+USED_INSIGHT_TEST_PROMPT_MS=2000 "${valgrind[@]}" "$work/test_cancel"
 
 step "the README example (static, and as C++) under valgrind"
 for example in example_static example_cxx; do

@@ -142,6 +142,7 @@ impl used_insight_error {
             Error::Timeout(_) => used_insight_status::Timeout,
             Error::Decode(_) => used_insight_status::UndecodableResponse,
             Error::TokenProvider(_) => used_insight_status::TokenProviderFailed,
+            Error::Cancelled(_) => used_insight_status::Cancelled,
             // `Error` is non_exhaustive: a kind added to the core later.
             _ => used_insight_status::Internal,
         };

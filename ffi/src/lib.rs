@@ -32,6 +32,7 @@ mod ptr;
 
 mod batch;
 mod batch_results;
+mod cancel;
 mod client;
 mod credentials;
 mod entra_error;
@@ -47,6 +48,7 @@ pub use batch::{
     used_insight_batch_item, used_insight_batch_options, used_insight_progress_callback,
 };
 pub use batch_results::used_insight_batch_results;
+pub use cancel::used_insight_cancel_token;
 pub use client::used_insight_client;
 pub use error::{used_insight_error, used_insight_transport_kind};
 pub use fields::used_insight_fields;

@@ -9,6 +9,7 @@ use std::ffi::c_char;
 /// - 1xx: the caller's arguments or input (nothing was sent);
 /// - 2xx: the remote side (Graph or the network);
 /// - 3xx: the caller's token callback;
+/// - 4xx: the caller stopped the call (a cancel token);
 /// - 9xx: a bug in this library.
 ///
 /// The values are stable across versions; new ones may be added, so treat an
@@ -54,6 +55,12 @@ pub enum used_insight_status {
     /// nothing was sent.
     TokenProviderFailed = 300,
 
+    /// The call was cancelled through its `used_insight_cancel_token` before
+    /// it had an answer. `used_insight_error_request_may_have_been_processed`
+    /// says whether the request had been sent (its answer then abandoned):
+    /// only then may the insight have been created.
+    Cancelled = 400,
+
     /// A panic inside the library was caught at the boundary (a bug; please
     /// report it). The call had no effect that the caller can rely on.
     Panic = 900,
@@ -65,7 +72,7 @@ pub enum used_insight_status {
 impl used_insight_status {
     /// Every status, for conversion from an integer. A unit test checks it
     /// against the enumerators in the header.
-    pub(crate) const ALL: [used_insight_status; 13] = [
+    pub(crate) const ALL: [used_insight_status; 14] = [
         Self::Ok,
         Self::NullParameter,
         Self::InvalidUtf8,
@@ -77,6 +84,7 @@ impl used_insight_status {
         Self::Timeout,
         Self::UndecodableResponse,
         Self::TokenProviderFailed,
+        Self::Cancelled,
         Self::Panic,
         Self::Internal,
     ];
@@ -101,6 +109,7 @@ impl used_insight_status {
             Self::Timeout => "USED_INSIGHT_STATUS_TIMEOUT\0",
             Self::UndecodableResponse => "USED_INSIGHT_STATUS_UNDECODABLE_RESPONSE\0",
             Self::TokenProviderFailed => "USED_INSIGHT_STATUS_TOKEN_PROVIDER_FAILED\0",
+            Self::Cancelled => "USED_INSIGHT_STATUS_CANCELLED\0",
             Self::Panic => "USED_INSIGHT_STATUS_PANIC\0",
             Self::Internal => "USED_INSIGHT_STATUS_INTERNAL\0",
         }

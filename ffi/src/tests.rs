@@ -240,6 +240,7 @@ fn status_values_are_stable_and_all_in_the_header() {
         (Timeout, 202),
         (UndecodableResponse, 203),
         (TokenProviderFailed, 300),
+        (Cancelled, 400),
         (Panic, 900),
         (Internal, 901),
     ];
