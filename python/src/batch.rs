@@ -13,7 +13,6 @@
 //! caller's indexes.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -75,14 +74,18 @@ pub(crate) fn create_many<'py>(
     }
 
     let progress = progress.map(Bound::unbind);
+    // Ctrl+C, or a BaseException from progress, stops the call: see `cancel`.
+    let stop = crate::cancel::Interruptible::new(py)?;
     let calls = Progress {
         callable: progress.as_ref(),
         done: AtomicUsize::new(0),
         stopped: AtomicBool::new(false),
-        interrupt: Mutex::new(None),
+        stop: &stop,
     };
     let report = |_done: usize, total: usize| calls.report(total);
-    let mut options = BatchOptions::default().with_concurrency(concurrency);
+    let mut options = BatchOptions::default()
+        .with_concurrency(concurrency)
+        .with_cancel(stop.token());
     if progress.is_some() {
         options = options.with_progress(&report);
     }
@@ -133,12 +136,13 @@ pub(crate) fn create_many<'py>(
         };
         results.append(result)?;
     }
-    if let Some(interrupt) = calls
-        .interrupt
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-    {
-        return Err(interrupt);
+    if let Some(stop) = stop.take() {
+        return Err(crate::cancel::with_outcome(
+            py,
+            stop,
+            "used_insight_results",
+            &results,
+        ));
     }
     Ok(results)
 }
@@ -192,9 +196,10 @@ struct Progress<'a> {
     done: AtomicUsize,
     /// Set once the callable raised: it is not called again.
     stopped: AtomicBool,
-    /// A BaseException that is not an Exception (KeyboardInterrupt,
-    /// SystemExit) it raised, to raise once every result is in.
-    interrupt: Mutex<Option<PyErr>>,
+    /// The call's cancel: a BaseException that is not an Exception
+    /// (KeyboardInterrupt, SystemExit) it raises stops the call, and is
+    /// raised once every input has its result.
+    stop: &'a crate::cancel::Interruptible,
 }
 
 impl Progress<'_> {
@@ -221,7 +226,7 @@ impl Progress<'_> {
                 if error.is_instance_of::<PyException>(py) {
                     error.write_unraisable(py, Some(callable));
                 } else {
-                    *self.interrupt.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
+                    self.stop.interrupt(error);
                 }
             }
             if let Some(pending) = pending {

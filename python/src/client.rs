@@ -218,6 +218,12 @@ impl Client {
     /// Everything is validated before a byte is sent: ValidationError lists
     /// every problem. Throttling (429) and unavailability (503, 504) are
     /// retried; a request whose answer was lost is never resent.
+    ///
+    /// Ctrl+C (or another signal handler that raises) stops the call within
+    /// 0.2 s, whatever it waits for, and that exception is raised with
+    /// attribute used_insight_result: the created UsedInsight if the answer
+    /// came first, otherwise a Cancelled whose
+    /// request_may_have_been_processed says whether Graph may create it.
     fn create<'py>(
         &self,
         py: Python<'py>,
@@ -227,10 +233,28 @@ impl Client {
         let client = self.core()?;
         let model = read_insight(insight, "insight", &user_id, Vec::new())?
             .map_err(|problems| errors::validation_error(py, problems))?;
-        let created = py.detach(|| client.create(&user_id, &model));
+        // Ctrl+C (any signal handler that raises) stops the call: see `cancel`.
+        let stop = crate::cancel::Interruptible::new(py)?;
+        let created = py.detach(|| client.create_with_cancel(&user_id, &model, stop.token()));
         report_logging_failure(py);
-        let created = created.map_err(|e| to_py_err(py, e))?;
-        convert::insight_to_py(py, &created, None)
+        let created = created
+            .map_err(|e| to_py_err(py, e))
+            .and_then(|created| convert::insight_to_py(py, &created, None));
+        match stop.take() {
+            Some(stop) => {
+                let outcome = match &created {
+                    Ok(created) => created.clone(),
+                    Err(error) => error.value(py).clone().into_any(),
+                };
+                Err(crate::cancel::with_outcome(
+                    py,
+                    stop,
+                    "used_insight_result",
+                    &outcome,
+                ))
+            }
+            None => created,
+        }
     }
 
     /// Create many usedInsights, each a (user_id, insight) pair as create()
@@ -253,8 +277,15 @@ impl Client {
     /// progress(done, total) is called once per input as its result is
     /// known, with the GIL held, done counting up by one. If it raises an Exception, that goes to sys.unraisablehook, it is
     /// not called again, and the results are returned as usual; a
-    /// KeyboardInterrupt or other BaseException is raised once every result
-    /// is in. The GIL is released for the whole network wait.
+    /// KeyboardInterrupt or other BaseException stops the call as Ctrl+C
+    /// does. The GIL is released for the whole network wait.
+    ///
+    /// Ctrl+C (or another signal handler that raises) stops the call within
+    /// a fraction of a second: no batch is sent after it, the batch in
+    /// flight is abandoned, and that exception is raised with attribute
+    /// used_insight_results, one result per input as above. Inputs without
+    /// a result get a Cancelled: request_may_have_been_processed is True
+    /// for those of the abandoned batch, False for those never sent.
     #[pyo3(signature = (items, *, concurrency=1, progress=None))]
     fn create_many<'py>(
         &self,

@@ -56,6 +56,7 @@ pub(crate) fn validation_error(py: Python<'_>, problems: Problems) -> PyErr {
 /// | `Timeout`              | `RequestTimeout` (also `TimeoutError`)          |
 /// | `Decode`               | `InvalidResponseError`                          |
 /// | `TokenProvider`        | `TokenProviderError`, the provider's exception as `__cause__`, Entra's answer as attributes |
+/// | `Cancelled`            | `Cancelled`                                     |
 /// | anything newer         | `UsedInsightError`                              |
 pub(crate) fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
     let text = err.to_string();
@@ -114,6 +115,10 @@ pub(crate) fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
                     exception.set_cause(py, Some(*cause));
                 }
                 exception
+            }
+            Error::Cancelled(e) => {
+                kw.set_item("phase", e.phase)?;
+                raise(py, "Cancelled", (text,), Some(&kw))
             }
             _ => raise(py, "UsedInsightError", (text,), Some(&kw)),
         };

@@ -15,6 +15,7 @@
 use pyo3::prelude::*;
 
 mod batch;
+mod cancel;
 mod classes;
 mod client;
 mod convert;

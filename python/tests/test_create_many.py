@@ -18,6 +18,7 @@ import tqdm
 from tqdm import tqdm as progress_bar
 
 from used_insight import (
+    Cancelled,
     Client,
     GraphApiError,
     TokenProviderError,
@@ -308,7 +309,7 @@ def test_a_progress_that_raises_is_reported_and_not_called_again(
     assert len(stored_titles(emu)) == 30
 
 
-def test_a_keyboard_interrupt_in_progress_is_raised_once_every_result_is_in(
+def test_a_keyboard_interrupt_in_progress_stops_the_call_as_ctrl_c_does(
     client: Client, emu: Emulator
 ) -> None:
     calls: list[int] = []
@@ -317,12 +318,19 @@ def test_a_keyboard_interrupt_in_progress_is_raised_once_every_result_is_in(
         calls.append(done)
         raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt) as stopped:
         client.create_many(items(25), progress=progress)
     assert calls == [1]
-    # Both batches were sent and answered; nothing was left half done.
-    assert sorted(len(b) for b in batch_ids(emu)) == [5, 20]
-    assert len(stored_titles(emu)) == 25
+    # The first batch was answered (all of it); no other was sent after.
+    [sent] = batch_ids(emu)
+    results = stopped.value.used_insight_results  # type: ignore[attr-defined]
+    assert len(results) == 25
+    assert [isinstance(r, UsedInsight) for r in results] == [str(i) in sent for i in range(25)]
+    cancelled = [r for r in results if isinstance(r, Cancelled)]
+    assert len(cancelled) == 25 - len(sent)
+    assert not any(r.request_may_have_been_processed for r in cancelled)
+    assert {r.phase for r in cancelled} == {"before its batch was sent"}
+    assert len(stored_titles(emu)) == len(sent)
 
 
 def test_a_raising_log_filter_breaks_neither_results_nor_progress(

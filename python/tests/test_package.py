@@ -12,6 +12,7 @@ import pytest
 
 import used_insight
 from used_insight import (
+    Cancelled,
     ConfigurationError,
     GraphApiError,
     InvalidResponseError,
@@ -58,6 +59,7 @@ def test_public_names_and_version() -> None:
         "EnvironmentCredential",
         "DefaultAzureCredential",
         "AccessToken",
+        "Cancelled",
         "reset_logging_cache",
         "__version__",
     }
@@ -80,6 +82,7 @@ def test_public_names_and_version() -> None:
         (GraphApiError, Exception),
         (InvalidResponseError, Exception),
         (TokenProviderError, Exception),
+        (Cancelled, Exception),
     ],
 )
 def test_every_exception_is_a_used_insight_error_and_its_builtin(

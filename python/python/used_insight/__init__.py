@@ -43,6 +43,7 @@ from ._api import used_insight_create, used_insight_create_many
 from ._async import AsyncClient
 from ._credentials import AccessToken
 from ._errors import (
+    Cancelled,
     ConfigurationError,
     GraphApiError,
     InvalidResponseError,
@@ -91,6 +92,7 @@ __all__ = [
     "EnvironmentCredential",
     "DefaultAzureCredential",
     "AccessToken",
+    "Cancelled",
     "reset_logging_cache",
     "__version__",
 ]

@@ -20,6 +20,7 @@ __all__ = [
     "RequestTimeout",
     "InvalidResponseError",
     "TokenProviderError",
+    "Cancelled",
 ]
 
 
@@ -274,3 +275,37 @@ class TokenProviderError(UsedInsightError):
         self.aadsts_code = aadsts_code
         self.correlation_id = correlation_id
         self.trace_id = trace_id
+
+
+class Cancelled(UsedInsightError):
+    """The call was stopped before it had an answer: Ctrl+C (or another
+    signal handler that raised) during ``create_many``, for the inputs that
+    had no result yet. Never raised by itself: it is an item of
+    ``create_many``'s results, and what ``used_insight_result`` /
+    ``used_insight_results`` hold on the interrupting exception.
+
+    ``request_may_have_been_processed`` is True when the request had been
+    sent and its answer abandoned (Graph may still create the insight);
+    False when it was not processed (never sent, or refused by Graph and
+    waiting for its retry).
+
+    Attributes:
+        phase: what the call was doing, e.g. ``"while waiting for the
+            answer"`` or ``"before its batch was sent"``.
+    """
+
+    phase: str
+
+    def __init__(
+        self,
+        *args: object,
+        phase: str = "",
+        client_request_id: str | None = None,
+        request_may_have_been_processed: bool = False,
+    ) -> None:
+        super().__init__(
+            *args,
+            client_request_id=client_request_id,
+            request_may_have_been_processed=request_may_have_been_processed,
+        )
+        self.phase = phase
