@@ -109,8 +109,9 @@ step "mypy --strict (a user script, the README examples, the tests)"
 "$venv/bin/python" python/tests/test_readme.py create_many > "$target/readme_create_many.py"
 "$venv/bin/python" python/tests/test_readme.py async > "$target/readme_async.py"
 "$venv/bin/python" python/tests/test_readme.py credentials > "$target/readme_credentials.py"
+"$venv/bin/python" python/tests/test_readme.py stopping > "$target/readme_stopping.py"
 (cd "$target" && "$venv/bin/mypy" --strict readme_example.py readme_create_many.py readme_async.py \
-  readme_credentials.py "$root/python/tests")
+  readme_credentials.py readme_stopping.py "$root/python/tests")
 # The package's pure-Python modules, from the source tree (mypy reports
 # nothing about installed packages).
 (cd python/python && "$venv/bin/mypy" --strict -p used_insight)

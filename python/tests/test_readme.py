@@ -33,7 +33,12 @@ def readme_example() -> str:
 
 
 def create_many_example() -> str:
-    [example] = [b for b in examples_in(README) if "create_many(" in b]
+    [example] = [b for b in examples_in(README) if "progress=" in b]
+    return example
+
+
+def stopping_example() -> str:
+    [example] = [b for b in examples_in(README) if "except KeyboardInterrupt" in b]
     return example
 
 
@@ -146,6 +151,22 @@ def test_readme_credentials_example_runs(entra: Emulator, tmp_path: Path) -> Non
     assert len(entra.requests()) == 1  # the token request alone
 
 
+def test_readme_stopping_example_runs_when_not_stopped(emu: Emulator, tmp_path: Path) -> None:
+    # Stopped, it is test_cancel.py's case; here it runs to the end.
+    script = tmp_path / "stopping_example.py"
+    script.write_text(stopping_example(), encoding="utf-8")
+    env = {**os.environ, "GRAPH_TOKEN": TOKEN, "GRAPH_BASE_URL": emu.base_url}
+    result = subprocess.run(
+        [sys.executable, "-W", "error", str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "100 results\n"
+
+
 def test_the_type_checked_user_script_also_runs(emu: Emulator) -> None:
     script = Path(__file__).parent / "typecheck" / "user_script.py"
     env = {**os.environ, "GRAPH_TOKEN": TOKEN, "GRAPH_BASE_URL": emu.base_url}
@@ -168,5 +189,6 @@ if __name__ == "__main__":
         "create_many": create_many_example,
         "async": async_example,
         "credentials": credentials_example,
+        "stopping": stopping_example,
     }
-    print(examples.get(sys.argv[1] if sys.argv[1:] else "", readme_example)(), end="")
+    print(examples.get(" ".join(sys.argv[1:]), readme_example)(), end="")
