@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! used-insight-bench ureq  --request FILE            [--seconds S | --count N] [--timeouts] [--literal-resolver] [--ca PEM]
-//! used-insight-bench core  --base URL --insight FILE [--seconds S | --count N] [--threads N] [--ca PEM]
+//! used-insight-bench core  --base URL --insight FILE [--seconds S | --count N] [--threads N] [--ca PEM] [--cancel]
 //! used-insight-bench first-create --base URL --insight FILE [--ca PEM]
 //! used-insight-bench many  --base URL --insight FILE --count N [--rounds R] [--concurrency C]... [--reset]
 //! used-insight-bench bulk  --base URL --insight FILE --count N --how loop|threads:T|many[:C]
@@ -124,6 +124,9 @@ struct Args {
     rtt_ms: u64,
     /// `bulk`: faults to queue first (graph-emulator's JSON).
     faults: Option<String>,
+    /// `core`: `create_with_cancel` with a token never cancelled, to
+    /// measure what a token costs (its waits are cut into slices).
+    cancel: bool,
 }
 
 fn parse_args() -> Result<Args, lexopt::Error> {
@@ -149,6 +152,7 @@ fn parse_args() -> Result<Args, lexopt::Error> {
         shape: None,
         rtt_ms: 0,
         faults: None,
+        cancel: false,
     };
     while let Some(arg) = parser.next()? {
         match arg {
@@ -172,6 +176,7 @@ fn parse_args() -> Result<Args, lexopt::Error> {
             Long("shape") => args.shape = Some(parser.value()?.string()?),
             Long("rtt-ms") => args.rtt_ms = parser.value()?.parse()?,
             Long("faults") => args.faults = Some(parser.value()?.string()?),
+            Long("cancel") => args.cancel = true,
             _ => return Err(arg.unexpected()),
         }
     }
@@ -379,6 +384,7 @@ fn run_core(args: &Args) -> Result<(), BoxError> {
         Limit::Count(n) => Limit::Count(n.div_ceil(threads as u64)),
         seconds => seconds,
     };
+    let token = used_insight::CancelToken::new();
     let cpu0 = process_cpu();
     let start = Instant::now();
     let creates: Result<Vec<u64>, BoxError> = std::thread::scope(|s| {
@@ -386,7 +392,11 @@ fn run_core(args: &Args) -> Result<(), BoxError> {
             .map(|_| {
                 s.spawn(|| {
                     timed_loop(per_thread, || {
-                        client.create(&args.user, &insight)?;
+                        if args.cancel {
+                            client.create_with_cancel(&args.user, &insight, &token)?;
+                        } else {
+                            client.create(&args.user, &insight)?;
+                        }
                         Ok(())
                     })
                     .map(|(n, ..)| n)
@@ -399,7 +409,7 @@ fn run_core(args: &Args) -> Result<(), BoxError> {
             .collect()
     });
     let (wall, cpu) = (start.elapsed(), process_cpu() - cpu0);
-    let mut name = tls_suffix("core", args);
+    let mut name = tls_suffix(if args.cancel { "core+cancel" } else { "core" }, args);
     if args.rate_limit.as_deref().is_some_and(|l| l != "off") {
         name.push_str("-limited");
     }
