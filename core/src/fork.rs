@@ -27,7 +27,7 @@ pub(crate) fn generation() -> u64 {
 }
 
 #[cfg(unix)]
-#[allow(unsafe_code)] // the one foreign call core makes
+#[allow(unsafe_code)] // a foreign call (the other: poll, in cancel_io)
 fn install_hook() {
     static HOOK: std::sync::Once = std::sync::Once::new();
     HOOK.call_once(|| {
