@@ -125,7 +125,7 @@ set -x
 "$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$fork_src" -o "$work/test_fork" \
   "${libs[@]}" "${rpath[@]}"
 "$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$credentials_src" -o "$work/test_credentials" \
-  "${libs[@]}" "${rpath[@]}"
+  "${libs[@]}" -lpthread "${rpath[@]}"
 "$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$cancel_src" -o "$work/test_cancel" \
   "${libs[@]}" -lpthread "${rpath[@]}"
 "$CXX" -x c++ -std=c++11 "${strict[@]}" "${cflags[@]}" "$cancel_src" -x none \

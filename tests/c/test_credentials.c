@@ -23,6 +23,8 @@
 #define _POSIX_C_SOURCE 200809L /* mkstemp, setenv */
 
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -551,6 +553,96 @@ static void test_entra_accessors_are_null_for_other_errors(void) {
 
 /* -------------------------------------------------------------------- main */
 
+/* One create on the shared client, from a thread; NULL when it worked. */
+static void *create_from_a_thread(void *client) {
+  used_insight_fields fields = valid_fields();
+  used_insight_result *result = NULL;
+  used_insight_error *err = NULL;
+  used_insight_status status = used_insight_create_fields((const used_insight_client *)client,
+                                                          "alice@contoso.com", &fields, &result,
+                                                          &err);
+  used_insight_result_free(result);
+  used_insight_error_free(err);
+  return status == USED_INSIGHT_STATUS_OK ? NULL : client;
+}
+
+static void test_eight_threads_on_a_fresh_client_make_one_token_request(void) {
+  used_insight_options *options = entra_options();
+  used_insight_client *client = NULL;
+  used_insight_error *err = NULL;
+  pthread_t threads[8];
+  size_t i, started = 0;
+  char *requests;
+  CHECK_STATUS(used_insight_options_set_client_secret_credential(options, TENANT, SECRET_CLIENT,
+                                                                 SECRET),
+               USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_STATUS(used_insight_client_new(options, &client, &err), USED_INSIGHT_STATUS_OK, err);
+  used_insight_error_free(err);
+  used_insight_options_free(options);
+  for (i = 0; client != NULL && i < 8; i++) {
+    if (pthread_create(&threads[i], NULL, create_from_a_thread, client) == 0) {
+      started++;
+    }
+  }
+  CHECK(started == 8);
+  for (i = 0; i < started; i++) {
+    void *failed = NULL;
+    pthread_join(threads[i], &failed);
+    CHECK(failed == NULL);
+  }
+  used_insight_client_free(client);
+  requests = emulator_requests();
+  /* However many threads ask at once, one renewal. */
+  CHECK(count(requests, TOKEN_REQUEST) == 1);
+  CHECK(count(requests, GRAPH_REQUEST) == 8);
+  free(requests);
+}
+
+static void sleep_ms(long ms) {
+  struct timespec wait;
+  wait.tv_sec = ms / 1000;
+  wait.tv_nsec = (ms % 1000) * 1000000L;
+  nanosleep(&wait, NULL);
+}
+
+static void test_a_token_near_its_expiry_is_renewed_before_graph_would_refuse_it(void) {
+  used_insight_options *options = entra_options();
+  used_insight_client *client = NULL;
+  used_insight_error *err = NULL;
+  int i;
+  char *requests;
+  /* Tokens live 2 s: the client renews once fewer than 1 s (half) remain.
+   * Graph here accepts only unexpired tokens the emulator issued, and the
+   * client may not retry: a stale token would fail a create. */
+  CHECK(http("POST", "/_emulator/entra/config", "{\"token_lifetime_secs\":2}", NULL) == 200);
+  CHECK_STATUS(used_insight_options_set_client_secret_credential(options, TENANT, SECRET_CLIENT,
+                                                                 SECRET),
+               USED_INSIGHT_STATUS_OK, NULL);
+  CHECK_STATUS(used_insight_client_new(options, &client, &err), USED_INSIGHT_STATUS_OK, err);
+  used_insight_error_free(err);
+  err = NULL;
+  used_insight_options_free(options);
+  for (i = 0; client != NULL && i < 4; i++) {
+    used_insight_fields fields = valid_fields();
+    used_insight_result *result = NULL;
+    CHECK_STATUS(used_insight_create_fields(client, "alice@contoso.com", &fields, &result, &err),
+                 USED_INSIGHT_STATUS_OK, err);
+    used_insight_result_free(result);
+    used_insight_error_free(err);
+    err = NULL;
+    sleep_ms(700);
+  }
+  used_insight_client_free(client);
+  requests = emulator_requests();
+  /* Creates at about 0, 0.7, 1.4 and 2.1 s: the first token expires at
+   * 2 s, so the last create works only if the client renewed it before
+   * (at 1.4 s, with 0.6 s left). One request per create: no 401 and no
+   * retry; at least two token requests (more on a slow machine). */
+  CHECK(count(requests, GRAPH_REQUEST) == 4);
+  CHECK(count(requests, TOKEN_REQUEST) >= 2);
+  free(requests);
+}
+
 typedef struct {
   const char *name;
   void (*run)(void);
@@ -569,6 +661,8 @@ static const test_case TESTS[] = {
     TEST(test_an_assertion_signed_by_another_key_is_refused),
     TEST(test_unusable_credentials_are_refused_by_client_new),
     TEST(test_entra_accessors_are_null_for_other_errors),
+    TEST(test_eight_threads_on_a_fresh_client_make_one_token_request),
+    TEST(test_a_token_near_its_expiry_is_renewed_before_graph_would_refuse_it),
 };
 
 static const char *const AZURE_VARIABLES[] = {
