@@ -85,9 +85,14 @@ impl DateTimeOffset {
     /// without one names no instant, so it is refused rather than guessed.
     pub fn parse(text: &str) -> Result<Self, DateTimeError> {
         check_shape(text)?;
-        OffsetDateTime::parse(text, &Rfc3339)
-            .map(Self)
-            .map_err(|e| DateTimeError::new(format!("`{text}` is not a valid date-time: {e}")))
+        let value = OffsetDateTime::parse(text, &Rfc3339)
+            .map_err(|e| DateTimeError::new(format!("`{text}` is not a valid date-time: {e}")))?;
+        if !in_edm_range(value) {
+            return Err(DateTimeError::new(format!(
+                "`{text}` is outside years 1 to 9999 (as written or in UTC)"
+            )));
+        }
+        Ok(Self(value))
     }
 
     /// The current instant, in UTC, to the 100 ns tick.
@@ -116,13 +121,15 @@ impl DateTimeOffset {
             .ok()
             .filter(|_| offset_seconds.abs() < 24 * 3600)
             .ok_or_else(|| DateTimeError::new("a UTC offset must be less than 24 hours"))?;
-        let instant = OffsetDateTime::from_unix_timestamp_nanos(nanos)
-            .map_err(|_| DateTimeError::new("the instant is outside years 1 to 9999"))?;
-        let value = to_tick(instant.to_offset(offset));
-        if value.year() < 1 {
-            return Err(DateTimeError::new("the instant is outside years 1 to 9999"));
-        }
-        Ok(Self(value))
+        OffsetDateTime::from_unix_timestamp_nanos(nanos)
+            .ok()
+            .and_then(|instant| instant.checked_to_offset(offset))
+            .map(to_tick)
+            .filter(|value| in_edm_range(*value))
+            .map(Self)
+            .ok_or_else(|| {
+                DateTimeError::new("the instant is outside years 1 to 9999 (as written or in UTC)")
+            })
     }
 
     /// The instant as nanoseconds since the Unix epoch.
@@ -136,13 +143,32 @@ impl DateTimeOffset {
     }
 }
 
+/// Whether Edm.DateTimeOffset — .NET's `DateTimeOffset`, which Graph
+/// parses into — holds the value: years 1 to 9999 both as written and in
+/// UTC. (RFC 3339 has a year 0, and `9999-12-31T23:00:00-05:00` is in the
+/// year 10000 in UTC.)
+fn in_edm_range(value: OffsetDateTime) -> bool {
+    const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+    YEARS.contains(&value.year())
+        && value
+            .checked_to_offset(UtcOffset::UTC)
+            .is_some_and(|utc| YEARS.contains(&utc.year()))
+}
+
 /// What `time`'s RFC 3339 parser is lenient about and Edm.DateTimeOffset is not:
-/// the `T` separator, and fractions longer than an instant can hold.
+/// the `T` separator, fractions longer than an instant can hold, and leap
+/// seconds (`23:59:60`, which `time` reads as `23:59:59.999999999`: nine
+/// digits, which would then not parse again).
 fn check_shape(text: &str) -> Result<(), DateTimeError> {
     let bytes = text.as_bytes();
     if bytes.len() < 20 || !matches!(bytes[10], b'T' | b't') {
         return Err(DateTimeError::new(format!(
             "`{text}` is not an RFC 3339 date-time with an offset, like 2026-11-28T10:00:00Z"
+        )));
+    }
+    if &bytes[17..19] == b"60" {
+        return Err(DateTimeError::new(format!(
+            "`{text}` is a leap second, which Edm.DateTimeOffset cannot hold"
         )));
     }
     if bytes.get(19) == Some(&b'.') {
@@ -343,6 +369,61 @@ mod tests {
         ] {
             assert!(DateTimeOffset::parse(bad).is_err(), "{bad} was accepted");
         }
+    }
+
+    /// Found by the `datetime` fuzz target (fuzz/) and while writing it:
+    /// these parsed, and did not round-trip — year 0 and a UTC instant
+    /// past 9999 are refused by `from_unix_nanos` (and by .NET, which Graph
+    /// parses with), a leap second was written as `…23:59:59.999999999Z`,
+    /// nine digits, which do not parse.
+    #[test]
+    fn refuses_year_zero_and_leap_seconds_which_do_not_round_trip() {
+        for (bad, reason) in [
+            ("0000-01-01T00:00:00Z", "outside years 1 to 9999"),
+            (
+                "0000-12-31T23:59:59.9999999-01:00",
+                "outside years 1 to 9999",
+            ),
+            ("9999-12-31T23:59:59.1-05:30", "outside years 1 to 9999"),
+            ("0001-01-01T00:30:00+01:00", "outside years 1 to 9999"),
+            ("2016-12-31T23:59:60Z", "leap second"),
+            ("2016-12-31T23:59:60.5+00:00", "leap second"),
+        ] {
+            let err = DateTimeOffset::parse(bad).expect_err(bad).to_string();
+            assert!(err.contains(reason) && err.contains(bad), "{bad}: {err}");
+        }
+        assert_eq!(
+            round_trip("2016-12-31T23:59:59.9999999Z"),
+            "2016-12-31T23:59:59.9999999Z"
+        );
+        for edge in [
+            "9999-12-31T23:59:59.9999999Z",
+            "9999-12-31T23:59:59+05:30",
+            "0001-01-01T00:00:00-01:00",
+        ] {
+            assert_eq!(round_trip(edge), edge);
+        }
+    }
+
+    /// Found while writing the `datetime` fuzz target (its
+    /// `from_unix_nanos` half covers it now): a valid instant whose offset
+    /// moves it past 9999 panicked in `time`'s `to_offset`.
+    #[test]
+    fn from_unix_nanos_refuses_what_its_offset_moves_out_of_range() {
+        let last_second = 253_402_300_799 * 1_000_000_000; // 9999-12-31T23:59:59Z
+        assert_eq!(
+            DateTimeOffset::from_unix_nanos(last_second, -3600)
+                .unwrap()
+                .to_string(),
+            "9999-12-31T22:59:59-01:00"
+        );
+        for offset in [3600, 23 * 3600 + 59 * 60] {
+            let err = DateTimeOffset::from_unix_nanos(last_second, offset).unwrap_err();
+            assert!(err.to_string().contains("years 1 to 9999"), "{err}");
+        }
+        let first = -62_135_596_800 * 1_000_000_000; // 0001-01-01T00:00:00Z
+        assert!(DateTimeOffset::from_unix_nanos(first, -60).is_err());
+        assert!(DateTimeOffset::from_unix_nanos(first - 1, 3600).is_err());
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub(crate) fn resolve(choice: &ProxyChoice, target: &Uri) -> Result<Option<Proxy
 /// A proxy URL as ureq takes it; `http://` is assumed without a scheme,
 /// as curl does. SOCKS is refused: this build cannot speak it, and a
 /// silent direct connection is the one thing a proxy setting must not get.
-fn parse(url: &str) -> Result<Proxy, ConfigError> {
+pub(crate) fn parse(url: &str) -> Result<Proxy, ConfigError> {
     let with_scheme = if url.contains("://") {
         url.to_owned()
     } else {
@@ -161,13 +161,28 @@ fn is_loopback(host: &str) -> bool {
 }
 
 /// A proxy URL without its credentials, for messages: `scheme://host:port`.
+/// The credentials end at the last `@` anywhere in the text — a password
+/// may hold `/`, `?` or `#` — and only a real scheme is shown (`http`
+/// otherwise), so a malformed URL shows no part of them either.
 pub(crate) fn redact(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) if is_scheme(scheme) => (scheme, rest),
+        _ => ("http", url),
+    };
+    let after_credentials = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let host = after_credentials
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or(after_credentials);
     format!("{scheme}://{host}")
+}
+
+/// RFC 3986's `scheme`: a letter, then letters, digits, `+`, `-` or `.`.
+fn is_scheme(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_alphabetic())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 #[cfg(test)]
@@ -283,5 +298,29 @@ mod tests {
         );
         let shown = format!("{:?}", ProxyChoice::Url("https://u:p@h:1".into()));
         assert!(!shown.contains(":p@") && shown.contains("h:1"), "{shown}");
+    }
+
+    /// Found by the `proxy_config` fuzz target (fuzz/): a password holding
+    /// `/` showed in part, and a malformed URL showed what stood before
+    /// its `://` as the scheme.
+    #[test]
+    fn malformed_urls_show_no_part_of_their_credentials() {
+        for (url, shown) in [
+            (
+                "http://user:pa/ss@proxy.corp:3128",
+                "http://proxy.corp:3128",
+            ),
+            (
+                "http://user:p?a#s@proxy.corp:3128/x",
+                "http://proxy.corp:3128",
+            ),
+            ("user:secret@proxy.corp://x", "http://proxy.corp:"),
+            ("#ocks5://pr//example.com", "http://"),
+            ("socks5h://proxy:1080", "socks5h://proxy:1080"),
+        ] {
+            assert_eq!(redact(url), shown, "{url}");
+        }
+        let shown = format!("{:?}", ProxyChoice::Url("http://user:pa/ss@h:1".into()));
+        assert!(!shown.contains("pa") && !shown.contains("user"), "{shown}");
     }
 }
