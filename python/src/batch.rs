@@ -38,6 +38,7 @@ pub(crate) fn create_many<'py>(
     items: &Bound<'py, PyAny>,
     concurrency: i64,
     progress: Option<Bound<'py, PyAny>>,
+    cancel: Option<&crate::cancel::PyCancelToken>,
 ) -> PyResult<Bound<'py, PyList>> {
     if concurrency < 1 {
         return Err(PyValueError::new_err(format!(
@@ -75,7 +76,7 @@ pub(crate) fn create_many<'py>(
 
     let progress = progress.map(Bound::unbind);
     // Ctrl+C, or a BaseException from progress, stops the call: see `cancel`.
-    let stop = crate::cancel::Interruptible::new(py)?;
+    let stop = crate::cancel::Interruptible::new(py, cancel)?;
     let calls = Progress {
         callable: progress.as_ref(),
         done: AtomicUsize::new(0),

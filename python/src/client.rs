@@ -224,17 +224,20 @@ impl Client {
     /// attribute used_insight_result: the created UsedInsight if the answer
     /// came first, otherwise a Cancelled whose
     /// request_may_have_been_processed says whether Graph may create it.
+    #[pyo3(signature = (user_id, insight, *, cancel=None))]
     fn create<'py>(
         &self,
         py: Python<'py>,
         user_id: String,
         insight: &Bound<'py, PyAny>,
+        cancel: Option<PyRef<'py, crate::cancel::PyCancelToken>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.core()?;
         let model = read_insight(insight, "insight", &user_id, Vec::new())?
             .map_err(|problems| errors::validation_error(py, problems))?;
-        // Ctrl+C (any signal handler that raises) stops the call: see `cancel`.
-        let stop = crate::cancel::Interruptible::new(py)?;
+        // Ctrl+C (any signal handler that raises) or the caller's token
+        // stops the call: see `cancel`.
+        let stop = crate::cancel::Interruptible::new(py, cancel.as_deref())?;
         let created = py.detach(|| client.create_with_cancel(&user_id, &model, stop.token()));
         report_logging_failure(py);
         let created = created
@@ -286,15 +289,23 @@ impl Client {
     /// used_insight_results, one result per input as above. Inputs without
     /// a result get a Cancelled: request_may_have_been_processed is True
     /// for those of the abandoned batch, False for those never sent.
-    #[pyo3(signature = (items, *, concurrency=1, progress=None))]
+    #[pyo3(signature = (items, *, concurrency=1, progress=None, cancel=None))]
     fn create_many<'py>(
         &self,
         py: Python<'py>,
         items: &Bound<'py, PyAny>,
         concurrency: i64,
         progress: Option<Bound<'py, PyAny>>,
+        cancel: Option<PyRef<'py, crate::cancel::PyCancelToken>>,
     ) -> PyResult<Bound<'py, PyList>> {
-        crate::batch::create_many(py, || self.core(), items, concurrency, progress)
+        crate::batch::create_many(
+            py,
+            || self.core(),
+            items,
+            concurrency,
+            progress,
+            cancel.as_deref(),
+        )
     }
 
     /// Drop the connection pool. Later calls to create() and create_many()

@@ -32,6 +32,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<client::Client>()?;
     m.add_class::<limits::RateLimit>()?;
+    m.add_class::<cancel::PyCancelToken>()?;
     m.add_class::<credentials::Credential>()?;
     m.add_class::<credentials::ClientSecretCredential>()?;
     m.add_class::<credentials::CertificateCredential>()?;

@@ -203,8 +203,32 @@ def test_cancelling_a_sent_create_drops_its_result_but_it_may_complete(
     waited, after = asyncio.run(main())
     assert waited < 0.3, f"cancel took {waited:.2f} s: it waited for the answer"
     stored = emu.stored(USER)
-    # The cancelled create reached Graph and was stored; its result was dropped.
-    assert len(stored) == 2 and stored[1]["id"] == after.id
+    # The cancelled create reached Graph, which may have stored it; its
+    # result was dropped either way.
+    assert len(stored) in (1, 2) and stored[-1]["id"] == after.id
+
+
+@pytest.mark.slow
+def test_cancelling_a_task_stops_its_call_and_frees_its_thread(
+    emu: Emulator, insight: UsedInsight
+) -> None:
+    emu.fault(delay_ms=3000)
+
+    async def main() -> float:
+        async with AsyncClient(token=TOKEN, base_url=emu.base_url, max_in_flight=1) as client:
+            task = asyncio.create_task(client.create(USER, insight))
+            await asyncio.sleep(0.3)  # sent; the answer is held back 3 s
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            started = time.monotonic()
+            # The only thread: free once the cancelled call has stopped.
+            await client.create(USER, insight)
+            return time.monotonic() - started
+
+    freed_after = asyncio.run(main())
+    assert freed_after < 1.0, f"the next create waited {freed_after:.2f} s for the thread"
+
 
 
 @pytest.mark.slow
@@ -218,7 +242,10 @@ def test_wait_for_timing_out_is_a_cancellation(emu: Emulator, insight: UsedInsig
             await asyncio.sleep(1.0)
 
     asyncio.run(main())
-    assert len(emu.stored(USER)) == 1
+    # Sent before the timeout, then abandoned: Graph may or may not have
+    # stored it (this emulator stores once its delay is over, and the
+    # connection is gone by then).
+    assert len(emu.requests()) == 1 and len(emu.stored(USER)) <= 1
 
 
 @pytest.mark.slow

@@ -20,6 +20,8 @@ import textwrap
 import time
 from typing import Any
 
+import pytest
+
 from conftest import TOKEN, Emulator
 
 # The bound for create; create_many abandons its batch in flight
@@ -209,4 +211,32 @@ def test_other_signal_handlers_run_on_time_and_do_not_stop_the_call(emu: Emulato
     delay = ran - sent[signal.SIGUSR1]
     print(f"\nSIGUSR1 handler ran {delay * 1e3:.1f} ms after the signal, during a create")
     assert delay < PROMPT
+    assert len(emu.requests()) == 1
+
+
+def test_a_cancel_token_stops_create_from_another_thread(emu: Emulator) -> None:
+    import threading
+
+    from used_insight import CancelToken, Cancelled, Client
+
+    emu.fault(method="POST", delay_ms=5000)
+    token = CancelToken()
+    threading.Timer(0.3, token.cancel).start()
+    insight = {
+        "lastUsed": {"lastAccessedDateTime": "2026-11-28T10:00:00Z"},
+        "resourceVisualization": {"title": "Quarterly report", "type": "Word"},
+        "resourceReference": {"webUrl": "https://contoso.sharepoint.com/report.docx"},
+    }
+    with Client(TOKEN, base_url=emu.base_url) as client:
+        started = time.monotonic()
+        with pytest.raises(Cancelled) as raised:
+            client.create("alice@contoso.com", insight, cancel=token)
+        took = time.monotonic() - started
+        assert took < 1.0, f"create returned {took:.2f} s after it started"
+        assert raised.value.request_may_have_been_processed  # it had been sent
+        assert token.cancelled and repr(token) == "CancelToken(cancelled=True)"
+        # A cancelled token sends nothing more.
+        results = client.create_many([("bob@contoso.com", insight)] * 3, cancel=token)
+        assert all(isinstance(r, Cancelled) and not r.request_may_have_been_processed
+                   for r in results), results
     assert len(emu.requests()) == 1

@@ -37,6 +37,7 @@ def test_public_names_and_version() -> None:
     assert set(used_insight.__all__) == {
         "Client",
         "RateLimit",
+        "CancelToken",
         "AsyncClient",
         "used_insight_create",
         "used_insight_create_many",

@@ -55,6 +55,7 @@ from ._errors import (
 )
 from ._models import ResourceReference, ResourceVisualization, UsageDetails, UsedInsight
 from ._native import (
+    CancelToken,
     CertificateCredential,
     Client,
     ClientSecretCredential,
@@ -70,6 +71,7 @@ from ._native import (
 __all__ = [
     "Client",
     "RateLimit",
+    "CancelToken",
     "AsyncClient",
     "used_insight_create",
     "used_insight_create_many",

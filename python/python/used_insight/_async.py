@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 
-from ._native import Client
+from ._native import CancelToken, Client
 
 # asyncio, concurrent.futures (which imports logging), functools and
 # inspect are imported when first needed: `import used_insight` stays light
@@ -56,10 +56,12 @@ class AsyncClient:
     blocked and concurrent awaits overlap.
 
     Cancelling an awaiting task (``task.cancel()``, ``asyncio.wait_for``
-    timing out) raises ``CancelledError`` in it at once. A create not yet
-    started is then never sent; one already on its way is not stopped: it
-    may still reach Graph and complete, and its result (or error) is
-    dropped. As with a lost answer, do not assume a cancelled create did
+    timing out) raises ``CancelledError`` in it at once, and cancels the
+    call's ``CancelToken``. A create not yet started is then never sent;
+    one waiting (for a slot, a retry, a token, the answer) stops within
+    about 20 ms and frees its thread, nothing more being sent. A request
+    already sent may still reach Graph and complete, and its result is
+    dropped: as with a lost answer, do not assume a cancelled create did
     not happen.
 
     Use it as ``async with AsyncClient(...) as client:``, or call close().
@@ -143,7 +145,8 @@ class AsyncClient:
         on one of this client's threads."""
         from functools import partial
 
-        return await self._run(partial(self._client.create, user_id, insight))
+        token = CancelToken()
+        return await self._run(partial(self._client.create, user_id, insight, cancel=token), token)
 
     async def create_many(
         self,
@@ -158,9 +161,11 @@ class AsyncClient:
         asyncio objects from it, use ``loop.call_soon_threadsafe``."""
         from functools import partial
 
-        return await self._run(
-            partial(self._client.create_many, items, concurrency=concurrency, progress=progress)
+        token = CancelToken()
+        call = partial(
+            self._client.create_many, items, concurrency=concurrency, progress=progress, cancel=token
         )
+        return await self._run(call, token)
 
     def close(self) -> None:
         """Drop the connection pool and let the threads go. Creates already
@@ -185,10 +190,17 @@ class AsyncClient:
     def __repr__(self) -> str:
         return f"Async{self._client!r}"
 
-    async def _run(self, call: Callable[[], _T]) -> _T:
-        from asyncio import get_running_loop
+    async def _run(self, call: Callable[[], _T], token: CancelToken) -> _T:
+        from asyncio import CancelledError, get_running_loop
 
-        return await get_running_loop().run_in_executor(self._threads(), call)
+        try:
+            return await get_running_loop().run_in_executor(self._threads(), call)
+        except CancelledError:
+            # The task was cancelled: a call not started never runs; one
+            # running stops within a slice of its wait (its thread is free
+            # again at once) and its outcome is dropped.
+            token.cancel()
+            raise
 
     def _threads(self) -> ThreadPoolExecutor:
         # A forked child inherits the pool's bookkeeping but not its

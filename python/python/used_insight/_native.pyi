@@ -18,6 +18,7 @@ __all__ = [
     "__version__",
     "Client",
     "RateLimit",
+    "CancelToken",
     "_Credential",
     "ClientSecretCredential",
     "CertificateCredential",
@@ -174,7 +175,13 @@ class Client:
         proxy: str | Literal[False] | None = None,
         rate_limit: RateLimit | None = ...,
     ) -> Self: ...
-    def create(self, user_id: str, insight: UsedInsight | Mapping[str, Any]) -> UsedInsight:
+    def create(
+        self,
+        user_id: str,
+        insight: UsedInsight | Mapping[str, Any],
+        *,
+        cancel: CancelToken | None = None,
+    ) -> UsedInsight:
         """Create a usedInsight for a user (object id or user principal name)
         and return it as Graph stored it, with its new id.
 
@@ -188,6 +195,7 @@ class Client:
         *,
         concurrency: int = 1,
         progress: Callable[[int, int], object] | None = None,
+        cancel: CancelToken | None = None,
     ) -> list[UsedInsight | UsedInsightError]:
         """Create many usedInsights, each a (user_id, insight) pair, in Graph
         JSON batches of up to 20 (no more items in flight than rate_limit
@@ -213,6 +221,26 @@ class Client:
         exc_value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None: ...
+
+@final
+class CancelToken:
+    """Stops the calls it is given to (``cancel=``) from any thread: an
+    asyncio task being cancelled, a GUI's Cancel button, a shutdown handler.
+
+    cancel() ends every wait of those calls within about 20 ms; nothing is
+    sent after it. A request already sent is abandoned: create raises
+    Cancelled, create_many returns Cancelled for the unfinished inputs, with
+    request_may_have_been_processed saying whether Graph may still create
+    it. A token stays cancelled; use a new one per operation.
+    """
+
+    def __new__(cls) -> Self: ...
+    def cancel(self) -> None:
+        """Cancel the calls using this token, now and later. Safe from any
+        thread; never blocks."""
+    @property
+    def cancelled(self) -> bool:
+        """Whether cancel() was called."""
 
 @final
 class RateLimit:
