@@ -23,6 +23,11 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -j"${CARGO_BUILD_JOBS:-2}" -- -D warnings
 cargo test --workspace -j"${CARGO_BUILD_JOBS:-2}"
 
+# Every fuzz target for a few seconds (FUZZ_SECONDS each): the seeds and
+# what the fuzzer finds from them. Longer runs: scripts/fuzz.sh SECONDS.
+echo "==> fuzz targets, ${FUZZ_SECONDS:-5} s each"
+scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
+
 # Publishable: `cargo package` verifies the crate builds from what it would
 # upload (graph-emulator, a path-only dev-dependency, is left out of it), and
 # rustdoc builds as docs.rs would; a warning from either fails the suite.

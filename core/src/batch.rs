@@ -537,7 +537,10 @@ fn single_problem(reason: String) -> crate::ValidationErrors {
         .expect_err("one problem was just pushed")
 }
 
-fn decode_created(reply: &Answer, client_request_id: &str) -> Result<UsedInsight, Error> {
+pub(crate) fn decode_created(
+    reply: &Answer,
+    client_request_id: &str,
+) -> Result<UsedInsight, Error> {
     let mut problems = Problems::default();
     let created = decode_document::<UsedInsight>(&reply.body, &mut problems);
     match problems.into_result() {
@@ -591,13 +594,13 @@ fn batch_body(items: &[Pending<'_>], sequential: bool) -> String {
 }
 
 #[derive(Deserialize)]
-struct BatchAnswer {
-    responses: Vec<ItemAnswer>,
+pub(crate) struct BatchAnswer {
+    pub(crate) responses: Vec<ItemAnswer>,
 }
 
 #[derive(Deserialize)]
-struct ItemAnswer {
-    id: String,
+pub(crate) struct ItemAnswer {
+    pub(crate) id: String,
     status: u16,
     #[serde(default)]
     headers: BTreeMap<String, String>,
@@ -607,7 +610,7 @@ struct ItemAnswer {
 impl ItemAnswer {
     /// An item's answer in the same form as a whole HTTP answer, so success
     /// and error decoding are shared with single creates.
-    fn into_answer(self) -> Answer {
+    pub(crate) fn into_answer(self) -> Answer {
         let header = |name: &str| {
             self.headers
                 .iter()

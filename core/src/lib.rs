@@ -46,6 +46,8 @@ mod decode;
 mod endpoint;
 mod error;
 mod fork;
+#[doc(hidden)]
+pub mod fuzzing;
 mod headers;
 mod json;
 mod limit;

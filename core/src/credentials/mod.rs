@@ -68,8 +68,10 @@ pub use environment::EnvironmentCredential;
 pub use managed_identity::ManagedIdentityCredential;
 pub use workload_identity::WorkloadIdentityCredential;
 
+pub(crate) use answer::{read_refusal, read_token};
 pub(crate) use binding::Binding;
 pub(crate) use transport::TokenTransport;
+pub(crate) use workload_identity::read_token_file;
 
 use crate::error::ConfigError;
 use crate::{Cloud, CredentialKind, Error};

@@ -147,7 +147,7 @@ impl WorkloadIdentityCredential {
 }
 
 /// The token file's text, trimmed; unreadable or empty is an error naming it.
-fn read_token_file(path: &Path) -> Result<Secret, ConfigError> {
+pub(crate) fn read_token_file(path: &Path) -> Result<Secret, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         ConfigError::new(format!(
             "cannot read the federated token file `{}`: {e}",
