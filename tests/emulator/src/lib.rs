@@ -7,7 +7,10 @@
 //! [`Fault`]s (error statuses, delays, dropped connections, truncated or
 //! oversized bodies…) and lists the [`RecordedRequest`]s it received.
 //! Optional [`Limits`] enforce Graph's throttling (concurrency, a window,
-//! a latency per request and per `$batch` item).
+//! a latency per request and per `$batch` item). Optional [`Chaos`] makes
+//! random faults on Graph's POSTs, as Microsoft Dev Proxy's random Graph
+//! errors do, plus answers lost after the insight was stored and slow
+//! answers.
 //!
 //! It also plays Microsoft Entra ID for credential tests: the v2.0 token
 //! endpoint for registered [`EntraApp`]s (client secret, certificate
@@ -48,6 +51,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 mod body;
+mod chaos;
 mod entra;
 mod graph;
 mod limits;
@@ -55,6 +59,7 @@ mod server;
 mod tls;
 mod tunnel;
 
+pub use chaos::{Chaos, ChaosReport, CHAOS_STATUSES};
 pub use limits::{Limits, LimitsReport};
 use server::Shared;
 pub use tunnel::{ProxyCredentials, ProxyRequest, TunnelConfig, TunnelProxy};
@@ -95,6 +100,8 @@ pub struct EmulatorConfig {
     /// Graph's limits to enforce, and the latency of each request (see
     /// [`Limits`]); `Default`: none.
     pub limits: Limits,
+    /// Random faults on Graph's POSTs (see [`Chaos`]); `Default`: none.
+    pub chaos: Chaos,
 }
 
 impl Default for EmulatorConfig {
@@ -109,6 +116,7 @@ impl Default for EmulatorConfig {
             managed_identity: None,
             require_issued_tokens: false,
             limits: Limits::default(),
+            chaos: Chaos::default(),
         }
     }
 }
@@ -381,8 +389,12 @@ impl Emulator {
         config.limits.validate().map_err(|e| {
             std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("limits: {e}"))
         })?;
+        config.chaos.validate().map_err(|e| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("chaos: {e}"))
+        })?;
         let shared = Arc::new(Shared::new(base_url, config.token, entra));
         shared.gate.set(config.limits);
+        shared.chaos.set(config.chaos);
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -522,8 +534,27 @@ impl Emulator {
         self.shared.gate.report()
     }
 
+    /// Puts this chaos in force (see [`Chaos`]) and starts counting
+    /// afresh; `Chaos::default()` turns it off.
+    ///
+    /// # Panics
+    /// If the chaos is invalid (see [`Chaos::validate`]).
+    pub fn set_chaos(&self, chaos: Chaos) {
+        if let Err(e) = chaos.validate() {
+            panic!("invalid chaos {chaos:?}: {e}");
+        }
+        self.shared.chaos.set(chaos);
+    }
+
+    /// The chaos in force, its seed, and what it did since it was set or
+    /// the emulator was reset.
+    pub fn chaos_report(&self) -> ChaosReport {
+        self.shared.chaos.report()
+    }
+
     /// Clears queued faults, recorded requests and stored insights, and
-    /// restarts the limits' counting (the limits stay in force).
+    /// restarts the counting of the limits and of chaos (both stay in
+    /// force; chaos starts again from its seed).
     pub fn reset(&self) {
         self.shared.reset();
     }

@@ -5,7 +5,7 @@
 //! one each; items without `dependsOn` run in parallel, chained ones in
 //! order, and an item whose dependency failed gets 424 without running.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -187,12 +187,14 @@ fn throttled(ctx: &Ctx<'_>, wait: Duration) -> Resp {
 
 /// Answers a Graph request under the limits: a `$batch` item by item,
 /// an Insights request after the latency (or at once with 429), anything
-/// else as it is. `item_fault` is a fault with `batch_item(s)`; `record` the
-/// index of the request in the log, to mark what was throttled.
+/// else as it is. `item_faults` are the `$batch` items to answer with a
+/// fault instead of running them (a fault's `batch_item(s)`, or chaos), by
+/// index; `record` the index of the request in the log, to mark what was
+/// throttled.
 pub(crate) async fn serve(
     ctx: &Ctx<'_>,
     req: &GraphReq<'_>,
-    item_fault: Option<&Fault>,
+    item_faults: &BTreeMap<usize, Fault>,
     record: usize,
 ) -> Resp {
     let outer = if graph::is_batch(req.path) {
@@ -202,7 +204,7 @@ pub(crate) async fn serve(
     };
     if let Some(plan) = graph::route_batch(ctx, req, &outer) {
         return match plan {
-            Ok(plan) => run_batch(ctx, &plan, req.authorization, item_fault, record).await,
+            Ok(plan) => run_batch(ctx, &plan, req.authorization, item_faults, record).await,
             Err(resp) => resp,
         };
     }
@@ -230,10 +232,9 @@ async fn run_batch(
     ctx: &Ctx<'_>,
     plan: &BatchPlan<'_>,
     authorization: Option<&str>,
-    item_fault: Option<&Fault>,
+    item_faults: &BTreeMap<usize, Fault>,
     record: usize,
 ) -> Resp {
-    let faulted = item_fault.map(Fault::item_indexes).unwrap_or_default();
     let gate = &ctx.shared.gate;
     let mut answers: Vec<Option<Resp>> = plan.items.iter().map(|_| None).collect();
     for level in plan.levels() {
@@ -249,7 +250,7 @@ async fn run_batch(
                 answers[i] = Some(graph::failed_dependency(ctx, id, plan.items[dependency].0));
                 continue;
             }
-            if let (Some(f), true) = (item_fault, faulted.contains(&i)) {
+            if let Some(f) = item_faults.get(&i) {
                 answers[i] = Some(graph::item_fault_answer(ctx, f));
                 continue;
             }

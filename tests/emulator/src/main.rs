@@ -21,6 +21,9 @@ Usage: graph-emulator [--port N] [--host ADDR] [--token T]
                       [--require-issued-tokens]
                       [--limit-concurrent N] [--limit-requests N --limit-per SECS]
                       [--latency MS]
+                      [--chaos PERCENT] [--chaos-lost PERCENT]
+                      [--chaos-slow PERCENT] [--chaos-slow-ms MS]
+                      [--chaos-retry-after-ms MS] [--chaos-seed N]
 
 A local Microsoft Graph stand-in for used-insight (POST/GET
 /{v1.0|beta}/users/{id}/insights/used, /{version}/$batch, and the
@@ -71,6 +74,23 @@ Options:
   --latency MS  each Insights request, and each $batch item, takes MS
                 milliseconds (unchained items in parallel, dependsOn chains
                 in order)
+  --chaos PERCENT
+                that share of Graph POSTs (creates, and each $batch item)
+                gets a random error, as Dev Proxy's GraphRandomErrorPlugin
+                makes them: 429 (with Retry-After), 500, 502, 503, 504, 507;
+                nothing is stored for them
+  --chaos-lost PERCENT
+                that share of creates (and $batch requests) is processed,
+                the insight stored, then the connection closed unanswered
+  --chaos-slow PERCENT
+                that share of processed POSTs is answered late
+  --chaos-slow-ms MS
+                the longest delay of a slow answer (default 500)
+  --chaos-retry-after-ms MS
+                a chaos 429's Retry-After is random up to this (default 100)
+  --chaos-seed N
+                the seed of chaos's random choices (default: from the clock;
+                GET /_emulator/chaos shows it)
   -h, --help    print this help
 The --ca-out and --tls-* options imply --tls.
 
@@ -223,6 +243,35 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
                     client_ids,
                 });
             }
+            "--chaos" | "--chaos-lost" | "--chaos-slow" => {
+                let v = value(&name)?;
+                let percent: u8 = v.parse().ok().filter(|p| *p <= 100).ok_or_else(|| {
+                    format!("invalid {name} {v:?}: expected a whole percentage, 0 to 100")
+                })?;
+                match name.as_str() {
+                    "--chaos" => config.chaos.error_percent = percent,
+                    "--chaos-lost" => config.chaos.lost_percent = percent,
+                    _ => config.chaos.slow_percent = percent,
+                }
+            }
+            "--chaos-slow-ms" | "--chaos-retry-after-ms" => {
+                let v = value(&name)?;
+                let ms: u64 = v
+                    .parse()
+                    .map_err(|_| format!("invalid {name} {v:?}: expected whole milliseconds"))?;
+                if name == "--chaos-slow-ms" {
+                    config.chaos.slow_ms = ms;
+                } else {
+                    config.chaos.retry_after_ms = ms;
+                }
+            }
+            "--chaos-seed" => {
+                let v = value("--chaos-seed")?;
+                config.chaos.seed =
+                    Some(v.parse().map_err(|_| {
+                        format!("invalid --chaos-seed {v:?}: expected a whole number")
+                    })?);
+            }
             "--require-issued-tokens" => config.require_issued_tokens = true,
             other => return Err(format!("unexpected argument {other:?}")),
         }
@@ -234,6 +283,10 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
     if config.limits.per_ms > 0 && config.limits.requests.is_none() {
         return Err("--limit-per needs --limit-requests".into());
     }
+    config.chaos.validate().map_err(|e| {
+        e.replace("error_percent", "--chaos")
+            .replace("lost_percent", "--chaos-lost")
+    })?;
     Ok(Parsed::Run(Box::new(config)))
 }
 
@@ -410,6 +463,43 @@ mod tests {
         assert!(parse(&["--limit-concurrent", "0"]).is_err());
         assert!(parse(&["--limit-per", "-1", "--limit-requests", "2"]).is_err());
         assert!(parse(&["--latency", "fast"]).is_err());
+    }
+
+    #[test]
+    fn parses_chaos() {
+        let Ok(Parsed::Run(c)) = parse(&[
+            "--chaos",
+            "10",
+            "--chaos-lost=3",
+            "--chaos-slow",
+            "5",
+            "--chaos-slow-ms",
+            "200",
+            "--chaos-retry-after-ms",
+            "50",
+            "--chaos-seed",
+            "7",
+        ]) else {
+            panic!("should parse");
+        };
+        assert_eq!(
+            c.chaos,
+            graph_emulator::Chaos {
+                error_percent: 10,
+                lost_percent: 3,
+                slow_percent: 5,
+                slow_ms: 200,
+                retry_after_ms: 50,
+                seed: Some(7),
+            }
+        );
+        assert!(parse(&["--chaos", "101"]).unwrap_err().contains("0 to 100"));
+        assert!(parse(&["--chaos-seed", "x"]).is_err());
+        let err = parse(&["--chaos", "60", "--chaos-lost", "50"]).unwrap_err();
+        assert!(
+            err.contains("--chaos and --chaos-lost add up to 110"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
 use crate::body::{Payload, RespBody};
+use crate::chaos::Dice;
 use crate::entra::{self, Endpoint, Entra, EntraReq};
 use crate::graph::{self, Ctx, GraphReq, Resp};
 use crate::{Fault, RecordedRequest, MAX_REQUEST_BODY};
@@ -37,6 +38,8 @@ pub(crate) struct Shared {
     pub(crate) entra: Entra,
     /// Graph's limits, enforced by `crate::limits`.
     pub(crate) gate: crate::limits::Gate,
+    /// Random faults on Graph's POSTs (`crate::chaos`).
+    pub(crate) chaos: Dice,
 }
 
 impl Shared {
@@ -48,6 +51,7 @@ impl Shared {
             base_url,
             token,
             gate: crate::limits::Gate::default(),
+            chaos: Dice::default(),
         }
     }
 
@@ -63,6 +67,7 @@ impl Shared {
         *self.state() = State::default();
         self.entra.reset();
         self.gate.reset();
+        self.chaos.reset();
     }
 
     /// Takes (one use of) the first queued fault matching the request.
@@ -297,7 +302,22 @@ async fn handle(
     } else {
         None
     };
-    let fault = shared.take_fault(&method, &raw_path, &body, batch_len);
+    let mut fault = shared.take_fault(&method, &raw_path, &body, batch_len);
+    // Token and managed identity requests go to the emulated Entra ID.
+    let entra_endpoint = entra::route(&path);
+
+    // Chaos rolls only for a Graph POST no queued fault matched.
+    let graph_post = method == "POST"
+        && entra_endpoint.is_none()
+        && (graph::is_insights(&path) || graph::is_batch(&path));
+    let chaos = match &fault {
+        None if graph_post => shared.chaos.roll(batch_len),
+        _ => None,
+    }
+    .unwrap_or_default();
+    if chaos.error.is_some() {
+        fault = chaos.error;
+    }
 
     if let Some(f) = &fault {
         if f.delay_ms > 0 {
@@ -315,8 +335,6 @@ async fn handle(
         content_type: content_type.as_deref(),
         body: &body,
     };
-    // Token and managed identity requests go to the emulated Entra ID.
-    let entra_endpoint = entra::route(&path);
     let entra_req = EntraReq {
         method: &method,
         path: &path,
@@ -324,9 +342,18 @@ async fn handle(
         headers: &headers,
         body: &body,
     };
+    // `$batch` items answered by a fault (`batch_item(s)`) or by chaos.
+    let item_faults: BTreeMap<usize, Fault> = match &fault {
+        Some(f) => f
+            .item_indexes()
+            .into_iter()
+            .map(|i| (i, f.clone()))
+            .collect(),
+        None => chaos.item_errors,
+    };
     let (resp, truncate) = match &fault {
-        Some(f) if !f.item_indexes().is_empty() => {
-            let resp = crate::limits::serve(&ctx, &graph_req, Some(f), record).await;
+        Some(_) if !item_faults.is_empty() => {
+            let resp = crate::limits::serve(&ctx, &graph_req, &item_faults, record).await;
             (resp, false)
         }
         Some(f) => {
@@ -334,7 +361,7 @@ async fn handle(
                 Some(resp) => resp,
                 None => match &entra_endpoint {
                     Some(endpoint) => entra::handle(&ctx, endpoint, &entra_req),
-                    None => crate::limits::serve(&ctx, &graph_req, None, record).await,
+                    None => crate::limits::serve(&ctx, &graph_req, &item_faults, record).await,
                 },
             };
             if let Some(ra) = &f.retry_after {
@@ -348,11 +375,18 @@ async fn handle(
         None => (
             match &entra_endpoint {
                 Some(endpoint) => entra::handle(&ctx, endpoint, &entra_req),
-                None => crate::limits::serve(&ctx, &graph_req, None, record).await,
+                None => crate::limits::serve(&ctx, &graph_req, &item_faults, record).await,
             },
             false,
         ),
     };
+    // Chaos after the work is done: a slow answer, a lost one.
+    if let Some(delay) = chaos.delay {
+        tokio::time::sleep(delay).await;
+    }
+    if chaos.lost {
+        return Err(DropConnection);
+    }
     Ok(finish(&ctx, resp, truncate))
 }
 
@@ -460,6 +494,10 @@ fn control(shared: &Shared, method: &str, path: &str, body: &[u8]) -> Resp {
             shared.reset();
             control_json(200, &json!({}))
         }
+        (_, "/_emulator/chaos") => match chaos_control(shared, method, body) {
+            Some((status, value)) => control_json(status, &value),
+            None => control_error(405, &format!("method {method} not allowed on {path}")),
+        },
         (_, "/_emulator/limits") => match crate::limits::control(shared, method, body) {
             Some((status, value)) => control_json(status, &value),
             None => control_error(405, &format!("method {method} not allowed on {path}")),
@@ -468,6 +506,27 @@ fn control(shared: &Shared, method: &str, path: &str, body: &[u8]) -> Resp {
             control_error(405, &format!("method {method} not allowed on {path}"))
         }
         _ => control_error(404, &format!("unknown control endpoint {path}")),
+    }
+}
+
+/// `GET /_emulator/chaos`: the report; `POST` with a [`crate::Chaos`]
+/// object: puts it in force (`{}` turns chaos off).
+fn chaos_control(shared: &Shared, method: &str, body: &[u8]) -> Option<(u16, Value)> {
+    match method {
+        "GET" => Some((200, json!(shared.chaos.report()))),
+        "POST" => {
+            let chaos = serde_json::from_slice::<crate::Chaos>(body)
+                .map_err(|e| format!("chaos: {e}"))
+                .and_then(|c| c.validate().map(|()| c).map_err(|e| format!("chaos: {e}")));
+            Some(match chaos {
+                Ok(chaos) => {
+                    shared.chaos.set(chaos);
+                    (200, json!(shared.chaos.report()))
+                }
+                Err(message) => (400, json!({ "error": message })),
+            })
+        }
+        _ => None,
     }
 }
 
