@@ -13,7 +13,9 @@
 # (-Zsanitizer is unstable); its build goes to target/fuzz-SANITIZER.
 # New corpus entries go to fuzz/corpus/TARGET (not committed); the seeds,
 # fuzz/seeds/TARGET, are read as well. scripts/test-rust.sh runs this for a
-# few seconds per target.
+# few seconds per target. FUZZ_RUNS=N stops each target after N inputs
+# with a fixed seed: the same inputs on every machine (the suite's way, so
+# that a new random finding never fails it; long runs find those).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
@@ -57,7 +59,8 @@ for target in "${targets[@]}"; do
   # -timeout: an input taking 10 s is a hang, and a finding.
   if ! TMPDIR="$scratch" cargo fuzz run -s "$sanitizer" --target-dir "$target_dir" \
       "$target" "corpus/$target" "seeds/$target" -- \
-      -max_total_time="$seconds" -timeout=10 -print_final_stats=1 >"$log" 2>&1; then
+      -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
+      ${FUZZ_RUNS:+-runs="$FUZZ_RUNS" -seed=1} >"$log" 2>&1; then
     tail -n 60 "$log" >&2
     echo "error: fuzz target $target failed; the input is in fuzz/artifacts/$target/" >&2
     exit 1

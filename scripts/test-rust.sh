@@ -25,8 +25,8 @@ cargo test --workspace -j"${CARGO_BUILD_JOBS:-2}"
 
 # Every fuzz target for a few seconds (FUZZ_SECONDS each): the seeds and
 # what the fuzzer finds from them. Longer runs: scripts/fuzz.sh SECONDS.
-echo "==> fuzz targets, ${FUZZ_SECONDS:-5} s each"
-scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
+echo "==> fuzz targets: the seeds, then ${FUZZ_RUNS:-3000} fixed-seed inputs each (at most ${FUZZ_SECONDS:-5} s)"
+FUZZ_RUNS="${FUZZ_RUNS:-3000}" scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
 
 # Publishable: `cargo package` verifies the crate builds from what it would
 # upload (graph-emulator, a path-only dev-dependency, is left out of it), and
