@@ -7,7 +7,10 @@
 # (plain HTTP, one playing Entra ID for the credentials, plus three HTTPS
 # ones: trusted, wrong name, expired), two tinyproxy CONNECT proxies (one allowing every port, one only 443) and
 # graph-emulator's tunnel-proxy (for the environment's proxy, pinned to the
-# trusted HTTPS emulator) under valgrind and once with ASan/UBSan. Finally
+# trusted HTTPS emulator) under valgrind and once with ASan/UBSan; then the
+# chaos test (tests/c/test_chaos.c) against an emulator with chaos on: 8
+# threads x 250 creates and create_many with ASan/UBSan, 2 x 25 under
+# valgrind. Finally
 # moves the installed prefix and builds tests/cmake against it with
 # find_package(used_insight CONFIG), C and C++, shared and static, and runs
 # what it built. Exits non-zero on any failure.
@@ -114,6 +117,7 @@ example_src=tests/c/example.c
 fork_src=tests/c/test_fork.c
 credentials_src=tests/c/test_credentials.c
 cancel_src=tests/c/test_cancel.c
+chaos_src=tests/c/test_chaos.c
 set -x
 "$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$test_src" -o "$work/test_c" \
   "${libs[@]}" -lpthread "${rpath[@]}"
@@ -130,6 +134,13 @@ set -x
   "${libs[@]}" -lpthread "${rpath[@]}"
 "$CXX" -x c++ -std=c++11 "${strict[@]}" "${cflags[@]}" "$cancel_src" -x none \
   -o "$work/test_cancel_cxx" "${libs[@]}" -lpthread "${rpath[@]}"
+"$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$chaos_src" -o "$work/test_chaos" \
+  "${libs[@]}" -lpthread "${rpath[@]}"
+"$CXX" -x c++ -std=c++11 "${strict[@]}" "${cflags[@]}" "$chaos_src" -x none \
+  -o "$work/test_chaos_cxx" "${libs[@]}" -lpthread "${rpath[@]}"
+"$CC" -std=c99 "${strict[@]}" -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+  -fno-omit-frame-pointer "${cflags[@]}" "$chaos_src" -o "$work/test_chaos_asan" \
+  "${libs[@]}" -lpthread "${rpath[@]}"
 # The example, linked statically (no rpath needed) and as C++.
 "$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$example_src" -o "$work/example_static" \
   "${static_libs[@]}"
@@ -199,6 +210,11 @@ start_emulator entra \
   --managed-identity test-only-identity-header:77777777-0000-0000-0000-000000000001 \
   --require-issued-tokens
 export USED_INSIGHT_TEST_ENTRA_URL="$emu_url"
+# Dev Proxy's random errors for 10% of POSTs, 3% answers lost after
+# storing, 3% slow (up to 400 ms), short Retry-After, a fixed seed.
+start_emulator chaos --chaos 10 --chaos-lost 3 --chaos-slow 3 --chaos-slow-ms 400 \
+  --chaos-retry-after-ms 50 --chaos-seed 20260101
+export USED_INSIGHT_TEST_CHAOS_URL="$emu_url"
 
 # --- proxies -----------------------------------------------------------------
 step "starting tinyproxy: allowing every CONNECT port, and only 443"
@@ -303,6 +319,15 @@ step "cancel tokens cancelled from a SIGINT handler: natively (250 ms bound), as
 "$work/test_cancel"
 "$work/test_cancel_cxx"
 USED_INSIGHT_TEST_PROMPT_MS=2000 "${valgrind[@]}" "$work/test_cancel"
+step "chaos: 8 threads x 250 creates, then create_many, with ASan/UBSan (natively)"
+# 250, not 500, a thread: C cannot shorten the retry policy's first backoff
+# (1 s) for the 503s and 504s chaos answers without Retry-After, so the run
+# is mostly waiting; core/tests/chaos.rs runs the full 8 x 500.
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$work/test_chaos_asan" 8 250 250
+
+step "chaos: 2 threads x 25 creates, then create_many, under valgrind (C and C++)"
+"${valgrind[@]}" "$work/test_chaos" 2 25 3000
+"${valgrind[@]}" "$work/test_chaos_cxx" 2 25 3000
 
 step "the README example (static, and as C++) under valgrind"
 for example in example_static example_cxx; do
