@@ -144,6 +144,12 @@ class Emulator:
         ``per_ms``, ``latency_ms``); ``reset`` lifts them."""
         self._control("POST", "/_emulator/limits", limits)
 
+    def chaos_report(self) -> dict[str, Any]:
+        """The chaos in force (``--chaos*``), its ``seed``, and ``errors``
+        (by status), ``lost``, ``slow``, ``passed`` since it was set."""
+        report: dict[str, Any] = self._control("GET", "/_emulator/chaos")
+        return report
+
     def limits_report(self) -> dict[str, Any]:
         """The limits in force, and ``admitted``, ``throttled``,
         ``peak_in_flight`` since they were set."""
