@@ -6,6 +6,7 @@
     driver.py msgraph  --base URL --insight FILE --count N     (msgraph-sdk's own venv)
     driver.py first-msgraph --base URL --insight FILE          (fresh process, one create)
     driver.py many     --base EMULATOR_URL --insight FILE --count N [--rounds R]
+    driver.py soak     --base EMULATOR_URL --insight FILE --count N [--sample-every K] [--reset-every R]
 
 Wall and CPU time (getrusage of this process, all threads) are taken around
 the request loop only: interpreter start-up, imports, client construction and
@@ -253,10 +254,50 @@ def run_first_msgraph(args):
     print(json.dumps({"peak_rss_kib": peak_rss_kib()}))
 
 
+def rss_kib():
+    """VmRSS: the resident set size now."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+def run_soak(args):
+    """Many creates through one Client, one after the other, against
+    graph-emulator: a JSON line with this process's resident memory and
+    open file descriptors every --sample-every creates, then a summary
+    (bench/soak.py judges them). The emulator's store is emptied every
+    --reset-every creates. No rate limit, as in bench/src/soak.rs."""
+    import os
+    import urllib.request
+
+    client, insight = layer_client(args)
+
+    def sample(done):
+        print(json.dumps({"done": done, "rss_kib": rss_kib(), "fds": len(os.listdir("/proc/self/fd")),
+                          "elapsed_s": time.perf_counter() - t0}), flush=True)
+
+    t0 = time.perf_counter()
+    sample(0)
+    for done in range(1, args.count + 1):
+        created = client.create(f"soak{done % 100}@contoso.com", insight)
+        if created.id is None:
+            raise RuntimeError(f"create {done}: no id")
+        if done % args.reset_every == 0:
+            req = urllib.request.Request(args.base.rstrip("/") + "/_emulator/reset", data=b"",
+                                         method="POST")
+            urllib.request.urlopen(req).close()
+        if done % args.sample_every == 0:
+            sample(done)
+    print(json.dumps({"soak": "python", "creates": args.count,
+                      "wall_s": time.perf_counter() - t0}), flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("mode", choices=["layer", "async", "requests", "msgraph", "first-msgraph",
-                                    "many"])
+                                    "many", "soak"])
     p.add_argument("--base")
     p.add_argument("--insight")
     p.add_argument("--request")
@@ -265,9 +306,11 @@ def main():
     p.add_argument("--count", type=int)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--rounds", type=int, default=1)
+    p.add_argument("--sample-every", type=int, default=500)
+    p.add_argument("--reset-every", type=int, default=10_000)
     args = p.parse_args()
     {"layer": run_layer, "async": run_async, "requests": run_requests, "msgraph": run_msgraph,
-     "first-msgraph": run_first_msgraph, "many": run_many}[args.mode](args)
+     "first-msgraph": run_first_msgraph, "many": run_many, "soak": run_soak}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@
 //! used-insight-bench many  --base URL --insight FILE --count N [--rounds R] [--concurrency C]... [--reset]
 //! used-insight-bench bulk  --base URL --insight FILE --count N --how loop|threads:T|many[:C]
 //!                          [--rate-limit MAX,REQUESTS,PER_S|off] [--shape auto|parallel:K|sequential:K] [--rtt-ms MS] [--faults JSON]
+//! used-insight-bench soak  --base URL --insight FILE --count N [--sample-every K] [--reset-every R]
 //! ```
 //!
 //! Every mode but `bulk` measures the client's own cost, so its client has
@@ -36,6 +37,7 @@ use std::time::{Duration, Instant};
 use used_insight::{BatchOptions, Client, UsedInsight};
 
 mod bulk;
+mod soak;
 
 /// Token every contestant sends (nginx ignores it; the emulator accepts any).
 const DEFAULT_TOKEN: &str = "bench-token";
@@ -127,6 +129,11 @@ struct Args {
     /// `core`: `create_with_cancel` with a token never cancelled, to
     /// measure what a token costs (its waits are cut into slices).
     cancel: bool,
+    /// `soak`: print a sample of memory and file descriptors every this
+    /// many creates.
+    sample_every: u64,
+    /// `soak`: empty graph-emulator's store every this many creates.
+    reset_every: u64,
 }
 
 fn parse_args() -> Result<Args, lexopt::Error> {
@@ -153,6 +160,8 @@ fn parse_args() -> Result<Args, lexopt::Error> {
         rtt_ms: 0,
         faults: None,
         cancel: false,
+        sample_every: 1000,
+        reset_every: 10_000,
     };
     while let Some(arg) = parser.next()? {
         match arg {
@@ -177,6 +186,8 @@ fn parse_args() -> Result<Args, lexopt::Error> {
             Long("rtt-ms") => args.rtt_ms = parser.value()?.parse()?,
             Long("faults") => args.faults = Some(parser.value()?.string()?),
             Long("cancel") => args.cancel = true,
+            Long("sample-every") => args.sample_every = parser.value()?.parse()?,
+            Long("reset-every") => args.reset_every = parser.value()?.parse()?,
             _ => return Err(arg.unexpected()),
         }
     }
@@ -495,9 +506,11 @@ fn main() -> ExitCode {
         "first-create" => run_first_create(&args),
         "many" => run_many(&args),
         "bulk" => bulk::run(&args),
-        other => {
-            Err(format!("unknown mode `{other}` (ureq, core, first-create, many, bulk)").into())
-        }
+        "soak" => soak::run(&args),
+        other => Err(format!(
+            "unknown mode `{other}` (ureq, core, first-create, many, bulk, soak)"
+        )
+        .into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
