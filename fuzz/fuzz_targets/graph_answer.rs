@@ -70,6 +70,7 @@ fuzz_target!(|data: &[u8]| {
                         Some("graph.microsoft.com"),
                         "token sent to {url}"
                     );
+                    assert_eq!(uri.port_u16().unwrap_or(443), 443, "token sent to {url}");
                 }
             }
         }
