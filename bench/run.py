@@ -585,7 +585,7 @@ def bulk_block(runs):
         "limits gave (requests and batch items), against the items sent. `create_many` "
         "with the rate limit on sends parallel batches of 4 at concurrency 1 and chains of 20 "
         "(`dependsOn`, 4 batches in flight) at concurrency 4; off, batches of 20 items Graph "
-        "runs in parallel (docs/DECISIONS.md, "The batch shape"). One run each "
+        "runs in parallel (docs/DECISIONS.md, \"The batch shape\"). One run each "
         f"(date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}, "
         f"machine: {machine()}).",
         "",

@@ -116,6 +116,11 @@ step "mypy --strict (a user script, the README examples, the tests)"
 # nothing about installed packages).
 (cd python/python && "$venv/bin/mypy" --strict -p used_insight)
 
+# The benchmark's Python is not run by the suite; it must at least parse
+# with the machine's Python (a quoting slip once broke bench/run.py).
+step "the benchmark's Python scripts compile"
+"$venv/bin/python" -m py_compile bench/run.py bench/soak.py bench/py/driver.py bench/py/callgrind_driver.py
+
 step "stubtest used_insight._native"
 (cd "$target" && "$venv/bin/python" -m mypy.stubtest used_insight._native)
 
