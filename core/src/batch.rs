@@ -16,7 +16,6 @@ use crate::CancelToken;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use uuid::Uuid;
 
 use crate::client::{prepare, Input};
 use crate::decode::decode_document;
@@ -390,7 +389,7 @@ impl Client {
     ) {
         let url = self.endpoint().batch_url();
         while !round.is_empty() {
-            let client_request_id = Uuid::new_v4().to_string();
+            let client_request_id = crate::request_id::new().to_string();
             let body = batch_body(&round, shape.sequential);
             let cost = shape.cost(round.len());
             let answer = match self.post_with_retries(

@@ -6,7 +6,8 @@
 //! by [`SlicedTcpConnector`]: when the call on this thread has a
 //! [`CancelToken`](crate::CancelToken), connecting (a non-blocking connect,
 //! polled) and every read wait at most a slice and look at the token in
-//! between. The TLS layer sits above it, so handshakes are covered too.
+//! between (the transport itself is [`SlicedTcp`](crate::tcp::SlicedTcp)).
+//! The TLS layer sits above it, so handshakes are covered too.
 //! A call without a token connects and reads in one piece, as ureq does.
 //!
 //! Two markers around the chain tell `cancel` when a connection is being
@@ -15,7 +16,7 @@
 //! ends the request), so it never goes back to the pool.
 
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -23,12 +24,13 @@ use std::time::{Duration, Instant};
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::time::Duration as UreqDuration;
 use ureq::unversioned::transport::{
-    Buffers, ConnectProxyConnector, ConnectionDetails, Connector, LazyBuffers, NextTimeout,
-    RustlsConnector, ShutdownHandle, Transport,
+    ConnectProxyConnector, ConnectionDetails, Connector, LazyBuffers, NextTimeout, RustlsConnector,
+    ShutdownHandle, Transport,
 };
 use ureq::ProxyProtocol;
 
 use crate::cancel::{self, SLICE};
+use crate::tcp::SlicedTcp;
 
 /// The connector chain of every agent of this library.
 pub(crate) fn connector() -> impl Connector<()> {
@@ -57,7 +59,7 @@ impl std::error::Error for CancelledIo {}
 
 /// The cancel as ureq carries it back up. `ErrorKind::Other`, not
 /// `Interrupted`: `write_all` and friends retry `Interrupted`.
-fn cancelled(phase_if_sent: &'static str) -> ureq::Error {
+pub(crate) fn cancelled(phase_if_sent: &'static str) -> ureq::Error {
     let sent = cancel::request_may_have_been_sent();
     let phase = if cancel::is_connecting() {
         "while connecting"
@@ -155,12 +157,7 @@ impl<In: Transport> Connector<In> for SlicedTcpConnector {
             details.config.input_buffer_size(),
             details.config.output_buffer_size(),
         );
-        Ok(Some(Either::B(SlicedTcp {
-            stream,
-            buffers,
-            read_timeout: None,
-            write_timeout: None,
-        })))
+        Ok(Some(Either::B(SlicedTcp::new(stream, buffers))))
     }
 }
 
@@ -216,7 +213,7 @@ fn moves_on(e: &io::Error) -> bool {
 }
 
 /// `None` for "no timeout".
-fn exact(d: UreqDuration) -> Option<Duration> {
+pub(crate) fn exact(d: UreqDuration) -> Option<Duration> {
     match d {
         UreqDuration::Exact(d) => Some(d),
         UreqDuration::NotHappening => None,
@@ -318,142 +315,6 @@ mod polled {
             0 => Ok(false),
             _ => Ok(true),
         }
-    }
-}
-
-/// A TCP connection that, while a call with a token uses it, waits for
-/// input a slice at a time.
-pub(crate) struct SlicedTcp {
-    /// Shared (weakly) with the agent, so `Agent::shutdown` can close it.
-    stream: Arc<TcpStream>,
-    buffers: LazyBuffers,
-    /// The socket's timeouts as last set, so they are set only on change.
-    read_timeout: Option<Duration>,
-    write_timeout: Option<Duration>,
-}
-
-impl fmt::Debug for SlicedTcp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SlicedTcp")
-            .field("peer", &self.stream.peer_addr().ok())
-            .finish()
-    }
-}
-
-impl SlicedTcp {
-    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
-        if self.read_timeout != timeout {
-            self.stream.set_read_timeout(timeout)?;
-            self.read_timeout = timeout;
-        }
-        Ok(())
-    }
-
-    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
-        if self.write_timeout != timeout {
-            self.stream.set_write_timeout(timeout)?;
-            self.write_timeout = timeout;
-        }
-        Ok(())
-    }
-}
-
-impl Transport for SlicedTcp {
-    fn buffers(&mut self) -> &mut dyn Buffers {
-        &mut self.buffers
-    }
-
-    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        if cancel::active() {
-            // Writes are not sliced: a request is small enough for the
-            // socket's buffer, and a write cut halfway would corrupt it.
-            if cancel::current_poll() {
-                return Err(cancelled("while sending the request"));
-            }
-            cancel::writing();
-        }
-        let timeout = timeout.for_write();
-        let limit = exact(timeout.after);
-        if limit.is_some_and(|l| l.is_zero()) {
-            return Err(ureq::Error::Timeout(timeout.reason));
-        }
-        self.set_write_timeout(limit)?;
-        let output = &self.buffers.output()[..amount];
-        match (&*self.stream).write_all(output) {
-            Ok(()) => Ok(()),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-                ) =>
-            {
-                Err(ureq::Error::Timeout(timeout.reason))
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        let timeout = timeout.for_read();
-        let sliced = cancel::active();
-        let until = exact(timeout.after).map(|after| Instant::now().checked_add(after));
-        loop {
-            if sliced && cancel::current_poll() {
-                return Err(cancelled("while waiting for the answer"));
-            }
-            let left = match until {
-                Some(Some(until)) => Some(until.saturating_duration_since(Instant::now())),
-                Some(None) | None => None,
-            };
-            if left.is_some_and(|l| l.is_zero()) {
-                return Err(ureq::Error::Timeout(timeout.reason));
-            }
-            let wait = if sliced {
-                Some(left.map_or(SLICE, |l| l.min(SLICE)))
-            } else {
-                left
-            };
-            self.set_read_timeout(wait)?;
-            let input = self.buffers.input_append_buf();
-            match (&*self.stream).read(input) {
-                Ok(amount) => {
-                    self.buffers.input_appended(amount);
-                    return Ok(amount > 0);
-                }
-                // A slice or the timeout is over, or a signal came: look
-                // at the token and the time left, then wait on.
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) =>
-                {
-                    if until.is_none() && !sliced && e.kind() == io::ErrorKind::Interrupted {
-                        // No timeout at all: a signal interrupts, as in ureq.
-                        return Err(e.into());
-                    }
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
-
-    fn is_open(&mut self) -> bool {
-        // Idle and open: a read would block. Anything read (bytes nobody
-        // asked for) or an error (closed) means it cannot be reused.
-        let probe = || -> io::Result<bool> {
-            self.stream.set_nonblocking(true)?;
-            let mut byte = [0u8];
-            let open = matches!(
-                (&*self.stream).read(&mut byte),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock
-            );
-            self.stream.set_nonblocking(false)?;
-            Ok(open)
-        };
-        probe().unwrap_or(false)
     }
 }
 

@@ -293,7 +293,9 @@ impl Client {
     ) -> Result<UsedInsight, Error> {
         let url = self.inner.endpoint.create_url(user_id);
         let mut id_text = Uuid::encode_buffer(); // the id's text, without fmt
-        let client_request_id = &*Uuid::new_v4().hyphenated().encode_lower(&mut id_text);
+        let client_request_id = &*crate::request_id::new()
+            .hyphenated()
+            .encode_lower(&mut id_text);
         let answer =
             self.post_with_retries(&url, body.as_bytes(), client_request_id, Cost::ONE, cancel)?;
         let mut problems = Problems::default();

@@ -79,6 +79,14 @@ fn a_warm_client_works_in_parent_and_forked_child_at_once() {
         })
         .collect();
     assert_eq!(titles.len(), 4 * CREATES, "each create stored once");
+    // Request ids are drawn ahead, many at a time: the child must not
+    // hand out the ids its parent drew before the fork.
+    let ids: std::collections::HashSet<String> = emu
+        .requests()
+        .iter()
+        .map(|r| r.headers["client-request-id"].clone())
+        .collect();
+    assert_eq!(ids.len(), 4 * CREATES, "every request has an id of its own");
 }
 
 #[test]

@@ -100,7 +100,7 @@ impl TokenTransport {
     /// reads the token. Every failure is a [`Error::TokenProvider`] naming
     /// the credential, since nothing reaches Graph without a token.
     pub(crate) fn fetch(&self, request: &TokenRequest<'_>) -> Result<AccessToken, Error> {
-        let client_request_id = uuid::Uuid::new_v4().to_string();
+        let client_request_id = crate::request_id::new().to_string();
         let policy = if request.probe {
             RetryPolicy::none()
         } else {
