@@ -1447,9 +1447,9 @@ void used_insight_error_free(struct used_insight_error *err);
 
 /**
  * Creates options with every default: the Global cloud, API version
- * `v1.0`, a 60 s timeout per attempt, a 10 s connect timeout, 3 retries,
- * the Mozilla roots compiled in, the environment's proxy, and no credential
- * yet.
+ * `v1.0`, a 60 s timeout per attempt, a 10 s connect timeout, 3 retries
+ * backing off from 1 s, the Mozilla roots compiled in, the environment's
+ * proxy, and no credential yet.
  *
  * Returns a new object owned by the caller, to be freed with
  * `used_insight_options_free`; NULL only if memory ran out. Thread-safe.
@@ -1610,6 +1610,27 @@ used_insight_status used_insight_options_set_connect_timeout_ms(struct used_insi
  */
 used_insight_status used_insight_options_set_max_retries(struct used_insight_options *options,
                                                          uint32_t max_retries);
+
+/**
+ * Sets the first back-off wait before retrying a throttled (429) or
+ * unavailable (503, 504) answer that has no `Retry-After`, in
+ * milliseconds; each further retry waits twice as long, and every wait
+ * is between half and all of its length (random jitter, so that clients
+ * throttled together do not come back together). A `Retry-After` from
+ * Graph is always waited exactly instead. 0 retries at once. Default 1000.
+ * The Microsoft Graph SDKs' retry handler option calls this `Delay`; tests
+ * against an emulator use a few milliseconds.
+ *
+ * Returns `USED_INSIGHT_STATUS_INVALID_ARGUMENT` for more than 60000
+ * (60 s, the longest single wait), `USED_INSIGHT_STATUS_NULL_PARAMETER` if
+ * `options` is NULL; the options are unchanged on failure.
+ *
+ * # Safety
+ * `options` must be NULL or live options. Not thread-safe for the same
+ * `options`.
+ */
+used_insight_status used_insight_options_set_retry_delay_ms(struct used_insight_options *options,
+                                                            uint32_t delay_ms);
 
 /**
  * Sets the limits the client keeps to, shared by every thread using it:

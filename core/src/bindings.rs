@@ -9,9 +9,11 @@
 //! order and one wording.
 
 use crate::validation::{check_user_id, Problems};
+use std::time::Duration;
+
 use crate::{
     BatchOptions, Client, ClientBuilder, ConfigError, Error, Model, Problem, RateLimit,
-    UsedInsight, ValidationErrors,
+    RetryPolicy, UsedInsight, ValidationErrors,
 };
 
 /// Validates one create as core's own entry points do: the `usersId`, then
@@ -129,6 +131,47 @@ pub fn rate_limit(
 ) -> Result<RateLimit, ConfigError> {
     RateLimit::from_parts(max_concurrent, requests, per_seconds)
 }
+
+/// `policy` with its first back-off wait set — the wait before retrying a
+/// 429, 503 or 504 that has no `Retry-After`, doubled (with jitter) for each
+/// further retry — as bindings call the setting: `retry_delay`, after the
+/// `Delay` of Microsoft Graph SDKs' retry handler option. 0 retries at
+/// once; more than the policy's `max_delay` (60 s by default) is refused,
+/// the error naming `retry_delay` and the value.
+///
+/// ```
+/// use std::time::Duration;
+/// use used_insight::{bindings, RetryPolicy};
+/// let policy = bindings::retry_delay(&RetryPolicy::default(), Duration::from_millis(20)).unwrap();
+/// assert_eq!(policy.initial_delay, Duration::from_millis(20));
+/// let err = bindings::retry_delay(&policy, Duration::from_secs(61)).unwrap_err();
+/// assert_eq!(err.to_string(), "retry_delay must be at most 60 s (the longest single wait), not 61 s");
+/// ```
+pub fn retry_delay(policy: &RetryPolicy, delay: Duration) -> Result<RetryPolicy, ConfigError> {
+    let policy = policy.clone().with_initial_delay(delay);
+    policy.check_initial_delay(RETRY_DELAY)?;
+    Ok(policy)
+}
+
+/// [`retry_delay`] from a float of seconds, for bindings whose callers
+/// give one: also refused are a negative number, NaN and the infinities.
+///
+/// ```
+/// use std::time::Duration;
+/// use used_insight::{bindings, RetryPolicy};
+/// let policy = bindings::retry_delay_seconds(&RetryPolicy::default(), 0.25).unwrap();
+/// assert_eq!(policy.initial_delay, Duration::from_millis(250));
+/// let err = bindings::retry_delay_seconds(&policy, f64::NAN).unwrap_err();
+/// assert_eq!(err.to_string(), "retry_delay must be a number of seconds, 0 or more, not NaN");
+/// ```
+pub fn retry_delay_seconds(policy: &RetryPolicy, seconds: f64) -> Result<RetryPolicy, ConfigError> {
+    policy
+        .clone()
+        .with_initial_delay_seconds(RETRY_DELAY, seconds)
+}
+
+/// What bindings call [`RetryPolicy::initial_delay`].
+const RETRY_DELAY: &str = "retry_delay";
 
 /// Checks the rules on a builder's values alone (a zero timeout…), as
 /// [`ClientBuilder::build`] does first, without building a client: for

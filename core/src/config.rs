@@ -147,7 +147,8 @@ impl std::str::FromStr for ApiVersion {
 pub struct RetryPolicy {
     /// Retries after the first attempt. Default 3.
     pub max_retries: u32,
-    /// First back-off wait when Graph gives no `Retry-After`. Default 1 s.
+    /// First back-off wait when Graph gives no `Retry-After`. Default 1 s;
+    /// at most `max_delay` ([`ClientBuilder::build`] refuses more).
     pub initial_delay: Duration,
     /// Longest single wait. Default 60 s.
     pub max_delay: Duration,
@@ -197,6 +198,63 @@ impl RetryPolicy {
     pub fn with_max_total_wait(mut self, d: Duration) -> Self {
         self.max_total_wait = d;
         self
+    }
+
+    /// The rule on `initial_delay`, reported under the name the caller
+    /// knows it by: at most `max_delay`. Every wait is capped at
+    /// `max_delay` anyway, so a longer first delay is a mistake (often
+    /// milliseconds given as seconds), not a wish.
+    pub(crate) fn check_initial_delay(&self, name: &str) -> Result<(), ConfigError> {
+        if self.initial_delay > self.max_delay {
+            return Err(initial_delay_too_long(
+                name,
+                self.max_delay,
+                self.initial_delay.as_secs_f64(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// This policy with its first back-off wait given as a number of
+    /// seconds, as bindings hold it: finite, 0 or more, and within
+    /// [`check_initial_delay`](Self::check_initial_delay)'s rule; errors
+    /// name the setting `name` and the value given.
+    pub(crate) fn with_initial_delay_seconds(
+        self,
+        name: &str,
+        seconds: f64,
+    ) -> Result<Self, ConfigError> {
+        if !seconds.is_finite() || seconds < 0.0 {
+            return Err(ConfigError::new(format!(
+                "{name} must be a number of seconds, 0 or more, not {}",
+                shown_seconds(seconds)
+            )));
+        }
+        // Compared before converting: a huge finite value has no Duration.
+        if seconds > self.max_delay.as_secs_f64() {
+            return Err(initial_delay_too_long(name, self.max_delay, seconds));
+        }
+        let policy = self.with_initial_delay(Duration::from_secs_f64(seconds));
+        policy.check_initial_delay(name)?;
+        Ok(policy)
+    }
+}
+
+fn initial_delay_too_long(name: &str, max_delay: Duration, seconds: f64) -> ConfigError {
+    ConfigError::new(format!(
+        "{name} must be at most {} s (the longest single wait), not {} s",
+        max_delay.as_secs_f64(),
+        shown_seconds(seconds)
+    ))
+}
+
+/// A float as an error shows it: as written for everyday sizes, in
+/// exponent form when huge (`1e300`, not three hundred digits).
+fn shown_seconds(seconds: f64) -> String {
+    if seconds.abs() >= 1e16 {
+        format!("{seconds:e}")
+    } else {
+        format!("{seconds}")
     }
 }
 
@@ -448,7 +506,8 @@ impl ClientBuilder {
     /// Checks the settings and builds the client. Refused: no token,
     /// token provider or credential, a credential whose configuration is
     /// unusable (a missing environment variable, an unreadable token
-    /// file…), a scope with spaces, a zero timeout, a [`RateLimit`] with a zero, a base URL that is not `https://`
+    /// file…), a scope with spaces, a zero timeout, a retry policy whose
+    /// `initial_delay` is longer than its `max_delay`, a [`RateLimit`] with a zero, a base URL that is not `https://`
     /// (or `http://` to loopback), a token or user agent that is not a
     /// valid header value.
     pub fn build(self) -> Result<Client, Error> {
@@ -467,6 +526,8 @@ impl ClientBuilder {
                 return Err(ConfigError::new(format!("{name} must be more than zero")));
             }
         }
+        self.retry
+            .check_initial_delay("retry_policy.initial_delay")?;
         if let Some(limit) = &self.rate_limit {
             limit.check()?;
         }
@@ -610,6 +671,78 @@ impl CredentialKind {
             CredentialKind::Environment => "environment",
             CredentialKind::Default => "default",
             CredentialKind::Custom => "custom",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_first_retry_delay_longer_than_the_longest_wait_is_refused_by_build() {
+        let policy = RetryPolicy::default().with_initial_delay(Duration::from_secs(90));
+        let err = Client::builder()
+            .token("t")
+            .retry_policy(policy)
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid configuration: retry_policy.initial_delay must be at most 60 s \
+             (the longest single wait), not 90 s"
+        );
+        let fits = RetryPolicy::default()
+            .with_max_delay(Duration::from_secs(120))
+            .with_initial_delay(Duration::from_secs(90));
+        assert!(Client::builder()
+            .token("t")
+            .retry_policy(fits)
+            .build()
+            .is_ok());
+    }
+
+    #[test]
+    fn retry_delay_seconds_are_finite_not_negative_and_within_max_delay() {
+        let d = RetryPolicy::default();
+        for (seconds, message) in [
+            (
+                -0.5,
+                "retry_delay must be a number of seconds, 0 or more, not -0.5",
+            ),
+            (
+                f64::NAN,
+                "retry_delay must be a number of seconds, 0 or more, not NaN",
+            ),
+            (
+                f64::INFINITY,
+                "retry_delay must be a number of seconds, 0 or more, not inf",
+            ),
+            (
+                60.5,
+                "retry_delay must be at most 60 s (the longest single wait), not 60.5 s",
+            ),
+            (
+                1e300,
+                "retry_delay must be at most 60 s (the longest single wait), not 1e300 s",
+            ),
+        ] {
+            let err = d
+                .clone()
+                .with_initial_delay_seconds("retry_delay", seconds)
+                .unwrap_err();
+            assert_eq!(err.to_string(), message);
+        }
+        for (seconds, expected) in [
+            (0.0, Duration::ZERO),
+            (0.02, Duration::from_millis(20)),
+            (60.0, Duration::from_secs(60)),
+        ] {
+            let policy = d
+                .clone()
+                .with_initial_delay_seconds("retry_delay", seconds)
+                .unwrap();
+            assert_eq!(policy.initial_delay, expected);
         }
     }
 }

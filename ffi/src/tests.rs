@@ -737,6 +737,51 @@ fn setters_refuse_what_core_refuses_in_its_words() {
     assert!(checked(ClientBuilder::default().timeout(Duration::from_millis(1))).is_ok());
 }
 
+/// The first retry delay: set in milliseconds on core's policy, the rest of
+/// the policy kept; more than core's longest single wait refused, leaving
+/// the options as they were.
+#[test]
+fn retry_delay_sets_the_policys_first_wait_within_cores_rule() {
+    use std::time::Duration;
+    use used_insight_core::{bindings, RetryPolicy};
+    let o = used_insight_options_new();
+    // SAFETY: live options, freed once; NULL is checked.
+    unsafe {
+        assert_eq!(used_insight_options_set_max_retries(o, 5), OK);
+        assert_eq!(used_insight_options_set_retry_delay_ms(o, 20), OK);
+        let expected = RetryPolicy::default()
+            .with_max_retries(5)
+            .with_initial_delay(Duration::from_millis(20));
+        assert_eq!(*(*o).to_builder().get_retry_policy(), expected);
+        for refused in [60_001, u32::MAX] {
+            assert_eq!(
+                used_insight_options_set_retry_delay_ms(o, refused),
+                used_insight_status::InvalidArgument,
+                "{refused}"
+            );
+        }
+        assert_eq!(*(*o).to_builder().get_retry_policy(), expected);
+        assert_eq!(used_insight_options_set_retry_delay_ms(o, 60_000), OK);
+        assert_eq!(used_insight_options_set_retry_delay_ms(o, 0), OK);
+        assert_eq!(
+            (*o).to_builder().get_retry_policy().initial_delay,
+            Duration::ZERO
+        );
+        assert_eq!(
+            used_insight_options_set_retry_delay_ms(null_mut(), 20),
+            NULL_PARAMETER
+        );
+        used_insight_options_free(o);
+    }
+    // What the setter's INVALID_ARGUMENT stands for, in core's words.
+    let err =
+        bindings::retry_delay(&RetryPolicy::default(), Duration::from_millis(60_001)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "retry_delay must be at most 60 s (the longest single wait), not 60.001 s"
+    );
+}
+
 /// A refused value leaves the options as they were; max_retries changes
 /// only the number of retries of core's policy.
 #[test]

@@ -29,6 +29,11 @@ use crate::reader;
 /// (ClientSecretCredential…) or any azure-core credential, whose tokens the
 /// client keeps and renews; exactly one of them.
 ///
+/// max_retries: how often a throttled (429) or unavailable (503, 504)
+/// answer is retried. retry_delay: the first wait before such a retry when
+/// Graph sends no Retry-After, in seconds (0 to 60), doubled for each
+/// further retry, with jitter; a Retry-After is always honoured instead.
+///
 /// ca_file (a path or a sequence of paths) and ca_pem (PEM text) add roots
 /// to those trusted for HTTPS: Mozilla's, or the system's store with
 /// system_roots=True. proxy=None uses the environment's proxy as curl reads
@@ -61,6 +66,7 @@ impl Client {
         api_version=String::from("v1.0"),
         timeout=60.0,
         max_retries=3,
+        retry_delay=1.0,
         user_agent=None,
         ca_file=None,
         ca_pem=None,
@@ -71,7 +77,8 @@ impl Client {
     #[pyo3(
         text_signature = "(token=None, *, token_provider=None, credential=None, base_url=None, \
                           cloud='global', \
-                          api_version='v1.0', timeout=60.0, max_retries=3, user_agent=None, \
+                          api_version='v1.0', timeout=60.0, max_retries=3, retry_delay=1.0, \
+                          user_agent=None, \
                           ca_file=None, ca_pem=None, system_roots=False, proxy=None, \
                           rate_limit=...)"
     )]
@@ -86,6 +93,7 @@ impl Client {
         api_version: String,
         timeout: f64,
         max_retries: i64,
+        retry_delay: f64,
         user_agent: Option<String>,
         ca_file: Option<Bound<'_, PyAny>>,
         ca_pem: Option<String>,
@@ -115,6 +123,10 @@ impl Client {
                 (
                     "max_retries",
                     Some(max_retries.into_pyobject(py)?.into_any()),
+                ),
+                (
+                    "retry_delay",
+                    Some(retry_delay.into_pyobject(py)?.into_any()),
                 ),
                 (
                     "user_agent",
@@ -147,12 +159,17 @@ impl Client {
         })?;
         let max_retries = u32::try_from(max_retries)
             .map_err(|_| config(format!("max_retries must be 0 or more, not {max_retries}")))?;
+        let retry_policy = bindings::retry_delay_seconds(
+            &RetryPolicy::default().with_max_retries(max_retries),
+            retry_delay,
+        )
+        .map_err(|e| config(e.message))?;
 
         let builder = used_insight::Client::builder()
             .cloud(cloud)
             .api_version(api_version)
             .timeout(timeout_duration)
-            .retry_policy(RetryPolicy::default().with_max_retries(max_retries))
+            .retry_policy(retry_policy)
             .rate_limit(rate_limit.0);
         let mut builder =
             crate::credentials::with_token_source(py, builder, token, token_provider, credential)?;
@@ -352,6 +369,10 @@ impl Client {
             c.get_timeout().as_secs_f64(),
             c.get_retry_policy().max_retries
         );
+        let retry_delay = c.get_retry_policy().initial_delay;
+        if retry_delay != RetryPolicy::default().initial_delay {
+            out.push_str(&format!(", retry_delay={:?}", retry_delay.as_secs_f64()));
+        }
         if let Some(agent) = c.get_user_agent() {
             out.push_str(&format!(", user_agent={}", quote(agent)?));
         }

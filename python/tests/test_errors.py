@@ -59,6 +59,38 @@ def test_429_is_retried_after_retry_after(client: Client, emu: Emulator, insight
     assert second["elapsed_ms"] - first["elapsed_ms"] >= 450
 
 
+def test_a_503_without_retry_after_waits_the_retry_delay(emu: Emulator, insight: UsedInsight) -> None:
+    # The first back-off wait is between half and all of retry_delay
+    # (jitter): 100-200 ms here, far from the default 1 s (at least 500 ms).
+    emu.fault(status=503)
+    with Client(token=TOKEN, base_url=emu.base_url, retry_delay=0.2) as client:
+        assert client.create("alice@contoso.com", insight).id
+    first, second = emu.requests()
+    assert second["headers"]["retry-attempt"] == "1"
+    assert 100 <= second["elapsed_ms"] - first["elapsed_ms"] < 480
+
+
+@pytest.mark.parametrize(
+    ("retry_delay", "message"),
+    [
+        (-0.5, "retry_delay must be a number of seconds, 0 or more, not -0.5"),
+        (float("nan"), "retry_delay must be a number of seconds, 0 or more, not NaN"),
+        (float("inf"), "retry_delay must be a number of seconds, 0 or more, not inf"),
+        (60.5, "retry_delay must be at most 60 s (the longest single wait), not 60.5 s"),
+        (1e300, "retry_delay must be at most 60 s (the longest single wait), not 1e300 s"),
+    ],
+)
+def test_a_retry_delay_core_refuses_is_a_configuration_error(retry_delay: float, message: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Client(token="t", retry_delay=retry_delay)
+    assert str(caught.value) == message
+
+
+def test_a_retry_delay_of_another_type_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="retry_delay"):
+        Client(token="t", retry_delay="1")  # type: ignore[arg-type]
+
+
 def test_throttling_past_the_retries_reports_retry_after(emu: Emulator, insight: UsedInsight) -> None:
     emu.fault(status=429, retry_after="0.25", times=2)
     with Client(token=TOKEN, base_url=emu.base_url, max_retries=1) as client:
@@ -262,6 +294,9 @@ def test_repr_never_shows_the_token(emu: Emulator) -> None:
         "timeout=60.0, max_retries=3, user_agent='contoso/1')"
     )
     assert repr(Client(token="t")).startswith("Client(base_url='https://graph.microsoft.com'")
+    assert repr(Client(token="t", max_retries=5, retry_delay=0.02)).endswith(
+        "timeout=60.0, max_retries=5, retry_delay=0.02)"
+    )
     assert repr(Client(token_provider=lambda: "t", cloud="us_gov", api_version="beta")) == (
         "Client(base_url='https://graph.microsoft.us', api_version='beta', "
         "credential='token_provider', timeout=60.0, max_retries=3)"

@@ -84,6 +84,7 @@ def test_a_client_pickles_by_its_settings(emu: Emulator) -> None:
         base_url=emu.base_url,
         timeout=12.5,
         max_retries=1,
+        retry_delay=0.25,
         user_agent="contoso-sync/2.1",
         proxy=False,
         rate_limit=RateLimit(max_concurrent=2, requests=100, per=60.0),

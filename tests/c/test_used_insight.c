@@ -727,6 +727,64 @@ static void test_429_beyond_the_retries_reports_retry_after(void) {
   used_insight_options_free(options);
 }
 
+/* The emulator's clock (its "elapsed_ms") when the nth request it recorded
+ * (from 0) arrived, or -1 if there is none. */
+static double arrival_ms(const char *requests, size_t n) {
+  const char *at = requests;
+  size_t i;
+  for (i = 0; at != NULL; i++) {
+    at = strstr(at, "\"elapsed_ms\":");
+    if (at == NULL) {
+      break;
+    }
+    at += strlen("\"elapsed_ms\":");
+    if (i == n) {
+      return strtod(at, NULL);
+    }
+  }
+  return -1;
+}
+
+/* A 503 without Retry-After is retried after the first back-off wait set
+ * with used_insight_options_set_retry_delay_ms: between half and all of it
+ * (jitter), far from the default 1 s (at least 500 ms). A delay refused
+ * (more than 60 s) leaves the one set before. */
+static void test_503_without_retry_after_waits_the_retry_delay_set(void) {
+  used_insight_options *options = emulator_options();
+  used_insight_client *client;
+  used_insight_error *err = NULL;
+  char *out = NULL;
+  char *requests;
+  double gap;
+
+  CHECK_STATUS(used_insight_options_set_retry_delay_ms(options, 200), USED_INSIGHT_STATUS_OK,
+               NULL);
+  CHECK_STATUS(used_insight_options_set_retry_delay_ms(options, 60001),
+               USED_INSIGHT_STATUS_INVALID_ARGUMENT, NULL);
+  CHECK_STATUS(used_insight_options_set_retry_delay_ms(options, UINT32_MAX),
+               USED_INSIGHT_STATUS_INVALID_ARGUMENT, NULL);
+  CHECK_STATUS(used_insight_options_set_retry_delay_ms(NULL, 200),
+               USED_INSIGHT_STATUS_NULL_PARAMETER, NULL);
+  client = client_from(options);
+  emulator_fault("{\"status\":503}");
+  CHECK_STATUS(used_insight_create(client, USER, INSIGHT_JSON, &out, &err), USED_INSIGHT_STATUS_OK,
+               err);
+  requests = emulator_requests();
+  CHECK(count(requests, "\"method\":") == 2);
+  gap = arrival_ms(requests, 1) - arrival_ms(requests, 0);
+  if (gap < 100.0 || gap >= 480.0) {
+    char what[128];
+    snprintf(what, sizeof what, "the retry came %.1f ms after the 503, not 100-200 ms", gap);
+    fail_at(__LINE__, what);
+  }
+
+  free(requests);
+  used_insight_string_free(out);
+  used_insight_error_free(err);
+  used_insight_client_free(client);
+  used_insight_options_free(options);
+}
+
 static void test_dropped_connection_is_transport_and_never_resent(void) {
   used_insight_client *client = emulator_client(); /* 3 retries allowed */
   used_insight_result *result = NULL;
@@ -2733,6 +2791,7 @@ static const test_case TESTS[] = {
     TEST(test_wrong_token_is_a_graph_401),
     TEST(test_429_then_success_is_retried_with_the_same_client_request_id),
     TEST(test_429_beyond_the_retries_reports_retry_after),
+    TEST(test_503_without_retry_after_waits_the_retry_delay_set),
     TEST(test_dropped_connection_is_transport_and_never_resent),
     TEST(test_connection_refused_is_transport_not_processed),
     TEST(test_slow_answer_is_a_timeout),

@@ -89,6 +89,7 @@ class AsyncClient:
             api_version: str = "v1.0",
             timeout: float = 60.0,
             max_retries: int = 3,
+            retry_delay: float = 1.0,
             user_agent: str | None = None,
             ca_file: _StrPath | Sequence[_StrPath] | None = None,
             ca_pem: str | None = None,

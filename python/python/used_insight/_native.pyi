@@ -148,6 +148,11 @@ class Client:
     (ClientSecretCredential…) or any azure-core credential, whose tokens the
     client keeps and renews; exactly one of them.
 
+    max_retries: how often a throttled (429) or unavailable (503, 504)
+    answer is retried. retry_delay: the first wait before such a retry when
+    Graph sends no Retry-After, in seconds (0 to 60), doubled for each
+    further retry, with jitter; a Retry-After is always honoured instead.
+
     ca_file (a path or a sequence of paths) and ca_pem (PEM text) add roots
     to those trusted for HTTPS: Mozilla's, or the system's store with
     system_roots=True. proxy=None uses the environment's proxy as curl reads
@@ -168,6 +173,7 @@ class Client:
         api_version: str = "v1.0",
         timeout: float = 60.0,
         max_retries: int = 3,
+        retry_delay: float = 1.0,
         user_agent: str | None = None,
         ca_file: _StrPath | Sequence[_StrPath] | None = None,
         ca_pem: str | None = None,
