@@ -2632,23 +2632,28 @@ static void test_a_windowed_limit_is_paced_not_hammered(void) {
 }
 
 /* Requests from `user` that reached the emulator in (from_ms, to_ms) of its
- * clock; *first_ms gets the arrival of that user's first one (or -1). */
+ * clock; *first_ms gets the arrival of that user's first one (or -1). Each
+ * recorded request has one "path" and one "elapsed_ms", in whatever order
+ * the emulator writes its keys (sorted: "elapsed_ms" first), so the kth of
+ * each belong together. */
 static int arrivals(const char *requests, const char *user, double from_ms, double to_ms,
                     double *first_ms) {
   char needle[64];
   const char *at = requests;
+  const char *elapsed = requests;
   int n = 0;
   snprintf(needle, sizeof needle, "/users/%s/", user);
   *first_ms = -1;
-  while ((at = strstr(at, "\"path\":\"")) != NULL) {
+  while ((at = strstr(at, "\"path\":\"")) != NULL &&
+         (elapsed = strstr(elapsed, "\"elapsed_ms\":")) != NULL) {
     const char *end = strchr(at + 8, '"');
-    const char *elapsed = strstr(at, "\"elapsed_ms\":");
     size_t len = end ? (size_t)(end - at) : 0;
     double t;
-    if (end == NULL || elapsed == NULL) {
+    if (end == NULL) {
       break;
     }
-    t = strtod(elapsed + strlen("\"elapsed_ms\":"), NULL);
+    elapsed += strlen("\"elapsed_ms\":");
+    t = strtod(elapsed, NULL);
     if (len > strlen(needle) && strstr(at, needle) != NULL && strstr(at, needle) < end) {
       if (*first_ms < 0) {
         *first_ms = t;
