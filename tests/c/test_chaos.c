@@ -137,6 +137,10 @@ typedef struct {
 
 static size_t threads_n = 8, per_thread = 500;
 static long timeout_ms = 250;
+/* The first back-off wait for chaos's 503s and 504s, which carry no
+ * Retry-After (as Dev Proxy's): 20 ms, as core/tests/chaos.rs, where the
+ * default 1 s would make a run mostly waiting. */
+#define RETRY_DELAY_MS 20
 static used_insight_client *client;
 static outcome *outcomes; /* threads_n x per_thread */
 static char user_id[96];
@@ -460,6 +464,7 @@ int main(int argc, char **argv) {
       used_insight_options_set_base_url(options, base_url) != USED_INSIGHT_STATUS_OK ||
       used_insight_options_set_token(options, token) != USED_INSIGHT_STATUS_OK ||
       used_insight_options_set_timeout_ms(options, (uint64_t)timeout_ms) != USED_INSIGHT_STATUS_OK ||
+      used_insight_options_set_retry_delay_ms(options, RETRY_DELAY_MS) != USED_INSIGHT_STATUS_OK ||
       used_insight_client_new(options, &client, &err) != USED_INSIGHT_STATUS_OK) {
     fprintf(stderr, "could not build the client: %s\n", err ? used_insight_error_message(err) : "");
     used_insight_error_free(err);
@@ -468,8 +473,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   used_insight_options_free(options);
-  printf("chaos: %lu threads x %lu creates, timeout %ld ms\n", (unsigned long)threads_n,
-         (unsigned long)per_thread, timeout_ms);
+  printf("chaos: %lu threads x %lu creates, timeout %ld ms, retry delay %d ms\n",
+         (unsigned long)threads_n, (unsigned long)per_thread, timeout_ms, RETRY_DELAY_MS);
 
   run_phase("single", create_one_by_one);
   run_phase("many", create_many_at_once);
