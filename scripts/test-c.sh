@@ -118,28 +118,31 @@ fork_src=tests/c/test_fork.c
 credentials_src=tests/c/test_credentials.c
 cancel_src=tests/c/test_cancel.c
 chaos_src=tests/c/test_chaos.c
+# The emulator's control client, text helpers and named-test checks the
+# tests share, compiled with each (not with test_fork.c or the example).
+support_src=tests/c/test_support.c
 set -x
-"$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$test_src" -o "$work/test_c" \
+"$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$test_src" "$support_src" -o "$work/test_c" \
   "${libs[@]}" -lpthread "${rpath[@]}"
-"$CXX" -x c++ -std=c++11 "${strict[@]}" "${cflags[@]}" "$test_src" -x none -o "$work/test_cxx" \
-  "${libs[@]}" -lpthread "${rpath[@]}"
+"$CXX" -x c++ -std=c++11 "${strict[@]}" "${cflags[@]}" "$test_src" "$support_src" -x none \
+  -o "$work/test_cxx" "${libs[@]}" -lpthread "${rpath[@]}"
 "$CC" -std=c99 "${strict[@]}" -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
-  -fno-omit-frame-pointer "${cflags[@]}" "$test_src" -o "$work/test_asan" \
+  -fno-omit-frame-pointer "${cflags[@]}" "$test_src" "$support_src" -o "$work/test_asan" \
   "${libs[@]}" -lpthread "${rpath[@]}"
 "$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$fork_src" -o "$work/test_fork" \
   "${libs[@]}" "${rpath[@]}"
-"$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$credentials_src" -o "$work/test_credentials" \
+"$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$credentials_src" "$support_src" \
+  -o "$work/test_credentials" "${libs[@]}" -lpthread "${rpath[@]}"
+"$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$cancel_src" "$support_src" -o "$work/test_cancel" \
   "${libs[@]}" -lpthread "${rpath[@]}"
-"$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$cancel_src" -o "$work/test_cancel" \
-  "${libs[@]}" -lpthread "${rpath[@]}"
-"$CXX" -x c++ -std=c++11 "${strict[@]}" "${cflags[@]}" "$cancel_src" -x none \
+"$CXX" -x c++ -std=c++11 "${strict[@]}" "${cflags[@]}" "$cancel_src" "$support_src" -x none \
   -o "$work/test_cancel_cxx" "${libs[@]}" -lpthread "${rpath[@]}"
-"$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$chaos_src" -o "$work/test_chaos" \
+"$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$chaos_src" "$support_src" -o "$work/test_chaos" \
   "${libs[@]}" -lpthread "${rpath[@]}"
-"$CXX" -x c++ -std=c++11 "${strict[@]}" "${cflags[@]}" "$chaos_src" -x none \
+"$CXX" -x c++ -std=c++11 "${strict[@]}" "${cflags[@]}" "$chaos_src" "$support_src" -x none \
   -o "$work/test_chaos_cxx" "${libs[@]}" -lpthread "${rpath[@]}"
 "$CC" -std=c99 "${strict[@]}" -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
-  -fno-omit-frame-pointer "${cflags[@]}" "$chaos_src" -o "$work/test_chaos_asan" \
+  -fno-omit-frame-pointer "${cflags[@]}" "$chaos_src" "$support_src" -o "$work/test_chaos_asan" \
   "${libs[@]}" -lpthread "${rpath[@]}"
 # The example, linked statically (no rpath needed) and as C++.
 "$CC" -std=c99 "${strict[@]}" "${cflags[@]}" "$example_src" -o "$work/example_static" \

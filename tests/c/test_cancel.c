@@ -28,14 +28,17 @@
 
 #include <used_insight.h>
 
+#include "test_support.h"
+
+/* Failures of the whole run (this file's checks are not per named test). */
 static int failures = 0;
 
-#define CHECK(cond)                                                        \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                          \
-    }                                                                      \
+#define EXPECT(cond)                                                              \
+  do {                                                                            \
+    if (!(cond)) {                                                                \
+      fprintf(stderr, "  %s:%d: EXPECT(%s) failed\n", __FILE__, __LINE__, #cond); \
+      failures++;                                                                 \
+    }                                                                             \
   } while (0)
 
 /* ---------------------------------------------------- the signal handler */
@@ -94,7 +97,7 @@ static double prompt_ms = 250;
 static void check_prompt(pthread_t thread, const char *what) {
   double delay;
   pthread_join(thread, NULL);
-  CHECK(signalled);
+  EXPECT(signalled);
   delay = ms_since(&cancelled_at);
   printf("cancel: %s returned %.1f ms after the SIGINT handler cancelled\n", what, delay);
   if (delay >= prompt_ms) {
@@ -108,71 +111,9 @@ static void check_prompt(pthread_t thread, const char *what) {
 static const char *token;
 static int emulator_port;
 
-/* One HTTP/1.0 request to the emulator's control endpoints; returns the
- * status (or -1) and, when body_out is not NULL, the body (caller frees). */
+/* One request to the emulator's controls (see emulator_http). */
 static int http(const char *method, const char *path, const char *body, char **body_out) {
-  struct sockaddr_in addr;
-  char head[512];
-  char *reply = NULL;
-  size_t len = 0, cap = 0;
-  int fd, status = -1;
-  const char *payload = body ? body : "";
-  char *split;
-
-  fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) {
-    return -1;
-  }
-  memset(&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons((uint16_t)emulator_port);
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  snprintf(head, sizeof head,
-           "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-           "Content-Length: %lu\r\n\r\n",
-           method, path, (unsigned long)strlen(payload));
-  if (write(fd, head, strlen(head)) < 0 || write(fd, payload, strlen(payload)) < 0) {
-    close(fd);
-    return -1;
-  }
-  for (;;) {
-    ssize_t n;
-    if (cap - len < 4096) {
-      cap = cap * 2 + 8192;
-      reply = (char *)realloc(reply, cap);
-      if (reply == NULL) {
-        close(fd);
-        return -1;
-      }
-    }
-    n = read(fd, reply + len, cap - len - 1);
-    if (n <= 0) {
-      break;
-    }
-    len += (size_t)n;
-  }
-  close(fd);
-  reply[len] = '\0';
-  if (sscanf(reply, "HTTP/1.%*d %d", &status) != 1) {
-    status = -1;
-  }
-  split = strstr(reply, "\r\n\r\n");
-  if (body_out != NULL) {
-    *body_out = NULL;
-    if (split != NULL) {
-      size_t body_len = strlen(split + 4);
-      *body_out = (char *)malloc(body_len + 1);
-      if (*body_out != NULL) {
-        memcpy(*body_out, split + 4, body_len + 1);
-      }
-    }
-  }
-  free(reply);
-  return status;
+  return emulator_http(emulator_port, NULL, method, path, body, body_out);
 }
 
 static void emulator(const char *method, const char *path, const char *body) {
@@ -185,16 +126,13 @@ static void emulator(const char *method, const char *path, const char *body) {
 /* Requests the emulator received (control requests excluded). */
 static size_t requests_received(void) {
   char *body = NULL;
-  size_t n = 0;
-  const char *p;
+  size_t n;
   if (http("GET", "/_emulator/requests", NULL, &body) != 200 || body == NULL) {
     failures++;
     free(body);
     return 0;
   }
-  for (p = body; (p = strstr(p, "\"method\":")) != NULL; p++) {
-    n++;
-  }
+  n = count(body, "\"method\":");
   free(body);
   return n;
 }
@@ -204,7 +142,7 @@ static size_t requests_received(void) {
 static void check_nothing_more_sent(size_t had) {
   struct timespec wait = {0, 300000000L};
   nanosleep(&wait, NULL);
-  CHECK(requests_received() == had);
+  EXPECT(requests_received() == had);
 }
 
 /* ------------------------------------------------------------------ tests */
@@ -217,21 +155,21 @@ static const char *const INSIGHT =
 static void test_the_token_and_null(void) {
   used_insight_cancel_token *cancel = used_insight_cancel_token_new();
   used_insight_batch_options *options = used_insight_batch_options_new();
-  CHECK(cancel != NULL && options != NULL);
-  CHECK(!used_insight_cancel_token_is_cancelled(cancel));
+  EXPECT(cancel != NULL && options != NULL);
+  EXPECT(!used_insight_cancel_token_is_cancelled(cancel));
   used_insight_cancel_token_cancel(cancel);
-  CHECK(used_insight_cancel_token_is_cancelled(cancel));
+  EXPECT(used_insight_cancel_token_is_cancelled(cancel));
   used_insight_cancel_token_cancel(NULL);
-  CHECK(!used_insight_cancel_token_is_cancelled(NULL));
-  CHECK(used_insight_batch_options_set_cancel(NULL, cancel) ==
+  EXPECT(!used_insight_cancel_token_is_cancelled(NULL));
+  EXPECT(used_insight_batch_options_set_cancel(NULL, cancel) ==
         USED_INSIGHT_STATUS_NULL_PARAMETER);
   /* The options keep their own reference: the token may be freed first. */
-  CHECK(used_insight_batch_options_set_cancel(options, cancel) == USED_INSIGHT_STATUS_OK);
+  EXPECT(used_insight_batch_options_set_cancel(options, cancel) == USED_INSIGHT_STATUS_OK);
   used_insight_cancel_token_free(cancel);
-  CHECK(used_insight_batch_options_set_cancel(options, NULL) == USED_INSIGHT_STATUS_OK);
+  EXPECT(used_insight_batch_options_set_cancel(options, NULL) == USED_INSIGHT_STATUS_OK);
   used_insight_batch_options_free(options);
   used_insight_cancel_token_free(NULL);
-  CHECK(strcmp(used_insight_status_name(USED_INSIGHT_STATUS_CANCELLED),
+  EXPECT(strcmp(used_insight_status_name(USED_INSIGHT_STATUS_CANCELLED),
                "USED_INSIGHT_STATUS_CANCELLED") == 0);
 }
 
@@ -243,15 +181,15 @@ static void test_a_cancelled_token_sends_nothing(used_insight_client *client) {
   emulator("POST", "/_emulator/reset", "{}");
   used_insight_cancel_token_cancel(cancel);
   status = used_insight_create_cancellable(client, "alice", INSIGHT, cancel, &out, &err);
-  CHECK(status == USED_INSIGHT_STATUS_CANCELLED);
-  CHECK(out == NULL);
-  CHECK(!used_insight_error_request_may_have_been_processed(err));
+  EXPECT(status == USED_INSIGHT_STATUS_CANCELLED);
+  EXPECT(out == NULL);
+  EXPECT(!used_insight_error_request_may_have_been_processed(err));
   used_insight_error_free(err);
   err = NULL;
   /* NULL is no token: an ordinary create. */
   status = used_insight_create_cancellable(client, "alice", INSIGHT, NULL, &out, &err);
-  CHECK(status == USED_INSIGHT_STATUS_OK);
-  CHECK(requests_received() == 1);
+  EXPECT(status == USED_INSIGHT_STATUS_OK);
+  EXPECT(requests_received() == 1);
   used_insight_string_free(out);
   used_insight_error_free(err);
   used_insight_cancel_token_free(cancel);
@@ -269,12 +207,12 @@ static void test_sigint_during_a_slow_answer(used_insight_client *client) {
   thread = sigint_after(300);
   status = used_insight_create_cancellable(client, "alice", INSIGHT, cancel, &out, &err);
   check_prompt(thread, "a create waiting for a slow answer");
-  CHECK(status == USED_INSIGHT_STATUS_CANCELLED);
-  CHECK(out == NULL);
+  EXPECT(status == USED_INSIGHT_STATUS_CANCELLED);
+  EXPECT(out == NULL);
   /* Sent, its answer abandoned: it may have been created. */
-  CHECK(used_insight_error_request_may_have_been_processed(err));
-  CHECK(strstr(used_insight_error_message(err), "cancelled while waiting for the answer") != NULL);
-  CHECK(used_insight_error_client_request_id(err) != NULL);
+  EXPECT(used_insight_error_request_may_have_been_processed(err));
+  EXPECT(strstr(used_insight_error_message(err), "cancelled while waiting for the answer") != NULL);
+  EXPECT(used_insight_error_client_request_id(err) != NULL);
   check_nothing_more_sent(1);
   used_insight_error_free(err);
   used_insight_cancel_token_free(cancel);
@@ -300,10 +238,10 @@ static void test_sigint_during_a_retry_after_wait(used_insight_client *client) {
   status =
       used_insight_create_fields_cancellable(client, "alice", &fields, cancel, &result, &err);
   check_prompt(thread, "a create waiting out Retry-After: 10");
-  CHECK(status == USED_INSIGHT_STATUS_CANCELLED);
-  CHECK(result == NULL);
+  EXPECT(status == USED_INSIGHT_STATUS_CANCELLED);
+  EXPECT(result == NULL);
   /* Graph refused the one request it got: nothing was created. */
-  CHECK(!used_insight_error_request_may_have_been_processed(err));
+  EXPECT(!used_insight_error_request_may_have_been_processed(err));
   check_nothing_more_sent(1);
   used_insight_error_free(err);
   used_insight_cancel_token_free(cancel);
@@ -332,14 +270,14 @@ static void test_sigint_during_create_many(used_insight_client *client) {
   emulator("POST", "/_emulator/reset", "{}");
   /* Every batch takes 400 ms, one at a time. */
   emulator("POST", "/_emulator/faults", "{\"path_contains\":\"$batch\",\"delay_ms\":400,\"times\":100}");
-  CHECK(used_insight_batch_options_set_cancel(options, cancel) == USED_INSIGHT_STATUS_OK);
+  EXPECT(used_insight_batch_options_set_cancel(options, cancel) == USED_INSIGHT_STATUS_OK);
   to_cancel = cancel;
   thread = sigint_after(1000);
   status = used_insight_create_many(client, items, ITEMS, options, &results, &err);
   check_prompt(thread, "create_many of batches of 400 ms each");
   received = requests_received();
-  CHECK(status == USED_INSIGHT_STATUS_OK);
-  CHECK(used_insight_batch_results_count(results) == ITEMS);
+  EXPECT(status == USED_INSIGHT_STATUS_OK);
+  EXPECT(used_insight_batch_results_count(results) == ITEMS);
   for (i = 0; i < ITEMS; i++) {
     used_insight_status item = used_insight_batch_results_status(results, i);
     const used_insight_error *e = used_insight_batch_results_error(results, i);
@@ -359,13 +297,13 @@ static void test_sigint_during_create_many(used_insight_client *client) {
          "%lu batches received\n",
          (unsigned long)created, (unsigned long)uncertain, (unsigned long)not_sent,
          (unsigned long)received);
-  CHECK(created + uncertain + not_sent == ITEMS);
-  CHECK(created == used_insight_batch_results_created_count(results));
-  CHECK(not_sent > 0);
+  EXPECT(created + uncertain + not_sent == ITEMS);
+  EXPECT(created == used_insight_batch_results_created_count(results));
+  EXPECT(not_sent > 0);
   /* The emulator got exactly the batches answered and the one in flight
    * (if one was: valgrind may be between two at the signal), all whole. */
-  CHECK(received > 0 && (created + uncertain) % received == 0);
-  CHECK(received > 0 && (uncertain == 0 || uncertain == (created + uncertain) / received));
+  EXPECT(received > 0 && (created + uncertain) % received == 0);
+  EXPECT(received > 0 && (uncertain == 0 || uncertain == (created + uncertain) / received));
   check_nothing_more_sent(received);
   used_insight_batch_results_free(results);
   used_insight_error_free(err);
@@ -403,15 +341,14 @@ static void run(void (*test)(used_insight_client *)) {
 int main(void) {
   const char *prompt = getenv("USED_INSIGHT_TEST_PROMPT_MS");
   struct sigaction action;
-  const char *port;
 
   url = getenv("USED_INSIGHT_TEST_URL");
   token = getenv("USED_INSIGHT_TEST_TOKEN");
-  if (url == NULL || token == NULL || (port = strrchr(url, ':')) == NULL) {
-    fprintf(stderr, "set USED_INSIGHT_TEST_URL and USED_INSIGHT_TEST_TOKEN\n");
+  emulator_port = emulator_port_of(url);
+  if (token == NULL || emulator_port == 0) {
+    fprintf(stderr, "set USED_INSIGHT_TEST_URL=http://127.0.0.1:PORT and USED_INSIGHT_TEST_TOKEN\n");
     return 2;
   }
-  emulator_port = atoi(port + 1);
   if (prompt != NULL) {
     prompt_ms = atof(prompt);
   }

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "used_insight.h"
+#include "test_support.h"
 
 /* ------------------------------------------------------------------ checks */
 
@@ -43,7 +44,7 @@ static void fail(int line, const char *what, const char *detail) {
   failures++;
 }
 
-#define CHECK(cond, detail)           \
+#define EXPECT(cond, detail)          \
   do {                                \
     if (!(cond)) {                    \
       fail(__LINE__, #cond, (detail)); \
@@ -56,69 +57,10 @@ static const char *base_url;
 static const char *token;
 static int emulator_port;
 
-/* One HTTP/1.0 request to the emulator; returns the status (or -1) and the
- * response body (malloc'd, caller frees). */
+/* One request to the emulator (see emulator_http), with the token: the
+ * control endpoints ignore it, Graph's need it. */
 static int http(const char *method, const char *path, char **body_out) {
-  struct sockaddr_in addr;
-  char head[1024];
-  char *reply = NULL, *split;
-  size_t len = 0, cap = 0;
-  int fd, status = -1;
-
-  *body_out = NULL;
-  fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) {
-    return -1;
-  }
-  memset(&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons((uint16_t)emulator_port);
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  snprintf(head, sizeof head,
-           "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n", method, path,
-           token);
-  if (write(fd, head, strlen(head)) < 0) {
-    close(fd);
-    return -1;
-  }
-  for (;;) {
-    ssize_t n;
-    if (cap - len < 65536) {
-      char *grown;
-      cap = cap * 2 + 65536;
-      grown = (char *)realloc(reply, cap);
-      if (grown == NULL) {
-        free(reply);
-        close(fd);
-        return -1;
-      }
-      reply = grown;
-    }
-    n = read(fd, reply + len, cap - len - 1);
-    if (n <= 0) {
-      break;
-    }
-    len += (size_t)n;
-  }
-  close(fd);
-  reply[len] = '\0';
-  if (sscanf(reply, "HTTP/1.%*d %d", &status) != 1) {
-    status = -1;
-  }
-  split = strstr(reply, "\r\n\r\n");
-  if (split != NULL) {
-    size_t body_len = strlen(split + 4);
-    *body_out = (char *)malloc(body_len + 1);
-    if (*body_out != NULL) {
-      memcpy(*body_out, split + 4, body_len + 1);
-    }
-  }
-  free(reply);
-  return status;
+  return emulator_http(emulator_port, token, method, path, NULL, body_out);
 }
 
 /* ---------------------------------------------------------------- outcomes */
@@ -168,7 +110,7 @@ static void record(outcome *out, uint32_t status, const used_insight_error *err,
   char detail[512];
   out->status = status;
   if (status == USED_INSIGHT_STATUS_OK) {
-    CHECK(id != NULL && strlen(id) < sizeof out->id, "a created insight has an id");
+    EXPECT(id != NULL && strlen(id) < sizeof out->id, "a created insight has an id");
     if (id != NULL) {
       snprintf(out->id, sizeof out->id, "%s", id);
     }
@@ -176,7 +118,7 @@ static void record(outcome *out, uint32_t status, const used_insight_error *err,
   }
   snprintf(detail, sizeof detail, "%s: %s", used_insight_status_name(status),
            err ? used_insight_error_message(err) : "(no error)");
-  CHECK(err != NULL, detail);
+  EXPECT(err != NULL, detail);
   if (err == NULL) {
     return;
   }
@@ -185,16 +127,16 @@ static void record(outcome *out, uint32_t status, const used_insight_error *err,
   case USED_INSIGHT_STATUS_GRAPH_API_ERROR:
     out->http_status = used_insight_error_http_status(err);
     /* Dev Proxy's statuses for POST, after the retries allowed. */
-    CHECK(out->http_status == 429 || out->http_status == 500 || out->http_status == 502 ||
+    EXPECT(out->http_status == 429 || out->http_status == 500 || out->http_status == 502 ||
               out->http_status == 503 || out->http_status == 504 || out->http_status == 507,
           detail);
-    CHECK(!out->may_have, detail);
+    EXPECT(!out->may_have, detail);
     break;
   case USED_INSIGHT_STATUS_TRANSPORT:
-    CHECK((uint32_t)used_insight_error_transport_kind(err) ==
+    EXPECT((uint32_t)used_insight_error_transport_kind(err) ==
               (uint32_t)USED_INSIGHT_TRANSPORT_KIND_CONNECTION_LOST,
           detail);
-    CHECK(out->may_have, detail);
+    EXPECT(out->may_have, detail);
     break;
   case USED_INSIGHT_STATUS_TIMEOUT:
     /* Waiting for a slot (nothing sent) or for the answer: checked
@@ -251,9 +193,9 @@ static void *create_many_at_once(void *arg) {
     items[i].fields = &fields[i];
   }
   status = (uint32_t)used_insight_create_many(client, items, per_thread, NULL, &results, &err);
-  CHECK(status == USED_INSIGHT_STATUS_OK, err ? used_insight_error_message(err) : NULL);
+  EXPECT(status == USED_INSIGHT_STATUS_OK, err ? used_insight_error_message(err) : NULL);
   if (status == USED_INSIGHT_STATUS_OK) {
-    CHECK(used_insight_batch_results_count(results) == per_thread, "one result per item");
+    EXPECT(used_insight_batch_results_count(results) == per_thread, "one result per item");
     for (i = 0; i < per_thread; i++) {
       record(outcome_at(thread, i), (uint32_t)used_insight_batch_results_status(results, i),
              used_insight_batch_results_error(results, i), used_insight_batch_results_id(results, i));
@@ -338,38 +280,28 @@ static size_t read_stored(const char *json) {
   return insights;
 }
 
-static size_t count_of(const char *haystack, const char *needle) {
-  size_t n = 0;
-  const char *p = haystack;
-  while (p != NULL && (p = strstr(p, needle)) != NULL) {
-    n++;
-    p += strlen(needle);
-  }
-  return n;
-}
-
 /* The stored insights of this phase's user, once the emulator has stored
  * all it will (a request may still be arriving when its client gave up):
  * read again until two readings 250 ms apart hold as many. */
 static void check_stored(void) {
   char path[256];
   char *body = NULL;
-  size_t count = (size_t)-1, i;
+  size_t stored = (size_t)-1, i;
   snprintf(path, sizeof path, "/v1.0/users/%s/insights/used", user_id);
   for (i = 0; i < 40; i++) {
     struct timespec pause = {0, 250 * 1000 * 1000};
     size_t now;
     free(body);
-    CHECK(http("GET", path, &body) == 200 && body != NULL, "read back what was stored");
-    now = count_of(body, "\"resourceVisualization\"");
-    if (now == count) {
+    EXPECT(http("GET", path, &body) == 200 && body != NULL, "read back what was stored");
+    now = count(body, "\"resourceVisualization\"");
+    if (now == stored) {
       break;
     }
-    count = now;
+    stored = now;
     nanosleep(&pause, NULL);
   }
   if (body != NULL) {
-    CHECK(read_stored(body) == count, "every stored insight read");
+    EXPECT(read_stored(body) == stored, "every stored insight read");
   }
   free(body);
 }
@@ -387,13 +319,13 @@ static void check_phase(void) {
     const outcome *o = &outcomes[i];
     snprintf(detail, sizeof detail, "create %lu (%s): stored %d times",
              (unsigned long)i, used_insight_status_name(o->status), o->stored);
-    CHECK(o->stored <= 1, detail);
+    EXPECT(o->stored <= 1, detail);
     if (o->status == USED_INSIGHT_STATUS_OK) {
       created++;
-      CHECK(o->stored == 1 && strcmp(o->id, o->stored_id) == 0, detail);
+      EXPECT(o->stored == 1 && strcmp(o->id, o->stored_id) == 0, detail);
     } else if (!o->may_have) {
       not_processed++;
-      CHECK(o->stored == 0, detail);
+      EXPECT(o->stored == 0, detail);
     } else {
       maybe++;
       maybe_stored += (size_t)o->stored;
@@ -410,8 +342,8 @@ static void check_phase(void) {
          (unsigned long)timeouts, report ? report : "(no report)");
   free(report);
   if (total >= 1000) {
-    CHECK(created > total / 2, "most creates succeed");
-    CHECK(not_processed > 0 && maybe > 0 && maybe_stored > 0, "chaos struck every way");
+    EXPECT(created > total / 2, "most creates succeed");
+    EXPECT(not_processed > 0 && maybe > 0 && maybe_stored > 0, "chaos struck every way");
   }
 }
 
@@ -423,12 +355,12 @@ static void run_phase(const char *name, void *(*work)(void *)) {
   /* Chaos's counts start afresh (its settings stay). */
   {
     char *body = NULL;
-    CHECK(http("POST", "/_emulator/reset", &body) == 200, "reset the emulator");
+    EXPECT(http("POST", "/_emulator/reset", &body) == 200, "reset the emulator");
     free(body);
   }
   memset(outcomes, 0, threads_n * per_thread * sizeof(outcome));
   for (t = 0; t < threads_n; t++) {
-    CHECK(pthread_create(&threads[t], NULL, work, (void *)(uintptr_t)t) == 0, "a thread starts");
+    EXPECT(pthread_create(&threads[t], NULL, work, (void *)(uintptr_t)t) == 0, "a thread starts");
   }
   for (t = 0; t < threads_n; t++) {
     pthread_join(threads[t], NULL);
@@ -443,8 +375,8 @@ int main(int argc, char **argv) {
 
   base_url = getenv("USED_INSIGHT_TEST_CHAOS_URL");
   token = getenv("USED_INSIGHT_TEST_TOKEN");
-  if (base_url == NULL || token == NULL ||
-      sscanf(base_url, "http://127.0.0.1:%d", &emulator_port) != 1) {
+  emulator_port = emulator_port_of(base_url);
+  if (token == NULL || emulator_port == 0) {
     fprintf(stderr, "set USED_INSIGHT_TEST_CHAOS_URL=http://127.0.0.1:PORT (a graph-emulator "
                     "started with --token T and --chaos...) and USED_INSIGHT_TEST_TOKEN=T\n");
     return 2;

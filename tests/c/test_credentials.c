@@ -15,7 +15,7 @@
  * with the values below. Run from the repository's root (the certificates
  * are read from core/tests/certs/). Each test resets the emulator and reads
  * what it received through its control endpoints (a tiny HTTP/1.0 client
- * over a socket). No request goes anywhere but that emulator: the AZURE_*
+ * over a socket, in test_support.c). No request goes anywhere but that emulator: the AZURE_*
  * and IDENTITY_* variables are cleared, and the metadata service is moved
  * to a closed loopback port, before any test runs. Prints one line per
  * test and "N passed, M failed".
@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "used_insight.h"
+#include "test_support.h"
 
 #define TENANT "aaaaaaaa-0000-4000-8000-000000000001"
 #define SECRET_CLIENT "cccccccc-0000-4000-8000-000000000001"
@@ -46,135 +47,15 @@
 #define APP_PEM "core/tests/certs/entra-test-app.pem"
 #define OTHER_APP_PEM "core/tests/certs/entra-test-other-app.pem"
 
-/* ------------------------------------------------------------------ checks */
-
-static const char *current_test = "";
-static int test_failed = 0;
-
-static void fail_at(int line, const char *what) {
-  fprintf(stderr, "  %s:%d: %s: %s\n", __FILE__, line, current_test, what);
-  test_failed = 1;
-}
-
-#define CHECK(cond)                          \
-  do {                                       \
-    if (!(cond)) {                           \
-      fail_at(__LINE__, "CHECK(" #cond ")"); \
-    }                                        \
-  } while (0)
-
-static void check_status_at(int line, uint32_t got, uint32_t want, const used_insight_error *err) {
-  char what[1024];
-  if (got == want) {
-    return;
-  }
-  snprintf(what, sizeof what, "status %s, expected %s%s%s", used_insight_status_name(got),
-           used_insight_status_name(want), err ? ": " : "",
-           err ? used_insight_error_message(err) : "");
-  fail_at(line, what);
-}
-
-#define CHECK_STATUS(got, want, err) \
-  check_status_at(__LINE__, (uint32_t)(got), (uint32_t)(want), (err))
-
-static void check_str_at(int line, const char *got, const char *want) {
-  char what[1024];
-  if (got != NULL && strcmp(got, want) == 0) {
-    return;
-  }
-  snprintf(what, sizeof what, "got \"%s\", expected \"%s\"", got ? got : "(NULL)", want);
-  fail_at(line, what);
-}
-
-#define CHECK_STR(got, want) check_str_at(__LINE__, (got), (want))
-
-static int contains(const char *haystack, const char *needle) {
-  return haystack != NULL && strstr(haystack, needle) != NULL;
-}
-
-static size_t count(const char *haystack, const char *needle) {
-  size_t n = 0;
-  const char *p = haystack;
-  while (p != NULL && (p = strstr(p, needle)) != NULL) {
-    n++;
-    p += strlen(needle);
-  }
-  return n;
-}
-
 /* ------------------------------------------------- the emulator's controls */
 
 static const char *entra_url;
 static int entra_port;
 
-/* One HTTP/1.0 request to the emulator's controls; returns the status (or
- * -1) and, when body_out is not NULL, the body (malloc'd, caller frees). */
+/* One request to the emulator's controls (see emulator_http), which need
+ * no token. */
 static int http(const char *method, const char *path, const char *body, char **body_out) {
-  struct sockaddr_in addr;
-  char head[512];
-  char *reply = NULL;
-  size_t len = 0, cap = 0;
-  int fd, status = -1;
-  const char *payload = body ? body : "";
-  char *split;
-
-  fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) {
-    return -1;
-  }
-  memset(&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons((uint16_t)entra_port);
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  snprintf(head, sizeof head,
-           "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-           "Content-Length: %lu\r\n\r\n",
-           method, path, (unsigned long)strlen(payload));
-  if (write(fd, head, strlen(head)) < 0 || write(fd, payload, strlen(payload)) < 0) {
-    close(fd);
-    return -1;
-  }
-  for (;;) {
-    ssize_t n;
-    if (cap - len < 4096) {
-      char *grown;
-      cap = cap * 2 + 8192;
-      grown = (char *)realloc(reply, cap);
-      if (grown == NULL) {
-        free(reply);
-        close(fd);
-        return -1;
-      }
-      reply = grown;
-    }
-    n = read(fd, reply + len, cap - len - 1);
-    if (n <= 0) {
-      break;
-    }
-    len += (size_t)n;
-  }
-  close(fd);
-  reply[len] = '\0';
-  if (sscanf(reply, "HTTP/1.%*d %d", &status) != 1) {
-    status = -1;
-  }
-  split = strstr(reply, "\r\n\r\n");
-  if (body_out != NULL) {
-    *body_out = NULL;
-    if (split != NULL) {
-      size_t body_len = strlen(split + 4);
-      *body_out = (char *)malloc(body_len + 1);
-      if (*body_out != NULL) {
-        memcpy(*body_out, split + 4, body_len + 1);
-      }
-    }
-  }
-  free(reply);
-  return status;
+  return emulator_http(entra_port, NULL, method, path, body, body_out);
 }
 
 static void emulator_reset(void) {
@@ -643,13 +524,6 @@ static void test_a_token_near_its_expiry_is_renewed_before_graph_would_refuse_it
   free(requests);
 }
 
-typedef struct {
-  const char *name;
-  void (*run)(void);
-} test_case;
-
-#define TEST(fn) {#fn, fn}
-
 static const test_case TESTS[] = {
     TEST(test_client_secret_three_creates_one_token_request),
     TEST(test_certificate_from_a_pem_file),
@@ -673,45 +547,14 @@ static const char *const AZURE_VARIABLES[] = {
     "IDENTITY_HEADER",        "IDENTITY_SERVER_THUMBPRINT",
 };
 
-/* A loopback port nothing listens on (bound, then released). */
-static int closed_port(void) {
-  struct sockaddr_in addr;
-  socklen_t len = sizeof addr;
-  int port = 0;
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  memset(&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  if (fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
-      getsockname(fd, (struct sockaddr *)&addr, &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  if (fd >= 0) {
-    close(fd);
-  }
-  return port;
-}
-
-static int selected(const char *name, int argc, char **argv) {
-  int i;
-  if (argc < 2) {
-    return 1;
-  }
-  for (i = 1; i < argc; i++) {
-    if (strcmp(argv[i], name) == 0) {
-      return 1;
-    }
-  }
-  return 0;
-}
-
 int main(int argc, char **argv) {
   char metadata[64];
   size_t i;
-  int passed = 0, failed = 0, port;
+  int port;
 
   entra_url = getenv("USED_INSIGHT_TEST_ENTRA_URL");
-  if (entra_url == NULL || sscanf(entra_url, "http://127.0.0.1:%d", &entra_port) != 1) {
+  entra_port = emulator_port_of(entra_url);
+  if (entra_port == 0) {
     fprintf(stderr, "set USED_INSIGHT_TEST_ENTRA_URL=http://127.0.0.1:PORT (a graph-emulator\n"
                     "playing Entra ID, see the top of this file)\n");
     return 2;
@@ -729,22 +572,5 @@ int main(int argc, char **argv) {
   snprintf(metadata, sizeof metadata, "http://127.0.0.1:%d", port);
   setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", metadata, 1);
 
-  for (i = 0; i < sizeof TESTS / sizeof TESTS[0]; i++) {
-    if (!selected(TESTS[i].name, argc, argv)) {
-      continue;
-    }
-    current_test = TESTS[i].name;
-    test_failed = 0;
-    emulator_reset();
-    TESTS[i].run();
-    printf("%s %s\n", test_failed ? "FAIL" : "ok  ", TESTS[i].name);
-    fflush(stdout);
-    if (test_failed) {
-      failed++;
-    } else {
-      passed++;
-    }
-  }
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed == 0 && passed > 0 ? 0 : 1;
+  return run_tests(TESTS, sizeof TESTS / sizeof TESTS[0], argc, argv, emulator_reset);
 }

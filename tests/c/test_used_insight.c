@@ -4,8 +4,9 @@
  *   USED_INSIGHT_TEST_URL=http://127.0.0.1:PORT USED_INSIGHT_TEST_TOKEN=T ./test_used_insight [NAME...]
  *
  * The emulator must run with --token T. Each test resets it, queues faults
- * through its control endpoints (a tiny HTTP/1.0 client over a socket, below)
- * and checks what the library returned and what the emulator received.
+ * through its control endpoints (a tiny HTTP/1.0 client over a socket, in
+ * test_support.c) and checks what the library returned and what the
+ * emulator received.
  * Prints one line per test and closes with "N passed, M failed". Run it from
  * the repository's root: two tests read core/tests/certs/two_roots.pem.
  *
@@ -40,66 +41,11 @@
 #include <unistd.h>
 
 #include "used_insight.h"
-
-/* ------------------------------------------------------------------ checks */
-
-static const char *current_test = "";
-static int test_failed = 0;
-
-static void fail_at(int line, const char *what) {
-  fprintf(stderr, "  %s:%d: %s: %s\n", __FILE__, line, current_test, what);
-  test_failed = 1;
-}
-
-#define CHECK(cond)                      \
-  do {                                   \
-    if (!(cond)) {                       \
-      fail_at(__LINE__, "CHECK(" #cond ")"); \
-    }                                    \
-  } while (0)
-
-static void check_status_at(int line, uint32_t got, uint32_t want, const used_insight_error *err) {
-  char what[1024];
-  if (got == want) {
-    return;
-  }
-  snprintf(what, sizeof what, "status %s, expected %s%s%s", used_insight_status_name(got),
-           used_insight_status_name(want), err ? ": " : "",
-           err ? used_insight_error_message(err) : "");
-  fail_at(line, what);
-}
-
-#define CHECK_STATUS(got, want, err) \
-  check_status_at(__LINE__, (uint32_t)(got), (uint32_t)(want), (err))
-
-static void check_str_at(int line, const char *got, const char *want) {
-  char what[1024];
-  if (got != NULL && strcmp(got, want) == 0) {
-    return;
-  }
-  snprintf(what, sizeof what, "got \"%s\", expected \"%s\"", got ? got : "(NULL)", want);
-  fail_at(line, what);
-}
-
-#define CHECK_STR(got, want) check_str_at(__LINE__, (got), (want))
+#include "test_support.h"
 
 /* The transport kind of an error (an integer in C, an enum in C++). */
 #define CHECK_KIND(err, want) \
   CHECK((uint32_t)used_insight_error_transport_kind(err) == (uint32_t)(want))
-
-static int contains(const char *haystack, const char *needle) {
-  return haystack != NULL && strstr(haystack, needle) != NULL;
-}
-
-static size_t count(const char *haystack, const char *needle) {
-  size_t n = 0;
-  const char *p = haystack;
-  while (p != NULL && (p = strstr(p, needle)) != NULL) {
-    n++;
-    p += strlen(needle);
-  }
-  return n;
-}
 
 /* ------------------------------------------------- the emulator's controls */
 
@@ -107,72 +53,10 @@ static const char *base_url;
 static const char *token;
 static int emulator_port;
 
-/* One HTTP/1.0 request to the emulator; returns the status (or -1) and, when
- * body_out is not NULL, the response body (malloc'd, caller frees). */
+/* One request to the emulator (see emulator_http), with the token: the
+ * control endpoints ignore it, Graph's need it. */
 static int http(const char *method, const char *path, const char *body, char **body_out) {
-  struct sockaddr_in addr;
-  char head[1024];
-  char *reply = NULL;
-  size_t len = 0, cap = 0;
-  int fd, status = -1;
-  const char *payload = body ? body : "";
-  char *split;
-
-  fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) {
-    return -1;
-  }
-  memset(&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons((uint16_t)emulator_port);
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  /* The token is ignored by the control endpoints and needed by the others. */
-  snprintf(head, sizeof head,
-           "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
-           "Content-Type: application/json\r\nContent-Length: %lu\r\n\r\n",
-           method, path, token, (unsigned long)strlen(payload));
-  if (write(fd, head, strlen(head)) < 0 || write(fd, payload, strlen(payload)) < 0) {
-    close(fd);
-    return -1;
-  }
-  for (;;) {
-    ssize_t n;
-    if (cap - len < 4096) {
-      cap = cap * 2 + 8192;
-      reply = (char *)realloc(reply, cap);
-      if (reply == NULL) {
-        close(fd);
-        return -1;
-      }
-    }
-    n = read(fd, reply + len, cap - len - 1);
-    if (n <= 0) {
-      break;
-    }
-    len += (size_t)n;
-  }
-  close(fd);
-  reply[len] = '\0';
-  if (sscanf(reply, "HTTP/1.%*d %d", &status) != 1) {
-    status = -1;
-  }
-  split = strstr(reply, "\r\n\r\n");
-  if (body_out != NULL) {
-    *body_out = NULL;
-    if (split != NULL) {
-      size_t body_len = strlen(split + 4);
-      *body_out = (char *)malloc(body_len + 1);
-      if (*body_out != NULL) {
-        memcpy(*body_out, split + 4, body_len + 1);
-      }
-    }
-  }
-  free(reply);
-  return status;
+  return emulator_http(emulator_port, token, method, path, body, body_out);
 }
 
 static void emulator_reset(void) {
@@ -1088,27 +972,6 @@ static void test_invalid_arguments_and_config(void) {
 }
 
 /* ---------------------------------------------------- networks: trust, proxies */
-
-/* A loopback port where nothing listens: bound, read, closed. */
-static int closed_port(void) {
-  struct sockaddr_in addr;
-  socklen_t len = sizeof addr;
-  int port = -1;
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) {
-    return -1;
-  }
-  memset(&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_port = 0;
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
-      getsockname(fd, (struct sockaddr *)&addr, &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
 
 /* used_insight_client_new must refuse `options` with INVALID_CONFIG; returns
  * the error (caller frees). */
@@ -2777,13 +2640,6 @@ static void test_a_slot_not_had_within_the_timeout_is_not_sent(void) {
 
 /* -------------------------------------------------------------------- main */
 
-typedef struct {
-  const char *name;
-  void (*run)(void);
-} test_case;
-
-#define TEST(fn) {#fn, fn}
-
 static const test_case TESTS[] = {
     TEST(test_version_matches_the_header),
     TEST(test_init_macros_set_struct_size_and_nothing_else),
@@ -2838,27 +2694,11 @@ static const test_case TESTS[] = {
     TEST(test_a_slot_not_had_within_the_timeout_is_not_sent),
 };
 
-static int selected(const char *name, int argc, char **argv) {
-  int i;
-  if (argc < 2) {
-    return 1;
-  }
-  for (i = 1; i < argc; i++) {
-    if (strcmp(argv[i], name) == 0) {
-      return 1;
-    }
-  }
-  return 0;
-}
-
 int main(int argc, char **argv) {
-  size_t i;
-  int passed = 0, failed = 0;
-
   base_url = getenv("USED_INSIGHT_TEST_URL");
   token = getenv("USED_INSIGHT_TEST_TOKEN");
-  if (base_url == NULL || token == NULL ||
-      sscanf(base_url, "http://127.0.0.1:%d", &emulator_port) != 1) {
+  emulator_port = emulator_port_of(base_url);
+  if (token == NULL || emulator_port == 0) {
     fprintf(stderr,
             "set USED_INSIGHT_TEST_URL=http://127.0.0.1:PORT (a graph-emulator started with\n"
             "--token T) and USED_INSIGHT_TEST_TOKEN=T\n");
@@ -2876,22 +2716,5 @@ int main(int argc, char **argv) {
   refusing_proxy.log = getenv(refusing_proxy.log_variable);
   tunnel_proxy.url = getenv(tunnel_proxy.url_variable);
   tunnel_proxy.log = getenv(tunnel_proxy.log_variable);
-  for (i = 0; i < sizeof TESTS / sizeof TESTS[0]; i++) {
-    if (!selected(TESTS[i].name, argc, argv)) {
-      continue;
-    }
-    current_test = TESTS[i].name;
-    test_failed = 0;
-    emulator_reset();
-    TESTS[i].run();
-    printf("%s %s\n", test_failed ? "FAIL" : "ok  ", TESTS[i].name);
-    fflush(stdout);
-    if (test_failed) {
-      failed++;
-    } else {
-      passed++;
-    }
-  }
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed == 0 && passed > 0 ? 0 : 1;
+  return run_tests(TESTS, sizeof TESTS / sizeof TESTS[0], argc, argv, emulator_reset);
 }
