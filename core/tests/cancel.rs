@@ -16,7 +16,8 @@ use graph_emulator::Emulator;
 use serde_json::json;
 use used_insight::credentials::ClientSecretCredential;
 use used_insight::{
-    BatchOptions, CancelToken, CancelledError, Client, Error, RateLimit, RetryPolicy, UsedInsight,
+    BatchOptions, CancelToken, CancelledError, Client, ClientBuilder, Error, RateLimit,
+    RetryPolicy, UsedInsight,
 };
 
 /// A cancel later than this after it was asked for fails the test (the
@@ -60,6 +61,18 @@ fn assert_nothing_more_sent(emu: &Emulator, count: usize) {
     assert_eq!(emu.requests().len(), count, "{:#?}", emu.requests());
 }
 
+/// Creates for alice with a token cancelled `after` the call began; checks
+/// (and prints) that it returned within [`PROMPT`] of the cancel, as `case`.
+fn create_cancelled_after(client: &Client, after: Duration, case: &str) -> Error {
+    let token = CancelToken::new();
+    let at = cancel_after(&token, after);
+    let err = client
+        .create_with_cancel("alice", &insight(), &token)
+        .unwrap_err();
+    delay_since(&at, case);
+    err
+}
+
 #[test]
 fn a_slow_answer_is_abandoned_and_may_have_been_processed() {
     let emu = emulator();
@@ -68,12 +81,7 @@ fn a_slow_answer_is_abandoned_and_may_have_been_processed() {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let token = CancelToken::new();
-    let at = cancel_after(&token, Duration::from_millis(300));
-    let err = client
-        .create_with_cancel("alice", &insight(), &token)
-        .unwrap_err();
-    delay_since(&at, "slow answer");
+    let err = create_cancelled_after(&client, Duration::from_millis(300), "slow answer");
     let e = cancelled(&err);
     assert!(e.request_may_have_been_sent && err.request_may_have_been_processed());
     assert_eq!(e.phase, "while waiting for the answer");
@@ -130,12 +138,11 @@ fn retry_after_wait_is_cut_short(limit: Option<RateLimit>, phase: &str) {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let token = CancelToken::new();
-    let at = cancel_after(&token, Duration::from_millis(300));
-    let err = client
-        .create_with_cancel("alice", &insight(), &token)
-        .unwrap_err();
-    delay_since(&at, &format!("Retry-After wait ({phase})"));
+    let err = create_cancelled_after(
+        &client,
+        Duration::from_millis(300),
+        &format!("Retry-After wait ({phase})"),
+    );
     let e = cancelled(&err);
     // Graph refused the one request it got: nothing was created.
     assert!(!err.request_may_have_been_processed(), "{err}");
@@ -176,12 +183,7 @@ fn the_wait_for_a_free_slot_ends_at_once() {
     while emu.requests().is_empty() {
         std::thread::sleep(Duration::from_millis(5));
     }
-    let token = CancelToken::new();
-    let at = cancel_after(&token, Duration::from_millis(200));
-    let err = client
-        .create_with_cancel("alice", &insight(), &token)
-        .unwrap_err();
-    delay_since(&at, "limiter wait");
+    let err = create_cancelled_after(&client, Duration::from_millis(200), "limiter wait");
     assert!(!err.request_may_have_been_processed());
     assert_eq!(
         cancelled(&err).phase,
@@ -193,8 +195,9 @@ fn the_wait_for_a_free_slot_ends_at_once() {
     client.create("carol", &insight()).unwrap();
 }
 
-#[test]
-fn a_slow_token_request_is_abandoned_and_nothing_reaches_graph() {
+/// An Entra emulator whose token endpoint answers after 3 s, and a client
+/// builder with a client-secret credential pointed at it.
+fn slow_token_endpoint() -> (Emulator, ClientBuilder) {
     let emu = common::entra::entra();
     emu.push_faults([fault(
         json!({"path_contains": "/oauth2/v2.0/token", "delay_ms": 3000}),
@@ -207,11 +210,14 @@ fn a_slow_token_request_is_abandoned_and_nothing_reaches_graph() {
     .unwrap()
     .authority(emu.base_url())
     .unwrap();
-    let client = common::entra::builder(&emu)
-        .credential(credential)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
+    let builder = common::entra::builder(&emu).credential(credential);
+    (emu, builder)
+}
+
+#[test]
+fn a_slow_token_request_is_abandoned_and_nothing_reaches_graph() {
+    let (emu, builder) = slow_token_endpoint();
+    let client = builder.timeout(Duration::from_secs(30)).build().unwrap();
     // A second call waits for the first one's token request (single
     // flight); cancelling the waiter does not disturb the request.
     let renewing = {
@@ -221,12 +227,11 @@ fn a_slow_token_request_is_abandoned_and_nothing_reaches_graph() {
     while emu.token_requests().is_empty() {
         std::thread::sleep(Duration::from_millis(5));
     }
-    let token = CancelToken::new();
-    let at = cancel_after(&token, Duration::from_millis(200));
-    let err = client
-        .create_with_cancel("alice", &insight(), &token)
-        .unwrap_err();
-    delay_since(&at, "waiting for another call's token request");
+    let err = create_cancelled_after(
+        &client,
+        Duration::from_millis(200),
+        "waiting for another call's token request",
+    );
     assert_eq!(cancelled(&err).phase, "while waiting for a token");
     assert!(!err.request_may_have_been_processed());
     assert!(err.client_request_id().is_some());
@@ -239,28 +244,9 @@ fn a_slow_token_request_is_abandoned_and_nothing_reaches_graph() {
     // The call renewing the token itself is cancelled: its token request
     // is abandoned, and the next call renews.
     client.create("warm", &insight()).unwrap();
-    let emu = common::entra::entra();
-    emu.push_faults([fault(
-        json!({"path_contains": "/oauth2/v2.0/token", "delay_ms": 3000}),
-    )]);
-    let credential = ClientSecretCredential::new(
-        common::entra::TENANT,
-        common::entra::CLIENT,
-        common::entra::SECRET,
-    )
-    .unwrap()
-    .authority(emu.base_url())
-    .unwrap();
-    let client = common::entra::builder(&emu)
-        .credential(credential)
-        .build()
-        .unwrap();
-    let token = CancelToken::new();
-    let at = cancel_after(&token, Duration::from_millis(300));
-    let err = client
-        .create_with_cancel("alice", &insight(), &token)
-        .unwrap_err();
-    delay_since(&at, "own token request");
+    let (emu, builder) = slow_token_endpoint();
+    let client = builder.build().unwrap();
+    let err = create_cancelled_after(&client, Duration::from_millis(300), "own token request");
     assert_eq!(cancelled(&err).phase, "while waiting for a token");
     assert!(!err.request_may_have_been_processed());
     assert!(common::entra::graph_requests(&emu).is_empty());
@@ -308,17 +294,12 @@ fn a_connect_that_hangs_ends_at_once_and_sent_nothing() {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let token = CancelToken::new();
-    let at = cancel_after(&token, Duration::from_millis(300));
     let started = Instant::now();
-    let err = client
-        .create_with_cancel("alice", &insight(), &token)
-        .unwrap_err();
+    let err = create_cancelled_after(&client, Duration::from_millis(300), "connect");
     assert!(
         started.elapsed() >= Duration::from_millis(300),
         "it did hang"
     );
-    delay_since(&at, "connect");
     assert_eq!(cancelled(&err).phase, "while connecting");
     assert!(!err.request_may_have_been_processed());
 }
@@ -343,12 +324,7 @@ fn a_tls_handshake_that_hangs_ends_at_once_and_sent_nothing() {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let token = CancelToken::new();
-    let at = cancel_after(&token, Duration::from_millis(300));
-    let err = client
-        .create_with_cancel("alice", &insight(), &token)
-        .unwrap_err();
-    delay_since(&at, "TLS handshake");
+    let err = create_cancelled_after(&client, Duration::from_millis(300), "TLS handshake");
     assert_eq!(cancelled(&err).phase, "while connecting");
     assert!(!err.request_may_have_been_processed());
     assert_eq!(accepted.lock().unwrap().len(), 1);
