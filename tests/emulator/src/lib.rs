@@ -52,6 +52,7 @@ use serde::{Deserialize, Serialize};
 
 mod body;
 mod chaos;
+pub mod cli;
 mod entra;
 mod graph;
 mod limits;

@@ -4,12 +4,11 @@
 //! `listening on http://HOST:PORT` (`https://` with TLS, then a second line
 //! `ca PATH`).
 
-use std::io::Write;
 use std::net::IpAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use graph_emulator::{Emulator, EmulatorConfig, EntraApp, ManagedIdentity, TlsOptions};
+use graph_emulator::{cli, Emulator, EmulatorConfig, EntraApp, ManagedIdentity, TlsOptions};
 
 const USAGE: &str = "\
 Usage: graph-emulator [--port N] [--host ADDR] [--token T]
@@ -98,11 +97,7 @@ Prints 'listening on http://HOST:PORT' as the first line of stdout (with TLS:
 'listening on https://HOST:PORT', then 'ca PATH', the CA's absolute path),
 then serves until SIGTERM or SIGINT (exit status 0).";
 
-#[derive(Debug)]
-enum Parsed {
-    Run(Box<EmulatorConfig>),
-    Help,
-}
+type Parsed = cli::Parsed<Box<EmulatorConfig>>;
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
     let mut config = EmulatorConfig::default();
@@ -329,83 +324,26 @@ fn app_entry<'a>(apps: &'a mut Vec<EntraApp>, tenant: &str, client_id: &str) -> 
 }
 
 fn main() -> ExitCode {
-    let config = match parse_args(std::env::args().skip(1)) {
-        Ok(Parsed::Run(config)) => *config,
-        Ok(Parsed::Help) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("graph-emulator: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(config) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("graph-emulator: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::main(
+        "graph-emulator",
+        USAGE,
+        parse_args(std::env::args().skip(1)),
+        |config| run(*config),
+    )
 }
 
 fn run(config: EmulatorConfig) -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .build()?;
-    // Install the signal handlers before announcing the port, so a SIGTERM sent
-    // right after the line is read is handled (not fatal).
-    let signals = runtime.block_on(async { Signals::new() })?;
+    // Handlers first: a SIGTERM right after the announcement is handled.
+    let signals = cli::Signals::install()?;
     let emulator = Emulator::start(config)?;
-    {
-        let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "listening on {}", emulator.base_url())?;
-        if let Some(path) = emulator.ca_path() {
-            writeln!(stdout, "ca {}", path.display())?;
-        }
-        stdout.flush()?;
-    }
-    runtime.block_on(signals.wait());
+    cli::announce(
+        &mut std::io::stdout().lock(),
+        emulator.base_url(),
+        emulator.ca_path(),
+    )?;
+    signals.wait();
     emulator.shutdown();
     Ok(())
-}
-
-#[cfg(unix)]
-struct Signals {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-}
-
-#[cfg(unix)]
-impl Signals {
-    fn new() -> std::io::Result<Signals> {
-        use tokio::signal::unix::{signal, SignalKind};
-        Ok(Signals {
-            term: signal(SignalKind::terminate())?,
-            int: signal(SignalKind::interrupt())?,
-        })
-    }
-
-    async fn wait(mut self) {
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.int.recv() => {}
-        }
-    }
-}
-
-#[cfg(not(unix))]
-struct Signals;
-
-#[cfg(not(unix))]
-impl Signals {
-    fn new() -> std::io::Result<Signals> {
-        Ok(Signals)
-    }
-
-    async fn wait(self) {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use graph_emulator::{ProxyCredentials, TunnelConfig, TunnelProxy};
+use graph_emulator::{cli, ProxyCredentials, TunnelConfig, TunnelProxy};
 
 const USAGE: &str = "\
 Usage: tunnel-proxy --to ADDR [--port N] [--tls] [--ca-out PATH] [--basic USER:PASSWORD]
@@ -37,11 +37,7 @@ before it is answered: 'METHOD TARGET user=USER|- status=STATUS', e.g.
 printed; spaces and non-printable bytes as %XX). Serves until SIGTERM or
 SIGINT (exit status 0).";
 
-#[derive(Debug)]
-enum Parsed {
-    Run(TunnelConfig),
-    Help,
-}
+type Parsed = cli::Parsed<TunnelConfig>;
 
 /// `127.0.0.1:PORT`, `[::1]:PORT`, or a URL with such an authority.
 fn parse_to(value: &str) -> Result<SocketAddr, String> {
@@ -110,32 +106,17 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
 }
 
 fn main() -> ExitCode {
-    let config = match parse_args(std::env::args().skip(1)) {
-        Ok(Parsed::Run(config)) => config,
-        Ok(Parsed::Help) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("tunnel-proxy: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(config) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("tunnel-proxy: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::main(
+        "tunnel-proxy",
+        USAGE,
+        parse_args(std::env::args().skip(1)),
+        run,
+    )
 }
 
 fn run(config: TunnelConfig) -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .build()?;
     // Handlers first: a SIGTERM right after the announcement is handled.
-    let signals = runtime.block_on(async { Signals::new() })?;
+    let signals = cli::Signals::install()?;
     // Request lines wait until the announcement is out: the lock is taken
     // before the proxy can accept anything.
     let mut stdout = std::io::stdout().lock();
@@ -144,53 +125,11 @@ fn run(config: TunnelConfig) -> std::io::Result<()> {
         let _ = writeln!(out, "{request}");
         let _ = out.flush();
     })?;
-    writeln!(stdout, "listening on {}", proxy.url())?;
-    if let Some(path) = proxy.ca_path() {
-        writeln!(stdout, "ca {}", path.display())?;
-    }
-    stdout.flush()?;
+    cli::announce(&mut stdout, proxy.url(), proxy.ca_path())?;
     drop(stdout);
-    runtime.block_on(signals.wait());
+    signals.wait();
     proxy.shutdown();
     Ok(())
-}
-
-#[cfg(unix)]
-struct Signals {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-}
-
-#[cfg(unix)]
-impl Signals {
-    fn new() -> std::io::Result<Signals> {
-        use tokio::signal::unix::{signal, SignalKind};
-        Ok(Signals {
-            term: signal(SignalKind::terminate())?,
-            int: signal(SignalKind::interrupt())?,
-        })
-    }
-
-    async fn wait(mut self) {
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.int.recv() => {}
-        }
-    }
-}
-
-#[cfg(not(unix))]
-struct Signals;
-
-#[cfg(not(unix))]
-impl Signals {
-    fn new() -> std::io::Result<Signals> {
-        Ok(Signals)
-    }
-
-    async fn wait(self) {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 #[cfg(test)]
