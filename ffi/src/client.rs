@@ -4,10 +4,11 @@ use std::ffi::c_char;
 
 use used_insight_core::Client;
 
+use crate::cancel::{used_insight_create_cancellable, used_insight_create_fields_cancellable};
 use crate::error::used_insight_error;
-use crate::fields::{read_fields, used_insight_fields};
+use crate::fields::used_insight_fields;
 use crate::options::used_insight_options;
-use crate::ptr::{boxed, into_c_string};
+use crate::ptr::boxed;
 use crate::result::used_insight_result;
 use crate::status::used_insight_status;
 
@@ -115,13 +116,12 @@ pub unsafe extern "C" fn used_insight_create(
     err: *mut *mut used_insight_error,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        deliver!(out_json, err, {
-            let client = try_ref!(client);
-            let user_id = try_str!(user_id);
-            let insight_json = try_str!(insight_json);
-            check_out!(out_json);
-            Ok(into_c_string(client.inner.create_json(user_id, insight_json)?).into_raw())
-        })
+        // SAFETY: per this function's contract; a NULL token is allowed.
+        unsafe {
+            used_insight_create_cancellable(
+                client, user_id, insight_json, std::ptr::null(), out_json, err,
+            )
+        }
     }
 }
 
@@ -160,14 +160,12 @@ pub unsafe extern "C" fn used_insight_create_fields(
     err: *mut *mut used_insight_error,
 ) -> used_insight_status {
     ffi_panic_boundary! {
-        deliver!(out_result, err, {
-            let client = try_ref!(client);
-            let user_id = try_str!(user_id);
-            let fields = try_arg!(read_fields, fields);
-            check_out!(out_result);
-            let created = client.inner.create(user_id, &fields.validated(user_id)?)?;
-            Ok(boxed(used_insight_result::new(&created)))
-        })
+        // SAFETY: per this function's contract; a NULL token is allowed.
+        unsafe {
+            used_insight_create_fields_cancellable(
+                client, user_id, fields, std::ptr::null(), out_result, err,
+            )
+        }
     }
 }
 
