@@ -408,6 +408,20 @@ impl Client {
         let mut url = url.to_owned();
         let mut send_token = true;
         let mut method_post = true;
+        // A redirect answer means the create was not carried out — except
+        // 303 See Other, which says it was, and where its result is.
+        let refused = |message: String, carried_out: bool| {
+            Error::Transport(TransportError {
+                kind: TransportErrorKind::Redirect,
+                message: if carried_out {
+                    format!("{message}; Graph answered 303 See Other, so the create was carried out, but its result was not fetched")
+                } else {
+                    format!("{message}; a redirect answer means the create was not carried out")
+                },
+                request_may_have_been_sent: carried_out,
+                client_request_id: client_request_id.to_owned(),
+            })
+        };
         for _ in 0..=MAX_REDIRECTS {
             let method = if method_post { "POST" } else { "GET" };
             let token_sent = send_token.then_some(token.as_str());
@@ -434,36 +448,51 @@ impl Client {
             cancel::begin_attempt();
             let sent = self.inner.pool.agent().run(request);
             let proxy = self.inner.proxy_shown.as_deref();
-            let response =
-                sent.map_err(|e| crate::transport::failure(e, client_request_id, proxy))?;
-            let answer = Answer::read(response, client_request_id)?;
+            let fetching_after_303 = !method_post;
+            let answer = sent
+                .map_err(|e| crate::transport::failure(e, client_request_id, proxy))
+                .and_then(|response| Answer::read(response, client_request_id))
+                .map_err(|e| {
+                    if fetching_after_303 {
+                        carried_out(e)
+                    } else {
+                        e
+                    }
+                })?;
             log::debug!(
                 "HTTP {} for client-request-id {client_request_id}",
                 answer.status
             );
             if !answer.is_redirect() {
+                if !method_post && !answer.is_success() {
+                    // Never handed back as an answer: a 503 here must not
+                    // have the create sent again.
+                    return Err(refused(
+                        format!(
+                            "fetching the result from {url} answered HTTP {}",
+                            answer.status
+                        ),
+                        true,
+                    ));
+                }
                 return Ok(answer);
             }
             let location = answer.location.as_deref().unwrap_or_default();
-            let target = follow_redirect(&url, location).map_err(|message| {
-                Error::Transport(TransportError {
-                    kind: TransportErrorKind::Redirect,
-                    message,
-                    request_may_have_been_sent: false,
-                    client_request_id: client_request_id.to_owned(),
-                })
+            let target = follow_redirect(&url, location).map_err(|why| {
+                refused(
+                    format!("HTTP {}: {why}", answer.status),
+                    !method_post || answer.status == 303,
+                )
             })?;
             send_token &= target.keep_authorization;
             // 303 See Other means "the result is over there": fetch it.
             method_post &= answer.status != 303;
             url = target.url;
         }
-        Err(Error::Transport(TransportError {
-            kind: TransportErrorKind::Redirect,
-            message: format!("more than {MAX_REDIRECTS} redirects"),
-            request_may_have_been_sent: false,
-            client_request_id: client_request_id.to_owned(),
-        }))
+        Err(refused(
+            format!("more than {MAX_REDIRECTS} redirects"),
+            !method_post,
+        ))
     }
 
     pub(crate) fn endpoint(&self) -> &Endpoint {
@@ -507,6 +536,18 @@ impl Client {
             }
         }
     }
+}
+
+/// A failure while fetching the result a 303 See Other pointed to: the
+/// create itself was carried out, whatever happened to the fetch.
+fn carried_out(mut error: Error) -> Error {
+    match &mut error {
+        Error::Transport(e) => e.request_may_have_been_sent = true,
+        Error::Timeout(e) => e.request_may_have_been_sent = true,
+        Error::Cancelled(e) => e.request_may_have_been_sent = true,
+        _ => {}
+    }
+    error
 }
 
 #[cfg(test)]
