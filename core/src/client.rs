@@ -445,6 +445,7 @@ impl Client {
                 "{method} {url} (client-request-id {client_request_id}, attempt {})",
                 attempt + 1
             );
+            crate::wire_trace::warn_if_recorded();
             cancel::begin_attempt();
             let sent = self.inner.pool.agent().run(request);
             let proxy = self.inner.proxy_shown.as_deref();

@@ -63,6 +63,7 @@ mod tcp;
 mod transport;
 mod trust;
 mod validation;
+mod wire_trace;
 mod write;
 
 pub use batch::{BatchOptions, MAX_BATCH_REQUESTS};

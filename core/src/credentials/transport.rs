@@ -223,6 +223,7 @@ impl TokenTransport {
             request.credential,
             attempt + 1
         );
+        crate::wire_trace::warn_if_recorded();
         crate::cancel::begin_attempt();
         let response = agent.run(config.build()).map_err(|e| {
             let cause = crate::transport::failure(e, client_request_id, proxy_shown.as_deref());
