@@ -479,7 +479,11 @@ impl fmt::Display for TokenProviderError {
                 "{credential} could not get a token: {}; nothing was sent to Graph",
                 self.message
             ),
-            None => write!(f, "token provider failed: {}", self.message),
+            None => write!(
+                f,
+                "token provider failed: {}; nothing was sent to Graph",
+                self.message
+            ),
         }
     }
 }

@@ -63,12 +63,29 @@ pub(crate) fn parse(url: &str) -> Result<Proxy, ConfigError> {
         ConfigError::new(format!("proxy `{}` is not a valid proxy URL", redact(url)))
     })?;
     match proxy.protocol() {
-        ProxyProtocol::Http | ProxyProtocol::Https => Ok(proxy),
-        _ => Err(ConfigError::new(format!(
-            "proxy `{}`: only http:// and https:// proxies are supported (not SOCKS)",
-            redact(url)
-        ))),
+        ProxyProtocol::Http | ProxyProtocol::Https => {}
+        _ => {
+            return Err(ConfigError::new(format!(
+                "proxy `{}`: only http:// and https:// proxies are supported (not SOCKS)",
+                redact(url)
+            )))
+        }
     }
+    // Basic credentials "MUST NOT contain any control characters" (RFC
+    // 7617); ureq decodes `%0D%0A` into the user name or password.
+    let decoded = [proxy.username(), proxy.password()];
+    if decoded
+        .into_iter()
+        .flatten()
+        .any(|part| part.chars().any(char::is_control))
+    {
+        return Err(ConfigError::new(format!(
+            "proxy `{}`: its user name or password holds control characters (such as CR/LF), \
+             which proxy credentials cannot carry",
+            redact(url)
+        )));
+    }
+    Ok(proxy)
 }
 
 /// The proxy the environment names for `target`, curl's way. Loopback

@@ -699,7 +699,10 @@ fn a_credential_of_the_caller_s_own_gets_the_same_cache() {
     let err = client.create("alice", &insight()).unwrap_err();
     let e = token_provider_error(&err);
     assert_eq!(e.credential(), None);
-    assert_eq!(err.to_string(), "token provider failed: vault sealed (0)");
+    assert_eq!(
+        err.to_string(),
+        "token provider failed: vault sealed (0); nothing was sent to Graph"
+    );
     assert_eq!(emu.requests().len(), before, "nothing sent");
 }
 

@@ -18,6 +18,7 @@ use super::{
 };
 use crate::endpoint::check_target;
 use crate::error::{ConfigError, TokenProviderError};
+use crate::headers::check_header_value;
 use crate::{CredentialKind, Error};
 
 /// The instance metadata service's address: plain http to a link-local
@@ -133,6 +134,9 @@ fn source_from(vars: Vars<'_>) -> Result<Source, ConfigError> {
         })?;
         check_target(&uri)
             .map_err(|why| ConfigError::new(format!("IDENTITY_ENDPOINT `{endpoint}` {why}")))?;
+        // Sent as `X-IDENTITY-HEADER`; never echoed (it is a secret).
+        check_header_value(&header)
+            .map_err(|why| ConfigError::new(format!("IDENTITY_HEADER {why}")))?;
         return Ok(Source::AppService {
             endpoint,
             header: Secret::new(header),
@@ -335,6 +339,15 @@ mod tests {
             .unwrap_err()
             .message
             .contains("Service Fabric"));
+        for header in ["h\r\nX-Injected: 1", "h\n", "tök"] {
+            let injected = ManagedIdentityCredential::from_vars(&table(&[
+                ("IDENTITY_ENDPOINT", "http://127.0.0.1:41741/MSI/token/"),
+                ("IDENTITY_HEADER", header),
+            ]));
+            let err = injected.check_configuration().unwrap_err();
+            assert!(err.message.starts_with("IDENTITY_HEADER "), "{err}");
+            assert!(!err.message.contains("Injected"), "not echoed: {err}");
+        }
         let err = ManagedIdentityCredential::new()
             .imds_endpoint("http://10.0.0.1")
             .unwrap_err();
