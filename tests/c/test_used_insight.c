@@ -1917,6 +1917,113 @@ static void test_token_callback_failure_is_reported_and_nothing_sent(void) {
   pthread_mutex_destroy(&source.lock);
 }
 
+/* ------------------------------------------- header values and redirects */
+
+/* Values a header cannot carry: CR/LF (header injection), LF alone, DEL,
+ * non-ASCII (valid UTF-8, so the setters take them; client_new refuses). */
+static const char *const NOT_HEADER_VALUES[] = {"abc\r\nX-Injected: 1", "abc\nX-Injected: 1",
+                                                "abc\x7fX-Injected", "t\xc3\xb6k-X-Injected"};
+
+/* client_new refuses `options`: INVALID_CONFIG, the message naming
+ * `setting` and showing nothing of the value. */
+static void check_refused_naming(const used_insight_options *options, const char *setting) {
+  used_insight_client *client = NULL;
+  used_insight_error *err = NULL;
+  CHECK_STATUS(used_insight_client_new(options, &client, &err), USED_INSIGHT_STATUS_INVALID_CONFIG,
+               err);
+  CHECK(client == NULL);
+  CHECK(contains(used_insight_error_message(err), setting));
+  CHECK(!contains(used_insight_error_message(err), "Injected"));
+  used_insight_error_free(err);
+}
+
+static void test_a_token_or_user_agent_with_crlf_is_refused_naming_it(void) {
+  size_t i;
+  used_insight_options *options;
+  for (i = 0; i < sizeof NOT_HEADER_VALUES / sizeof NOT_HEADER_VALUES[0]; i++) {
+    options = emulator_options();
+    CHECK_STATUS(used_insight_options_set_token(options, NOT_HEADER_VALUES[i]),
+                 USED_INSIGHT_STATUS_OK, NULL);
+    check_refused_naming(options, "the token");
+    used_insight_options_free(options);
+
+    options = emulator_options();
+    CHECK_STATUS(used_insight_options_set_user_agent(options, NOT_HEADER_VALUES[i]),
+                 USED_INSIGHT_STATUS_OK, NULL);
+    check_refused_naming(options, "the user agent");
+    used_insight_options_free(options);
+  }
+  /* A proxy password with an encoded CR/LF: Basic credentials cannot hold it. */
+  options = emulator_options();
+  CHECK_STATUS(
+      used_insight_options_set_proxy(options, "http://user:pw%0D%0AX-Injected:1@127.0.0.1:3128"),
+      USED_INSIGHT_STATUS_OK, NULL);
+  check_refused_naming(options, "proxy `http://127.0.0.1:3128`");
+  used_insight_options_free(options);
+  CHECK(emulator_request_count() == 0);
+}
+
+/* A token callback that hands out a token with CR/LF in it. */
+static int injecting_token_callback(void *user_data, char *buf, size_t buf_len) {
+  (void)user_data;
+  snprintf(buf, buf_len, "%s", "abc\r\nX-Injected: 1");
+  return 0;
+}
+
+static void test_a_token_callback_s_crlf_token_is_refused_and_nothing_sent(void) {
+  used_insight_options *options = emulator_options();
+  used_insight_client *client;
+  used_insight_error *err = NULL;
+  char *out = NULL;
+
+  CHECK_STATUS(used_insight_options_set_token_callback(options, injecting_token_callback, NULL),
+               USED_INSIGHT_STATUS_OK, NULL);
+  client = client_from(options);
+  CHECK_STATUS(used_insight_create(client, USER, INSIGHT_JSON, &out, &err),
+               USED_INSIGHT_STATUS_TOKEN_PROVIDER_FAILED, err);
+  CHECK(out == NULL);
+  CHECK(contains(used_insight_error_message(err), "cannot carry"));
+  CHECK(contains(used_insight_error_message(err), "nothing was sent to Graph"));
+  CHECK(!contains(used_insight_error_message(err), "Injected"));
+  CHECK(!used_insight_error_request_may_have_been_processed(err));
+  CHECK(emulator_request_count() == 0);
+
+  used_insight_error_free(err);
+  used_insight_client_free(client);
+  used_insight_options_free(options);
+}
+
+/* A redirect to anything but http(s) is a transport error of kind
+ * REDIRECT that says Graph did not carry the create out (true: it answered
+ * with a redirect), and nothing is followed. */
+static void test_redirects_to_other_schemes_are_refused_not_processed(void) {
+  static const char *const faults[] = {
+      "{\"status\":302,\"headers\":{\"Location\":\"ftp://files.example.com/x\"}}",
+      "{\"status\":301,\"headers\":{\"Location\":\"file:///etc/passwd\"}}",
+      "{\"status\":307,\"headers\":{\"Location\":\"javascript:alert(1)\"}}",
+      "{\"status\":308,\"headers\":{\"Location\":\"data:text/html,hi\"}}"};
+  used_insight_client *client = emulator_client();
+  used_insight_error *err = NULL;
+  char *out = NULL;
+  size_t i;
+
+  for (i = 0; i < sizeof faults / sizeof faults[0]; i++) {
+    emulator_reset();
+    emulator_fault(faults[i]);
+    CHECK_STATUS(used_insight_create(client, USER, INSIGHT_JSON, &out, &err),
+                 USED_INSIGHT_STATUS_TRANSPORT, err);
+    CHECK(out == NULL);
+    CHECK_KIND(err, USED_INSIGHT_TRANSPORT_KIND_REDIRECT);
+    CHECK(contains(used_insight_error_message(err), "only http and https"));
+    CHECK(contains(used_insight_error_message(err), "not carried out"));
+    CHECK(!used_insight_error_request_may_have_been_processed(err));
+    CHECK(emulator_request_count() == 1);
+    used_insight_error_free(err);
+    err = NULL;
+  }
+  used_insight_client_free(client);
+}
+
 #define THREADS 8
 #define CREATES_PER_THREAD 4
 
@@ -2680,6 +2787,9 @@ static const test_case TESTS[] = {
     TEST(test_env_proxy_no_proxy_listing_the_address_goes_direct),
     TEST(test_token_callback_is_called_before_every_attempt),
     TEST(test_token_callback_failure_is_reported_and_nothing_sent),
+    TEST(test_a_token_or_user_agent_with_crlf_is_refused_naming_it),
+    TEST(test_a_token_callback_s_crlf_token_is_refused_and_nothing_sent),
+    TEST(test_redirects_to_other_schemes_are_refused_not_processed),
     TEST(test_eight_threads_share_one_client),
     TEST(test_create_many_45_items_2_invalid_3_throttled_1_batch_lost),
     TEST(test_create_many_the_same_with_3_batches_in_flight),
