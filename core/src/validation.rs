@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::bytes::{every_byte, find_either};
+use crate::bytes::{every_byte, find_byte, find_either};
 use crate::decode::At;
 use crate::error::snippet;
 use crate::model::UsedInsight;
@@ -329,26 +329,80 @@ fn plainly_absolute_http(url: &str) -> bool {
 }
 
 /// An unknown property must not carry a known property's name: it would be
-/// written twice and the server would take either.
+/// written twice and the server would take either. Nor may its value (kept
+/// as raw JSON, sent verbatim) escape half a UTF-16 surrogate pair: JSON
+/// parsers accept `"\ud800"`, but it is no Unicode text and Graph's reader
+/// refuses it.
 pub(crate) fn check_shadowing(
     additional: &std::collections::BTreeMap<String, crate::RawJson>,
     path: &str,
     known: &[&str],
     problems: &mut Problems,
 ) {
-    for key in additional.keys() {
+    for (key, value) in additional {
         if key == "@odata.type" || known.contains(&key.as_str()) {
             problems.push(
                 crate::json::join_path(path, key),
                 "is a known property; set the field, not additional_data",
             );
         }
+        if let Some(escape) = lone_surrogate(value.as_str()) {
+            problems.push(
+                crate::json::join_path(path, key),
+                format!("holds a lone surrogate (`{escape}`), which is not Unicode text"),
+            );
+        }
     }
+}
+
+/// The first `\uXXXX` escape in JSON text that is half a surrogate pair
+/// without its other half. Backslashes occur in JSON only inside strings,
+/// as escapes, so the text is read escape by escape.
+fn lone_surrogate(json: &str) -> Option<&str> {
+    let bytes = json.as_bytes();
+    let unit = |at: usize| -> Option<u16> {
+        let hex = json.get(at + 2..at + 6)?;
+        (bytes.get(at + 1) == Some(&b'u'))
+            .then(|| u16::from_str_radix(hex, 16).ok())
+            .flatten()
+    };
+    let mut at = find_byte(bytes, b'\\')?;
+    while at < bytes.len() {
+        if bytes[at] != b'\\' {
+            at += 1;
+            continue;
+        }
+        match unit(at) {
+            Some(0xD800..=0xDBFF) => match unit(at + 6) {
+                Some(0xDC00..=0xDFFF) if bytes[at + 6] == b'\\' => at += 12,
+                _ => return json.get(at..at + 6),
+            },
+            Some(0xDC00..=0xDFFF) => return json.get(at..at + 6),
+            Some(_) => at += 6,
+            None => at += 2,
+        }
+    }
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lone_surrogates_are_found_and_pairs_and_other_escapes_are_not() {
+        for (json, found) in [
+            (r#""\ud800""#, Some(r"\ud800")),
+            (r#""a\uDBFFb""#, Some(r"\uDBFF")),
+            (r#""\udc00""#, Some(r"\udc00")),
+            (r#"["\ud83d\ude00", "\ud800\u0041"]"#, Some(r"\ud800")),
+            (r#"{"k": "\\ud800"}"#, None),
+            (r#""\ud83d\ude00 \u00e9 \n \"""#, None),
+            (r#"{"a": [1, 2.5, "x"]}"#, None),
+        ] {
+            assert_eq!(lone_surrogate(json), found, "{json}");
+        }
+    }
 
     #[test]
     fn user_id_rules() {
