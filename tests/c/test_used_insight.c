@@ -2024,6 +2024,93 @@ static void test_redirects_to_other_schemes_are_refused_not_processed(void) {
   used_insight_client_free(client);
 }
 
+/* ----------------------------------------- the README's "Bad input" table */
+
+/* used_insight_create(user_id, json) fails VALIDATION_FAILED with its first
+ * problem at `path`, the reason containing `reason`; nothing is sent. */
+static void check_invalid_at(used_insight_client *client, const char *user_id, const char *json,
+                             const char *path, const char *reason) {
+  used_insight_error *err = NULL;
+  char *out = NULL;
+  CHECK_STATUS(used_insight_create(client, user_id, json, &out, &err),
+               USED_INSIGHT_STATUS_VALIDATION_FAILED, err);
+  CHECK(out == NULL);
+  CHECK_STR(used_insight_error_problem_path(err, 0), path);
+  CHECK(contains(used_insight_error_problem_reason(err, 0), reason));
+  CHECK(!used_insight_error_request_may_have_been_processed(err));
+  used_insight_error_free(err);
+}
+
+/* The rows the other tests do not already prove for C. */
+static void test_bad_input_rows_wrong_types_user_ids_sizes_surrogates(void) {
+  static const char *const pad_head = "{\"pad\":\"";
+  used_insight_client *client = emulator_client();
+  size_t pad = 4u * 1024u * 1024u, head = strlen(pad_head);
+  /* {"pad":"aaaa…", then INSIGHT_JSON after its opening brace: over 4 MiB. */
+  char *big = (char *)malloc(head + pad + 2 + strlen(INSIGHT_JSON) + 1);
+  char long_user[1026];
+
+  check_invalid_at(client, USER,
+                   "{\"lastUsed\":{\"lastAccessedDateTime\":\"2026-11-28T10:00:00Z\"},"
+                   "\"resourceVisualization\":{\"title\":5,\"type\":\"Word\"},"
+                   "\"resourceReference\":{\"webUrl\":\"https://contoso.com/a\"}}",
+                   "resourceVisualization.title", "expected a string");
+  check_invalid_at(client, USER, "[1,2]", "", "expected an object");
+  /* Half a surrogate pair in an unknown property, which is sent verbatim. */
+  check_invalid_at(client, USER,
+                   "{\"lastUsed\":{\"lastAccessedDateTime\":\"2026-11-28T10:00:00Z\"},"
+                   "\"resourceVisualization\":{\"title\":\"t\",\"type\":\"Word\"},"
+                   "\"resourceReference\":{\"webUrl\":\"https://contoso.com/a\"},"
+                   "\"note\":\"\\ud800\"}",
+                   "note", "lone surrogate");
+  check_invalid_at(client, "..", INSIGHT_JSON, "usersId", "`.` or `..`");
+  check_invalid_at(client, "alice\r\nX-Injected: 1", INSIGHT_JSON, "usersId", "control characters");
+  memset(long_user, 'a', 1025);
+  long_user[1025] = '\0';
+  check_invalid_at(client, long_user, INSIGHT_JSON, "usersId", "at most 1024");
+  CHECK(big != NULL);
+  if (big != NULL) {
+    memcpy(big, pad_head, head);
+    memset(big + head, 'a', pad);
+    memcpy(big + head + pad, "\",", 2);
+    strcpy(big + head + pad + 2, INSIGHT_JSON + 1);
+    check_invalid_at(client, USER, big, "", "at most 4194304");
+  }
+  CHECK(emulator_request_count() == 0);
+  free(big);
+  used_insight_client_free(client);
+}
+
+/* Answers Graph does not send: a 2xx that is not a usedInsight, or over
+ * 4 MiB, is UNDECODABLE_RESPONSE and may have been processed; an error
+ * status with an HTML page is still GRAPH_API_ERROR with its status. */
+static void test_bad_input_rows_odd_answers(void) {
+  static const char *const undecodable[] = {
+      "{\"status\":201,\"body\":\"{\\\"lastUsed\\\":5}\",\"content_type\":\"application/json\"}",
+      "{\"body_bytes\":5242880}"};
+  used_insight_client *client = emulator_client();
+  used_insight_error *err = NULL;
+  char *out = NULL;
+  size_t i;
+
+  for (i = 0; i < sizeof undecodable / sizeof undecodable[0]; i++) {
+    emulator_fault(undecodable[i]);
+    CHECK_STATUS(used_insight_create(client, USER, INSIGHT_JSON, &out, &err),
+                 USED_INSIGHT_STATUS_UNDECODABLE_RESPONSE, err);
+    CHECK(out == NULL);
+    CHECK(used_insight_error_request_may_have_been_processed(err));
+    used_insight_error_free(err);
+    err = NULL;
+  }
+  emulator_fault("{\"status\":502,\"body\":\"<html>Bad gateway</html>\"}");
+  CHECK_STATUS(used_insight_create(client, USER, INSIGHT_JSON, &out, &err),
+               USED_INSIGHT_STATUS_GRAPH_API_ERROR, err);
+  CHECK(used_insight_error_http_status(err) == 502);
+  CHECK(!used_insight_error_request_may_have_been_processed(err));
+  used_insight_error_free(err);
+  used_insight_client_free(client);
+}
+
 #define THREADS 8
 #define CREATES_PER_THREAD 4
 
@@ -2790,6 +2877,8 @@ static const test_case TESTS[] = {
     TEST(test_a_token_or_user_agent_with_crlf_is_refused_naming_it),
     TEST(test_a_token_callback_s_crlf_token_is_refused_and_nothing_sent),
     TEST(test_redirects_to_other_schemes_are_refused_not_processed),
+    TEST(test_bad_input_rows_wrong_types_user_ids_sizes_surrogates),
+    TEST(test_bad_input_rows_odd_answers),
     TEST(test_eight_threads_share_one_client),
     TEST(test_create_many_45_items_2_invalid_3_throttled_1_batch_lost),
     TEST(test_create_many_the_same_with_3_batches_in_flight),
