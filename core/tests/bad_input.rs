@@ -274,4 +274,10 @@ fn tls_and_proxy_failures_are_transport_errors_and_nothing_is_sent() {
     let (kind, shown) = not_sent(&emu, with(format!("http://127.0.0.1:{closed}")));
     assert_eq!(kind, TransportErrorKind::Connect, "{shown}");
     assert!(shown.contains("proxy"), "{shown}");
+
+    for url in ["socks5://127.0.0.1:1080", "http://[::1"] {
+        let err = builder(&emu).proxy(url).build().unwrap_err();
+        assert!(matches!(err, Error::InvalidConfig(_)), "{url}: {err:?}");
+        assert!(err.to_string().contains("proxy"), "{err}");
+    }
 }

@@ -129,6 +129,11 @@ def test_answers_that_are_not_json_not_a_used_insight_or_too_large(
     with pytest.raises(GraphApiError) as graph:
         client.create(USER, insight)
     assert graph.value.status == 502 and not graph.value.request_may_have_been_processed
+    # Cut short after Graph stored it: lost, may have been processed.
+    emu.fault(truncate=True)
+    with pytest.raises(TransportError) as lost:
+        client.create(USER, insight)
+    assert lost.value.kind == "connection_lost" and lost.value.request_may_have_been_processed
 
 
 def not_sent(emu: Emulator, client: Client, insight: UsedInsight) -> TransportError:
@@ -155,3 +160,6 @@ def test_tls_and_proxy_failures_are_transport_errors_and_nothing_is_sent(
         closed = s.getsockname()[1]
     unreachable = not_sent(emu, Client(token=TOKEN, base_url=emu.base_url, proxy=f"http://127.0.0.1:{closed}"), insight)
     assert unreachable.kind == "connect" and "proxy" in str(unreachable)
+    for url in ["socks5://127.0.0.1:1080", "http://[::1"]:
+        with pytest.raises(ConfigurationError, match="proxy"):
+            Client(token=TOKEN, base_url=emu.base_url, proxy=url)

@@ -2108,6 +2108,14 @@ static void test_bad_input_rows_odd_answers(void) {
   CHECK(used_insight_error_http_status(err) == 502);
   CHECK(!used_insight_error_request_may_have_been_processed(err));
   used_insight_error_free(err);
+  err = NULL;
+  /* Cut short after Graph stored it: lost, may have been processed. */
+  emulator_fault("{\"truncate\":true}");
+  CHECK_STATUS(used_insight_create(client, USER, INSIGHT_JSON, &out, &err),
+               USED_INSIGHT_STATUS_TRANSPORT, err);
+  CHECK_KIND(err, USED_INSIGHT_TRANSPORT_KIND_CONNECTION_LOST);
+  CHECK(used_insight_error_request_may_have_been_processed(err));
+  used_insight_error_free(err);
   used_insight_client_free(client);
 }
 
