@@ -194,7 +194,13 @@ impl Client {
             None => {} // the environment's, core's default
             Some(proxy) => {
                 if let Ok(url) = proxy.cast::<PyString>() {
-                    builder = builder.proxy(url.to_cow()?.into_owned());
+                    let url = url.to_cow().map_err(|_| {
+                        config(
+                            "proxy is not valid Unicode text (it holds a lone surrogate)"
+                                .to_owned(),
+                        )
+                    })?;
+                    builder = builder.proxy(url.into_owned());
                 } else if proxy.cast::<PyBool>().is_ok_and(|b| !b.is_true()) {
                     builder = builder.no_proxy();
                 } else {

@@ -160,6 +160,6 @@ def test_tls_and_proxy_failures_are_transport_errors_and_nothing_is_sent(
         closed = s.getsockname()[1]
     unreachable = not_sent(emu, Client(token=TOKEN, base_url=emu.base_url, proxy=f"http://127.0.0.1:{closed}"), insight)
     assert unreachable.kind == "connect" and "proxy" in str(unreachable)
-    for url in ["socks5://127.0.0.1:1080", "http://[::1"]:
+    for url in ["socks5://127.0.0.1:1080", "http://[::1", "http://proxy\udc80.example:8080"]:
         with pytest.raises(ConfigurationError, match="proxy"):
             Client(token=TOKEN, base_url=emu.base_url, proxy=url)
