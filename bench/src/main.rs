@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! used-insight-bench ureq  --request FILE            [--seconds S | --count N] [--timeouts] [--literal-resolver] [--ca PEM]
-//! used-insight-bench core  --base URL --insight FILE [--seconds S | --count N] [--threads N] [--ca PEM] [--cancel]
+//! used-insight-bench core  --base URL --insight FILE [--seconds S | --count N] [--threads N] [--ca PEM] [--cancel | --json]
 //! used-insight-bench first-create --base URL --insight FILE [--ca PEM]
 //! used-insight-bench many  --base URL --insight FILE --count N [--rounds R] [--concurrency C]... [--reset]
 //! used-insight-bench bulk  --base URL --insight FILE --count N --how loop|threads:T|many[:C]
@@ -129,6 +129,9 @@ struct Args {
     /// `core`: `create_with_cancel` with a token never cancelled, to
     /// measure what a token costs (its waits are cut into slices).
     cancel: bool,
+    /// `core`: `create_json` on the insight file's text (JSON in, JSON
+    /// out: the work the C layer's `used_insight_create` asks of core).
+    json: bool,
     /// `soak`: print a sample of memory and file descriptors every this
     /// many creates.
     sample_every: u64,
@@ -160,6 +163,7 @@ fn parse_args() -> Result<Args, lexopt::Error> {
         rtt_ms: 0,
         faults: None,
         cancel: false,
+        json: false,
         sample_every: 1000,
         reset_every: 10_000,
     };
@@ -186,6 +190,7 @@ fn parse_args() -> Result<Args, lexopt::Error> {
             Long("rtt-ms") => args.rtt_ms = parser.value()?.parse()?,
             Long("faults") => args.faults = Some(parser.value()?.string()?),
             Long("cancel") => args.cancel = true,
+            Long("json") => args.json = true,
             Long("sample-every") => args.sample_every = parser.value()?.parse()?,
             Long("reset-every") => args.reset_every = parser.value()?.parse()?,
             _ => return Err(arg.unexpected()),
@@ -396,6 +401,10 @@ fn run_core(args: &Args) -> Result<(), BoxError> {
         seconds => seconds,
     };
     let token = used_insight::CancelToken::new();
+    let insight_text = match (args.json, &args.insight) {
+        (true, Some(path)) => Some(std::fs::read_to_string(path)?),
+        _ => None,
+    };
     let cpu0 = process_cpu();
     let start = Instant::now();
     let creates: Result<Vec<u64>, BoxError> = std::thread::scope(|s| {
@@ -405,6 +414,8 @@ fn run_core(args: &Args) -> Result<(), BoxError> {
                     timed_loop(per_thread, || {
                         if args.cancel {
                             client.create_with_cancel(&args.user, &insight, &token)?;
+                        } else if let Some(text) = &insight_text {
+                            client.create_json(&args.user, text)?;
                         } else {
                             client.create(&args.user, &insight)?;
                         }
@@ -420,7 +431,12 @@ fn run_core(args: &Args) -> Result<(), BoxError> {
             .collect()
     });
     let (wall, cpu) = (start.elapsed(), process_cpu() - cpu0);
-    let mut name = tls_suffix(if args.cancel { "core+cancel" } else { "core" }, args);
+    let base = match (args.cancel, args.json) {
+        (true, _) => "core+cancel",
+        (_, true) => "core-json",
+        _ => "core",
+    };
+    let mut name = tls_suffix(base, args);
     if args.rate_limit.as_deref().is_some_and(|l| l != "off") {
         name.push_str("-limited");
     }
