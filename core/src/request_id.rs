@@ -43,8 +43,6 @@ pub(crate) fn new() -> Uuid {
             let at = stock.left * 16;
             let mut id = [0u8; 16];
             id.copy_from_slice(&stock.bytes[at..at + 16]);
-            // Used once: a later stock reading this slot is refilled first.
-            stock.bytes[at..at + 16].fill(0);
             Some(uuid::Builder::from_random_bytes(id).into_uuid())
         })
         .ok()
