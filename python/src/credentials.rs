@@ -298,9 +298,9 @@ impl CertificateCredential {
                 ))
             }
         };
-        if let Some(password) = password.filter(|p| !p.is_none()) {
-            let _ = password; // never shown, never kept
-                              // The key was read without one, so it has none to remove.
+        // The key was read without a password, so it has none to remove;
+        // the password given is never shown, never kept.
+        if password.is_some_and(|p| !p.is_none()) {
             return Err(errors::configuration_error(
                 py,
                 "password was given, but the certificate's key is not password-protected \
