@@ -18,7 +18,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::client::{prepare, Input};
-use crate::decode::decode_document;
 use crate::endpoint::create_path;
 use crate::error::ConfigError;
 use crate::limit::{back_off, BatchShape, ShapeChoice};
@@ -441,7 +440,7 @@ impl Client {
                 };
                 let reply = reply.into_answer();
                 if reply.is_success() {
-                    results.record(item.index, decode_created(&reply, &client_request_id));
+                    results.record(item.index, reply.created(&client_request_id));
                     continue;
                 }
                 // 424: the item it depended on failed, so Graph did not run
@@ -534,20 +533,6 @@ fn single_problem(reason: String) -> crate::ValidationErrors {
     problems
         .into_result()
         .expect_err("one problem was just pushed")
-}
-
-pub(crate) fn decode_created(
-    reply: &Answer,
-    client_request_id: &str,
-) -> Result<UsedInsight, Error> {
-    let mut problems = Problems::default();
-    let created = decode_document::<UsedInsight>(&reply.body, &mut problems);
-    match problems.into_result() {
-        Ok(()) => Ok(created.unwrap_or_default()),
-        Err(detail) => {
-            Err(reply.undecodable(format!("not a usedInsight: {detail}"), client_request_id))
-        }
-    }
 }
 
 /// The `$batch` request: ids are input indexes, so answers in any order

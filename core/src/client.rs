@@ -298,14 +298,7 @@ impl Client {
             .encode_lower(&mut id_text);
         let answer =
             self.post_with_retries(&url, body.as_bytes(), client_request_id, Cost::ONE, cancel)?;
-        let mut problems = Problems::default();
-        let created = decode_document::<UsedInsight>(&answer.body, &mut problems);
-        match problems.into_result() {
-            Ok(()) => Ok(created.unwrap_or_default()),
-            Err(detail) => {
-                Err(answer.undecodable(format!("not a usedInsight: {detail}"), client_request_id))
-            }
-        }
+        answer.created(client_request_id)
     }
 
     /// One logical POST: the same `client-request-id` on every attempt,

@@ -234,9 +234,7 @@ impl RetryPolicy {
         if seconds > self.max_delay.as_secs_f64() {
             return Err(initial_delay_too_long(name, self.max_delay, seconds));
         }
-        let policy = self.with_initial_delay(Duration::from_secs_f64(seconds));
-        policy.check_initial_delay(name)?;
-        Ok(policy)
+        Ok(self.with_initial_delay(Duration::from_secs_f64(seconds)))
     }
 }
 

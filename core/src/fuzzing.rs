@@ -99,7 +99,7 @@ pub fn read_create_answer(
                 .map(|target| (target.url, target.keep_authorization)),
         )
     } else if answer.is_success() {
-        match crate::batch::decode_created(&answer, CLIENT_REQUEST_ID) {
+        match answer.created(CLIENT_REQUEST_ID) {
             Ok(created) => CreateAnswer::Created(Box::new(created)),
             Err(e) => CreateAnswer::Failed(e),
         }
@@ -141,7 +141,7 @@ pub fn read_batch_answer(body: &str) -> Result<Vec<BatchItem>, serde_json::Error
             let reply = item.into_answer();
             let status = reply.status;
             let result = if reply.is_success() {
-                crate::batch::decode_created(&reply, CLIENT_REQUEST_ID)
+                reply.created(CLIENT_REQUEST_ID)
             } else {
                 Err(reply.into_graph_error(CLIENT_REQUEST_ID, 1))
             };

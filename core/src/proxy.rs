@@ -195,7 +195,7 @@ pub(crate) fn redact(url: &str) -> String {
 }
 
 /// RFC 3986's `scheme`: a letter, then letters, digits, `+`, `-` or `.`.
-fn is_scheme(text: &str) -> bool {
+pub(crate) fn is_scheme(text: &str) -> bool {
     text.starts_with(|c: char| c.is_ascii_alphabetic())
         && text
             .chars()

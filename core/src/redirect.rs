@@ -69,13 +69,8 @@ pub(crate) fn follow_redirect(from: &str, location: &str) -> Result<RedirectTarg
 /// The scheme of a URI reference, if it has one: `ALPHA *( ALPHA / DIGIT /
 /// "+" / "-" / "." ) ":"` before any `/`, `?` or `#` (RFC 3986 §3.1).
 fn scheme_of(reference: &str) -> Option<&str> {
-    let end = reference.find(':')?;
-    let scheme = &reference[..end];
-    let mut chars = scheme.chars();
-    let first = chars.next()?;
-    (first.is_ascii_alphabetic()
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
-    .then_some(scheme)
+    let scheme = &reference[..reference.find(':')?];
+    crate::proxy::is_scheme(scheme).then_some(scheme)
 }
 
 /// A fragment is for the user agent, never sent.

@@ -11,9 +11,11 @@ use ureq::http::header::{HeaderMap, HeaderValue};
 use ureq::http::Response;
 use ureq::Body;
 
+use crate::decode::decode_document;
 use crate::error::{snippet, DecodeError, GraphError, TransportError, TransportErrorKind};
 use crate::retry::parse_retry_after;
-use crate::Error;
+use crate::validation::Problems;
+use crate::{Error, UsedInsight};
 
 /// Largest answer read, in bytes. A usedInsight is a few KiB and a full
 /// `$batch` answer well under 1 MiB; anything larger is refused before it is
@@ -195,6 +197,19 @@ impl Answer {
             request_id: self.request_id.clone(),
             client_request_id: client_request_id.to_owned(),
         }))
+    }
+
+    /// A 2xx answer read as the usedInsight Graph created; anything else is
+    /// [`Answer::undecodable`].
+    pub(crate) fn created(&self, client_request_id: &str) -> Result<UsedInsight, Error> {
+        let mut problems = Problems::default();
+        let created = decode_document::<UsedInsight>(&self.body, &mut problems);
+        match problems.into_result() {
+            Ok(()) => Ok(created.unwrap_or_default()),
+            Err(detail) => {
+                Err(self.undecodable(format!("not a usedInsight: {detail}"), client_request_id))
+            }
+        }
     }
 
     /// An error answer as a typed Graph error: Graph's own error object when
