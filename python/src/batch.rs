@@ -40,12 +40,9 @@ pub(crate) fn create_many<'py>(
     progress: Option<Bound<'py, PyAny>>,
     cancel: Option<&crate::cancel::PyCancelToken>,
 ) -> PyResult<Bound<'py, PyList>> {
-    if concurrency < 1 {
-        return Err(PyValueError::new_err(format!(
-            "concurrency must be 1 or more, not {concurrency}"
-        )));
-    }
-    let concurrency = usize::try_from(concurrency).unwrap_or(usize::MAX);
+    // The rule and its words are core's.
+    let concurrency = used_insight::bindings::concurrency(concurrency.into())
+        .map_err(|e| PyValueError::new_err(e.message))?;
     if let Some(p) = progress.as_ref().filter(|p| !p.is_callable()) {
         return Err(PyTypeError::new_err(format!(
             "progress must be a callable taking (done, total), not {}",

@@ -247,6 +247,8 @@ impl Client {
     /// attribute used_insight_result: the created UsedInsight if the answer
     /// came first, otherwise a Cancelled whose
     /// request_may_have_been_processed says whether Graph may create it.
+    /// Cancelling the cancel token (from any thread) raises Cancelled, with
+    /// the same attribute.
     #[pyo3(signature = (user_id, insight, *, cancel=None))]
     fn create<'py>(
         &self,

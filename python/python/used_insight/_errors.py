@@ -278,11 +278,12 @@ class TokenProviderError(UsedInsightError):
 
 
 class Cancelled(UsedInsightError):
-    """The call was stopped before it had an answer: Ctrl+C (or another
-    signal handler that raised) during ``create_many``, for the inputs that
-    had no result yet. Never raised by itself: it is an item of
-    ``create_many``'s results, and what ``used_insight_result`` /
-    ``used_insight_results`` hold on the interrupting exception.
+    """The call was stopped before it had an answer. Raised by ``create``
+    (and ``AsyncClient.create``) when its ``cancel=`` token is cancelled; an
+    item of ``create_many``'s results for the inputs that had none yet when
+    its token was cancelled; and what ``used_insight_result`` /
+    ``used_insight_results`` hold on the exception of a Ctrl+C (or another
+    signal handler that raised).
 
     ``request_may_have_been_processed`` is True when the request had been
     sent and its answer abandoned (Graph may still create the insight);

@@ -194,7 +194,9 @@ class Client:
         Ctrl+C (or another signal handler that raises) stops the call within
         0.2 s; that exception is raised with attribute ``used_insight_result``:
         the created UsedInsight if the answer came first, otherwise a
-        Cancelled saying whether Graph may create it."""
+        Cancelled saying whether Graph may create it. Cancelling the
+        ``cancel`` token (from any thread) raises Cancelled, whose
+        ``request_may_have_been_processed`` says whether Graph may create it."""
     def create_many(
         self,
         items: Iterable[tuple[str, UsedInsight | Mapping[str, Any]]],
