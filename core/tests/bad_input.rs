@@ -116,7 +116,7 @@ fn bad_dates_are_invalid_input_at_their_path() {
             &emu,
             "alice",
             &insight_json(json!({"lastUsed": {"lastAccessedDateTime": date}})),
-            &[("lastUsed.lastAccessedDateTime", "")],
+            &[("lastUsed.lastAccessedDateTime", "date-time")],
         );
     }
 }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use common::TOKEN;
 use graph_emulator::{Chaos, Emulator, EmulatorConfig, CHAOS_STATUSES};
-use used_insight::{Client, Error, RetryPolicy, TransportErrorKind, UsedInsight};
+use used_insight::{Client, Error, TransportErrorKind, UsedInsight};
 
 const THREADS: usize = 8;
 const PER_THREAD: usize = 500;
@@ -50,11 +50,8 @@ fn start() -> Emulator {
 /// a timeout shorter than the slowest answers, so some time out after the
 /// insight was stored.
 fn client(emu: &Emulator) -> Client {
-    Client::builder()
-        .token(TOKEN)
-        .base_url(emu.base_url())
+    common::builder(emu)
         .timeout(Duration::from_millis(250))
-        .retry_policy(RetryPolicy::default().with_initial_delay(Duration::from_millis(20)))
         .build()
         .expect("client builds")
 }

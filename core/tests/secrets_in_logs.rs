@@ -292,13 +292,12 @@ fn no_token_secret_assertion_or_proxy_password_is_logged_at_any_level() {
         issued >= 2 && assertions >= 1,
         "issued tokens and an assertion were sent"
     );
+    assert!(!proxy.requests().is_empty(), "the proxy was used");
     assert_eq!(
         proxy.requests().iter().filter(|r| r.status == 200).count(),
         proxy.requests().len(),
         "every tunnel was opened with the credentials"
     );
-
-    assert!(!proxy.requests().is_empty(), "the proxy was used");
 
     let records = std::mem::take(&mut *RECORDS.lock().unwrap());
     assert!(

@@ -41,6 +41,9 @@ PROXY_USER = "proxy-user"
 PROXY_PASSWORD = "pw-4Rn8Ks1Vb6Qz3Xm9Jt2Lc7"
 PROVIDED_TOKEN = "provided-3Jf8Nc5Bq2Xy7Gv4Rt9Ue1"
 WRONG_SECRET = "wrong-secret-2Hc6Tv9Lq3Sj8Wd1Rx5"
+# A token Graph (the emulator) refuses: known up front, so it is not
+# counted among the tokens Entra issued.
+REFUSED_TOKEN = "refused-8Dk4Mw1Pz6Ls9Hy3Cv7Qn2"
 TOKEN_PATHS = ("/oauth2/v2.0/token", "/msi/token", "/metadata/identity/")
 
 # Values a header cannot carry: CR/LF (header injection), each alone, NUL,
@@ -109,7 +112,7 @@ def test_no_secret_reaches_logging_at_its_lowest_level(
 
     with client(token=TOKEN) as c:
         create_retry_and_fail(entra, c, insight)
-    with client(token="refused-8Dk4Mw1Pz6Ls9Hy3Cv7Qn2") as c, pytest.raises(GraphApiError) as refused:
+    with client(token=REFUSED_TOKEN) as c, pytest.raises(GraphApiError) as refused:
         c.create(USER, insight)
     assert refused.value.status == 401
     with client(token_provider=lambda: PROVIDED_TOKEN) as c, pytest.raises(GraphApiError) as refused:
@@ -129,7 +132,10 @@ def test_no_secret_reaches_logging_at_its_lowest_level(
         TOKEN,
         PROVIDED_TOKEN,
         SECRET,
+        # As the token request's form carries it (SECRET holds a '~').
+        urllib.parse.quote(SECRET, safe=""),
         WRONG_SECRET,
+        REFUSED_TOKEN,
         PROXY_PASSWORD,
         base64.b64encode(f"{PROXY_USER}:{PROXY_PASSWORD}".encode()).decode(),
     }

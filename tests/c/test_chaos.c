@@ -34,14 +34,18 @@
 
 /* ------------------------------------------------------------------ checks */
 
+/* Counted from the worker threads too, hence the lock. */
 static int failures = 0;
+static pthread_mutex_t failures_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void fail(int line, const char *what, const char *detail) {
+  pthread_mutex_lock(&failures_lock);
   if (failures < 20) {
     fprintf(stderr, "  %s:%d: %s%s%s\n", __FILE__, line, what, detail ? ": " : "",
             detail ? detail : "");
   }
   failures++;
+  pthread_mutex_unlock(&failures_lock);
 }
 
 #define EXPECT(cond, detail)          \

@@ -298,19 +298,23 @@ mod tests {
         let dice = dice(Chaos {
             error_percent: 100,
             retry_after_ms: 250,
+            seed: Some(7),
             ..Chaos::default()
         });
+        let mut throttled = 0;
         for _ in 0..500 {
             let fault = dice.roll(None).unwrap().error.unwrap();
             match (fault.status, fault.retry_after) {
                 (Some(429), Some(ra)) => {
+                    throttled += 1;
                     let secs: f64 = ra.parse().unwrap();
                     assert!(secs > 0.0 && secs <= 0.25, "{ra}");
                 }
-                (Some(_), None) => {}
+                (Some(status), None) if status != 429 => {}
                 other => panic!("{other:?}"),
             }
         }
+        assert!(throttled > 0, "500 rolls gave no 429");
     }
 
     #[test]
