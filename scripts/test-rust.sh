@@ -2,7 +2,7 @@
 # Rust: formatting, lints (warnings are errors), unit, integration and doc
 # tests; the crate packages for publishing and its docs build, both without
 # a warning; a project of its own uses it as the README's Install section
-# says (a path dependency, and a git one). Installs tinyproxy (for the proxy tests) when it is missing.
+# says (a path dependency, and a git one). Installs tinyproxy (for the proxy tests) and g++ (for libFuzzer) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # rustfmt and clippy ship with the toolchain here; add them where a minimal
@@ -11,13 +11,17 @@ if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 
   rustup component add rustfmt clippy
 fi
 # core/tests/proxy.rs runs a real CONNECT proxy, tinyproxy, from the
-# distribution's packages.
-if ! command -v tinyproxy >/dev/null 2>&1; then
-  echo "==> installing tinyproxy"
+# distribution's packages; the fuzz targets' libFuzzer (libfuzzer-sys) is
+# C++ and needs a C++ compiler.
+missing=()
+command -v tinyproxy >/dev/null 2>&1 || missing+=(tinyproxy)
+command -v c++ >/dev/null 2>&1 || missing+=(g++)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> installing ${missing[*]}"
   sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   "${sudo[@]}" apt-get update
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends tinyproxy
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -j"${CARGO_BUILD_JOBS:-2}" -- -D warnings
