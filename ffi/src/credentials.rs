@@ -65,6 +65,20 @@ impl CredentialChoice {
         }
     }
 
+    /// Refuses an authority host for a credential that does not ask Entra
+    /// ID itself.
+    fn takes_no_authority(&self, authority: Option<&str>) -> Result<(), Failure> {
+        match authority {
+            Some(_) => Err(invalid_config(format!(
+                "an authority host was set, but the credential of {} takes none \
+                 (it reads AZURE_AUTHORITY_HOST, or asks the host's managed identity \
+                 endpoint)",
+                self.setter()
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// `builder` with the credential made by core, from the authority host
     /// if one was set (only the credentials that ask Entra ID themselves
     /// take one).
@@ -124,26 +138,21 @@ impl CredentialChoice {
                 authority,
                 WorkloadIdentityCredential::authority,
             )?),
-            other => {
-                if authority.is_some() {
-                    return Err(invalid_config(format!(
-                        "an authority host was set, but the credential of {} takes none \
-                         (it reads AZURE_AUTHORITY_HOST, or asks the host's managed identity \
-                         endpoint)",
-                        other.setter()
-                    )));
+            Self::ManagedIdentity { client_id } => {
+                self.takes_no_authority(authority)?;
+                let mut credential = ManagedIdentityCredential::new();
+                if let Some(client_id) = client_id {
+                    credential = credential.client_id(client_id);
                 }
-                match other {
-                    Self::ManagedIdentity { client_id } => {
-                        let mut credential = ManagedIdentityCredential::new();
-                        if let Some(client_id) = client_id {
-                            credential = credential.client_id(client_id);
-                        }
-                        builder.credential(credential)
-                    }
-                    Self::Environment => builder.credential(EnvironmentCredential::new()),
-                    _ => builder.credential(DefaultAzureCredential::new()),
-                }
+                builder.credential(credential)
+            }
+            Self::Environment => {
+                self.takes_no_authority(authority)?;
+                builder.credential(EnvironmentCredential::new())
+            }
+            Self::Default => {
+                self.takes_no_authority(authority)?;
+                builder.credential(DefaultAzureCredential::new())
             }
         };
         Ok(builder)
