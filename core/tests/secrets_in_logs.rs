@@ -24,6 +24,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::Engine;
+use common::entra::{APP_PEM, CERT_CLIENT, TENANT};
 use common::{fault, insight};
 use graph_emulator::{
     Emulator, EmulatorConfig, EntraApp, ProxyCredentials, TunnelConfig, TunnelProxy,
@@ -42,10 +43,9 @@ const WRONG_SECRET: &str = "wrong-secret-2Hc6Tv9Lq3Sj8Wd1Rx5";
 const PROXY_USER: &str = "proxy-user";
 const PROXY_PASSWORD: &str = "pw-4Rn8Ks1Vb6Qz3Xm9Jt2Lc7";
 
-const TENANT: &str = "aaaaaaaa-0000-4000-8000-00000000000a";
+/// An app of its own for the secret: common::entra's secret holds a `~`,
+/// which the token request's form escapes, so a plain search would miss it.
 const SECRET_CLIENT: &str = "cccccccc-0000-4000-8000-00000000000a";
-const CERT_CLIENT: &str = "cccccccc-0000-4000-8000-00000000000b";
-const APP_PEM: &str = include_str!("certs/entra-test-app.pem");
 
 static RECORDS: Mutex<Vec<Captured>> = Mutex::new(Vec::new());
 
