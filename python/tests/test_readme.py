@@ -52,43 +52,44 @@ def credentials_example() -> str:
     return example
 
 
+def run_script(script: Path, env: dict[str, str]) -> str:
+    """Runs a Python script as a user would (warnings as errors); it must
+    exit 0. Returns what it printed."""
+    result = subprocess.run(
+        [sys.executable, "-W", "error", str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def run_example(source: str, name: str, emu: Emulator, tmp_path: Path) -> str:
+    """Runs a README example against the emulator with a static token."""
+    script = tmp_path / name
+    script.write_text(source, encoding="utf-8")
+    return run_script(script, {**os.environ, "GRAPH_TOKEN": TOKEN, "GRAPH_BASE_URL": emu.base_url})
+
+
 def test_package_readme_shows_the_same_example() -> None:
     assert example_in(PACKAGE_README) == readme_example()
     assert examples_in(PACKAGE_README) == examples_in(README)
 
 
 def test_readme_example_runs(emu: Emulator, tmp_path: Path) -> None:
-    script = tmp_path / "example.py"
-    script.write_text(readme_example(), encoding="utf-8")
-    env = {**os.environ, "GRAPH_TOKEN": TOKEN, "GRAPH_BASE_URL": emu.base_url}
-    result = subprocess.run(
-        [sys.executable, "-W", "error", str(script)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    stdout = run_example(readme_example(), "example.py", emu, tmp_path)
+    lines = stdout.splitlines()
     assert [line.split()[0] for line in lines[:2]] == ["created", "created"]
-    assert "invalid: lastUsed.lastAccessedDateTime -" in result.stdout
-    assert "invalid: resourceReference - is required" in result.stdout
+    assert "invalid: lastUsed.lastAccessedDateTime -" in stdout
+    assert "invalid: resourceReference - is required" in stdout
     assert len(emu.requests()) == 2
 
 
 def test_readme_create_many_example_runs(emu: Emulator, tmp_path: Path) -> None:
-    script = tmp_path / "create_many_example.py"
-    script.write_text(create_many_example(), encoding="utf-8")
-    env = {**os.environ, "GRAPH_TOKEN": TOKEN, "GRAPH_BASE_URL": emu.base_url}
-    result = subprocess.run(
-        [sys.executable, "-W", "error", str(script)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    stdout = run_example(create_many_example(), "create_many_example.py", emu, tmp_path)
+    lines = stdout.splitlines()
     assert lines[:4] == ["1/4", "2/4", "3/4", "4/4"]
     assert [line.split()[0] for line in lines[4:]] == ["created", "created", "created", "failed"]
     assert lines[7].startswith("failed bob@contoso.com ValidationError(")
@@ -97,18 +98,8 @@ def test_readme_create_many_example_runs(emu: Emulator, tmp_path: Path) -> None:
 
 
 def test_readme_async_example_runs(emu: Emulator, tmp_path: Path) -> None:
-    script = tmp_path / "async_example.py"
-    script.write_text(async_example(), encoding="utf-8")
-    env = {**os.environ, "GRAPH_TOKEN": TOKEN, "GRAPH_BASE_URL": emu.base_url}
-    result = subprocess.run(
-        [sys.executable, "-W", "error", str(script)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    stdout = run_example(async_example(), "async_example.py", emu, tmp_path)
+    lines = stdout.splitlines()
     assert [line.split()[:2] for line in lines] == [
         ["created", "q1.docx"],
         ["created", "q2.docx"],
@@ -133,15 +124,7 @@ def test_readme_credentials_example_runs(entra: Emulator, tmp_path: Path) -> Non
     )
 
     def run() -> str:
-        result = subprocess.run(
-            [sys.executable, "-W", "error", str(script)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout
+        return run_script(script, env)
 
     assert run().startswith("created ")
     assert len(entra.requests()) == 2  # a token, then the create
@@ -153,34 +136,16 @@ def test_readme_credentials_example_runs(entra: Emulator, tmp_path: Path) -> Non
 
 def test_readme_stopping_example_runs_when_not_stopped(emu: Emulator, tmp_path: Path) -> None:
     # Stopped, it is test_cancel.py's case; here it runs to the end.
-    script = tmp_path / "stopping_example.py"
-    script.write_text(stopping_example(), encoding="utf-8")
-    env = {**os.environ, "GRAPH_TOKEN": TOKEN, "GRAPH_BASE_URL": emu.base_url}
-    result = subprocess.run(
-        [sys.executable, "-W", "error", str(script)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == "100 results\n"
+    stdout = run_example(stopping_example(), "stopping_example.py", emu, tmp_path)
+    assert stdout == "100 results\n"
 
 
 def test_the_type_checked_user_script_also_runs(emu: Emulator) -> None:
     script = Path(__file__).parent / "typecheck" / "user_script.py"
-    env = {**os.environ, "GRAPH_TOKEN": TOKEN, "GRAPH_BASE_URL": emu.base_url}
-    result = subprocess.run(
-        [sys.executable, "-W", "error", str(script)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    stdout = run_script(script, {**os.environ, "GRAPH_TOKEN": TOKEN, "GRAPH_BASE_URL": emu.base_url})
     assert len(emu.requests()) == 6
-    assert result.stdout.splitlines()[0].endswith("] False")
-    assert result.stdout.splitlines()[1] == "created 2 of 3"
+    assert stdout.splitlines()[0].endswith("] False")
+    assert stdout.splitlines()[1] == "created 2 of 3"
 
 
 if __name__ == "__main__":
